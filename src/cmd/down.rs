@@ -1,0 +1,36 @@
+//! `rcompose down`.
+
+use clap::Args;
+
+use super::{CliError, Context};
+use crate::runtime::DownOptions;
+
+#[derive(Debug, Args)]
+pub struct DownArgs {
+    /// Remove named volumes declared in the file and anonymous volumes of the containers
+    #[arg(short = 'v', long)]
+    pub volumes: bool,
+    /// Seconds to wait for each container to stop before killing it
+    #[arg(short = 't', long, value_name = "SECONDS")]
+    pub timeout: Option<i64>,
+    /// Also remove containers of services not in the file, and one-off containers
+    /// [env: COMPOSE_REMOVE_ORPHANS]
+    #[arg(long)]
+    pub remove_orphans: bool,
+}
+
+pub async fn run(ctx: &Context, args: DownArgs) -> Result<(), CliError> {
+    let (project, has_model) = ctx.project_or_name()?;
+    let remove_orphans = args.remove_orphans
+        || std::env::var("COMPOSE_REMOVE_ORPHANS").is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true"));
+    let (rt, renderer) = ctx.runtime().await?;
+    let opts = DownOptions {
+        volumes: args.volumes,
+        remove_orphans,
+        timeout: args.timeout,
+        stop_only: false,
+    };
+    let out = rt.down(project, has_model, &opts).await;
+    renderer.finish();
+    out.map(|_| ()).map_err(CliError::new)
+}

@@ -1,0 +1,251 @@
+//! The command line: flags to options, results to text. No YAML and no engine types here.
+
+mod down;
+mod progress;
+mod ps;
+mod up;
+mod version;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::parse::{self, LoadOptions, Project};
+use crate::runtime::Runtime;
+
+/// A Docker Compose-compatible orchestrator.
+#[derive(Debug, Parser)]
+#[command(name = "rcompose", version, about, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub project: ProjectArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags shared by every command: which files, which project, how to show progress.
+#[derive(Debug, Clone, Args)]
+pub struct ProjectArgs {
+    /// Compose configuration files (repeatable; `-` reads standard input) [env: COMPOSE_FILE]
+    #[arg(short = 'f', long = "file", global = true, value_name = "FILE")]
+    pub files: Vec<String>,
+    /// Project name [env: COMPOSE_PROJECT_NAME]
+    #[arg(short = 'p', long = "project-name", global = true, value_name = "NAME")]
+    pub project_name: Option<String>,
+    /// Alternate working directory (default: the folder of the first compose file)
+    #[arg(long, global = true, value_name = "DIR")]
+    pub project_directory: Option<PathBuf>,
+    /// Alternate environment files (repeatable) [env: COMPOSE_ENV_FILES]
+    #[arg(long = "env-file", global = true, value_name = "FILE")]
+    pub env_files: Vec<PathBuf>,
+    /// Profiles to enable (repeatable; `*` enables all) [env: COMPOSE_PROFILES]
+    #[arg(long = "profile", global = true, value_name = "PROFILE")]
+    pub profiles: Vec<String>,
+    /// When to use colours [env: COMPOSE_ANSI]
+    #[arg(long, global = true, value_enum, value_name = "WHEN")]
+    pub ansi: Option<Ansi>,
+    /// How to show progress [env: COMPOSE_PROGRESS]
+    #[arg(long, global = true, value_enum, value_name = "MODE")]
+    pub progress: Option<ProgressMode>,
+    /// Maximum number of engine calls at once [env: COMPOSE_PARALLEL_LIMIT]
+    #[arg(long, global = true, value_name = "N")]
+    pub parallel: Option<i64>,
+    /// Print what would be done, change nothing
+    #[arg(long, global = true)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Ansi {
+    Never,
+    Always,
+    Auto,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProgressMode {
+    Auto,
+    Tty,
+    Plain,
+    Json,
+    Quiet,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create and start containers
+    Up(up::UpArgs),
+    /// Stop and remove containers, networks (and volumes with -v)
+    Down(down::DownArgs),
+    /// List containers
+    Ps(ps::PsArgs),
+    /// Show the rcompose version
+    Version(version::VersionArgs),
+}
+
+/// A failure with the exit code it maps to.
+#[derive(Debug)]
+pub struct CliError {
+    pub message: String,
+    pub code: i32,
+}
+
+impl CliError {
+    pub fn new(message: impl ToString) -> Self {
+        CliError {
+            message: message.to_string(),
+            code: 1,
+        }
+    }
+
+    /// An exit with this code and nothing more to say.
+    pub fn exit(code: i32) -> Self {
+        CliError {
+            message: String::new(),
+            code,
+        }
+    }
+}
+
+impl<E: std::error::Error> From<E> for CliError {
+    fn from(e: E) -> Self {
+        CliError::new(e)
+    }
+}
+
+/// Runs rcompose with these arguments; returns the process exit code.
+pub fn run(args: Vec<OsString>) -> i32 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => 0,
+                _ => 1,
+            };
+        }
+    };
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return 1;
+        }
+    };
+    match rt.block_on(dispatch(cli)) {
+        Ok(()) => 0,
+        Err(e) => {
+            if !e.message.is_empty() {
+                let style = console::Style::new().red().bold().for_stderr();
+                eprintln!("{} {}", style.apply_to("error:"), e.message);
+            }
+            e.code
+        }
+    }
+}
+
+async fn dispatch(cli: Cli) -> Result<(), CliError> {
+    let ctx = Context::new(cli.project);
+    match cli.command {
+        Command::Up(a) => up::run(&ctx, a).await,
+        Command::Down(a) => down::run(&ctx, a).await,
+        Command::Ps(a) => ps::run(&ctx, a).await,
+        Command::Version(a) => version::run(a),
+    }
+}
+
+/// What every command gets: the global flags, resolved against the environment.
+pub struct Context {
+    pub args: ProjectArgs,
+    pub colour: bool,
+    pub progress: ProgressMode,
+}
+
+impl Context {
+    fn new(args: ProjectArgs) -> Self {
+        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        let ansi = args
+            .ansi
+            .or_else(|| env("COMPOSE_ANSI").and_then(|v| Ansi::from_str(&v, true).ok()))
+            .unwrap_or(Ansi::Auto);
+        let colour = match ansi {
+            Ansi::Never => false,
+            Ansi::Always => true,
+            Ansi::Auto => env("NO_COLOR").is_none() && console::Term::stdout().is_term(),
+        };
+        console::set_colors_enabled(colour);
+        console::set_colors_enabled_stderr(colour && ansi != Ansi::Never);
+        let progress = args
+            .progress
+            .or_else(|| env("COMPOSE_PROGRESS").and_then(|v| ProgressMode::from_str(&v, true).ok()))
+            .unwrap_or(ProgressMode::Auto);
+        let progress = match progress {
+            ProgressMode::Auto if console::Term::stderr().is_term() && ansi != Ansi::Never => ProgressMode::Tty,
+            ProgressMode::Auto => ProgressMode::Plain,
+            other => other,
+        };
+        Context { args, colour, progress }
+    }
+
+    /// Load options from the flags and the process environment.
+    pub fn load_options(&self, services: &[String]) -> LoadOptions {
+        let mut o = LoadOptions::from_process();
+        o.files = self.args.files.clone();
+        o.project_name = self.args.project_name.clone();
+        o.project_directory = self.args.project_directory.clone();
+        o.env_files = self.args.env_files.clone();
+        o.profiles = self.args.profiles.clone();
+        o.services = services.to_vec();
+        o
+    }
+
+    /// Loads the project, printing warnings to stderr.
+    pub fn load(&self, services: &[String]) -> Result<Project, CliError> {
+        let loaded = parse::load(&self.load_options(services)).map_err(CliError::new)?;
+        for w in &loaded.warnings {
+            eprintln!("WARN[0000] {w}");
+        }
+        Ok(loaded.project)
+    }
+
+    /// The project name when there may be no compose file (`down -p x`): `-p`, the environment,
+    /// or the loaded project.
+    pub fn project_or_name(&self) -> Result<(Arc<Project>, bool), CliError> {
+        match parse::load(&self.load_options(&[])) {
+            Ok(l) => {
+                for w in &l.warnings {
+                    eprintln!("WARN[0000] {w}");
+                }
+                Ok((Arc::new(l.project), true))
+            }
+            Err(e) => {
+                let name = self
+                    .args
+                    .project_name
+                    .clone()
+                    .or_else(|| std::env::var("COMPOSE_PROJECT_NAME").ok().filter(|v| !v.is_empty()));
+                // Without files, a named project is found by its labels.
+                let no_file = self.args.files.is_empty() && e.message.starts_with("no compose file found");
+                match name {
+                    Some(n) if no_file => {
+                        let n = parse::name::validate(&n, "-p").map_err(CliError::new)?;
+                        Ok((Arc::new(Project { name: n, ..Default::default() }), false))
+                    }
+                    _ => Err(CliError::new(e)),
+                }
+            }
+        }
+    }
+
+    /// Connects to the engine, with progress going to the chosen renderer.
+    pub async fn runtime(&self) -> Result<(Runtime, progress::Renderer), CliError> {
+        let renderer = progress::Renderer::new(self.progress);
+        let parallel = self.args.parallel.or_else(|| {
+            std::env::var("COMPOSE_PARALLEL_LIMIT").ok().and_then(|v| v.parse().ok())
+        });
+        let parallel = parallel.filter(|n| *n > 0).map(|n| n as usize);
+        let rt = Runtime::connect(renderer.reporter(), parallel).await.map_err(CliError::new)?;
+        Ok((rt, renderer))
+    }
+}

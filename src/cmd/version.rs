@@ -1,0 +1,37 @@
+//! `rcompose version`.
+
+use clap::{Args, ValueEnum};
+
+use super::CliError;
+use crate::runtime::labels::COMPOSE_VERSION;
+
+#[derive(Debug, Args)]
+pub struct VersionArgs {
+    /// Print only the version number
+    #[arg(long)]
+    pub short: bool,
+    /// Output format
+    #[arg(short = 'f', long, value_enum, default_value = "pretty")]
+    pub format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Pretty,
+    Json,
+}
+
+pub fn run(args: VersionArgs) -> Result<(), CliError> {
+    let version = env!("CARGO_PKG_VERSION");
+    if args.short {
+        println!("{version}");
+    } else if args.format == Format::Json {
+        println!(
+            "{}",
+            serde_json::json!({"version": format!("v{version}"), "compose_compatibility": format!("v{COMPOSE_VERSION}")})
+        );
+    } else {
+        println!("rcompose version v{version} (compatible with Docker Compose v{COMPOSE_VERSION})");
+    }
+    Ok(())
+}

@@ -1,0 +1,166 @@
+//! The dependency graph of services (petgraph) and the plans that `up` and `down` execute.
+
+pub mod hash;
+pub mod observed;
+pub mod plan;
+pub mod reconcile;
+
+use indexmap::IndexMap;
+use petgraph::graph::{DiGraph, NodeIndex};
+use petgraph::Direction;
+use std::fmt;
+
+use crate::parse::Project;
+
+/// A dependency cycle, as the path that closes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cycle(pub Vec<String>);
+
+impl fmt::Display for Cycle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "dependency cycle: {}", self.0.join(" -> "))
+    }
+}
+
+impl std::error::Error for Cycle {}
+
+/// Services and their `depends_on` edges (an edge goes from a service to a dependency).
+#[derive(Debug, Clone)]
+pub struct ServiceGraph {
+    graph: DiGraph<String, ()>,
+    index: IndexMap<String, NodeIndex>,
+}
+
+impl ServiceGraph {
+    /// Builds the graph from `service -> dependencies`; dependencies that are not services are
+    /// left out (the loader has already rejected the required ones).
+    pub fn new(deps: &IndexMap<String, Vec<String>>) -> Result<Self, Cycle> {
+        let mut graph = DiGraph::new();
+        let mut index = IndexMap::new();
+        for name in deps.keys() {
+            index.insert(name.clone(), graph.add_node(name.clone()));
+        }
+        for (name, ds) in deps {
+            for d in ds {
+                if let Some(&to) = index.get(d) {
+                    graph.add_edge(index[name], to, ());
+                }
+            }
+        }
+        let g = ServiceGraph { graph, index };
+        if let Some(cycle) = g.find_cycle() {
+            return Err(cycle);
+        }
+        Ok(g)
+    }
+
+    /// The graph of a project's enabled services.
+    pub fn of(project: &Project) -> Result<Self, Cycle> {
+        let deps = project
+            .services
+            .iter()
+            .map(|(n, s)| (n.clone(), s.depends_on.keys().cloned().collect()))
+            .collect();
+        Self::new(&deps)
+    }
+
+    fn find_cycle(&self) -> Option<Cycle> {
+        for scc in petgraph::algo::tarjan_scc(&self.graph) {
+            let start = scc[0];
+            let self_loop = self.graph.find_edge(start, start).is_some();
+            if scc.len() == 1 && !self_loop {
+                continue;
+            }
+            // Walk inside the component from the first service (in file order) until it closes.
+            let start = *scc.iter().min_by_key(|n| n.index())?;
+            let mut path = vec![start];
+            let mut cur = start;
+            loop {
+                let next = self
+                    .graph
+                    .neighbors_directed(cur, Direction::Outgoing)
+                    .filter(|n| scc.contains(n))
+                    .min_by_key(|n| n.index())?;
+                if let Some(pos) = path.iter().position(|p| *p == next) {
+                    let mut names: Vec<String> =
+                        path[pos..].iter().map(|n| self.graph[*n].clone()).collect();
+                    names.push(self.graph[next].clone());
+                    return Some(Cycle(names));
+                }
+                path.push(next);
+                cur = next;
+            }
+        }
+        None
+    }
+
+    pub fn services(&self) -> impl Iterator<Item = &str> {
+        self.index.keys().map(String::as_str)
+    }
+
+    /// The services `name` depends on.
+    pub fn dependencies(&self, name: &str) -> Vec<&str> {
+        self.neighbours(name, Direction::Outgoing)
+    }
+
+    /// The services that depend on `name`.
+    pub fn dependents(&self, name: &str) -> Vec<&str> {
+        self.neighbours(name, Direction::Incoming)
+    }
+
+    fn neighbours(&self, name: &str, dir: Direction) -> Vec<&str> {
+        let Some(&i) = self.index.get(name) else {
+            return vec![];
+        };
+        let mut v: Vec<NodeIndex> = self.graph.neighbors_directed(i, dir).collect();
+        v.sort();
+        v.into_iter().map(|n| self.graph[n].as_str()).collect()
+    }
+
+    /// `names` and everything they depend on, transitively, in file order.
+    pub fn with_dependencies(&self, names: &[String]) -> Vec<String> {
+        let mut seen: Vec<&str> = Vec::new();
+        let mut stack: Vec<&str> = names.iter().map(String::as_str).collect();
+        while let Some(n) = stack.pop() {
+            if seen.contains(&n) {
+                continue;
+            }
+            seen.push(n);
+            stack.extend(self.dependencies(n));
+        }
+        self.services()
+            .filter(|s| seen.contains(s))
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn deps(edges: &[(&str, &[&str])]) -> IndexMap<String, Vec<String>> {
+        edges
+            .iter()
+            .map(|(n, ds)| (n.to_string(), ds.iter().map(|d| d.to_string()).collect()))
+            .collect()
+    }
+
+    #[test]
+    fn cycle_path_is_printed() {
+        let err = ServiceGraph::new(&deps(&[("a", &["b"]), ("b", &["c"]), ("c", &["a"]), ("d", &[])]))
+            .unwrap_err();
+        assert_eq!(err.to_string(), "dependency cycle: a -> b -> c -> a");
+        let err = ServiceGraph::new(&deps(&[("a", &["a"])])).unwrap_err();
+        assert_eq!(err.0, vec!["a", "a"]);
+    }
+
+    #[test]
+    fn neighbours_and_closure() {
+        let g = ServiceGraph::new(&deps(&[("web", &["api"]), ("api", &["db", "cache"]), ("db", &[]), ("cache", &[]), ("x", &[])]))
+            .unwrap();
+        assert_eq!(g.dependencies("api"), vec!["db", "cache"]);
+        assert_eq!(g.dependents("db"), vec!["api"]);
+        assert_eq!(g.with_dependencies(&["web".into()]), vec!["web", "api", "db", "cache"]);
+    }
+}

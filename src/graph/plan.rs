@@ -1,0 +1,93 @@
+//! A plan: engine operations, each with the steps it waits for and why it is there.
+
+use std::fmt;
+
+use crate::parse::Condition;
+
+/// One engine operation (or one wait), the unit the executor runs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Op {
+    CreateNetwork { key: String, name: String },
+    CreateVolume { key: String, name: String },
+    CreateContainer { service: String, number: u64, name: String },
+    StartContainer { service: String, name: String },
+    /// Done when the service's containers meet the condition; dependents wait on it.
+    Await { service: String, condition: Condition },
+    StopContainer { name: String },
+    RemoveContainer { name: String, volumes: bool },
+    RemoveNetwork { name: String },
+    RemoveVolume { name: String },
+}
+
+impl fmt::Display for Op {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Op::CreateNetwork { name, .. } => write!(f, "create network {name}"),
+            Op::CreateVolume { name, .. } => write!(f, "create volume {name}"),
+            Op::CreateContainer { name, .. } => write!(f, "create container {name}"),
+            Op::StartContainer { name, .. } => write!(f, "start container {name}"),
+            Op::Await { service, condition } => write!(f, "await {service} {}", condition.as_str()),
+            Op::StopContainer { name } => write!(f, "stop container {name}"),
+            Op::RemoveContainer { name, volumes } => {
+                write!(f, "remove container {name}")?;
+                if *volumes {
+                    f.write_str(" with anonymous volumes")?;
+                }
+                Ok(())
+            }
+            Op::RemoveNetwork { name } => write!(f, "remove network {name}"),
+            Op::RemoveVolume { name } => write!(f, "remove volume {name}"),
+        }
+    }
+}
+
+/// An operation in a plan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    pub op: Op,
+    /// Indexes of the steps that must finish first.
+    pub deps: Vec<usize>,
+    pub cause: String,
+}
+
+/// Steps in an order where every step comes after its dependencies.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Plan {
+    pub steps: Vec<Step>,
+    /// Things to tell the user that are not operations (e.g. orphans left in place).
+    pub warnings: Vec<String>,
+}
+
+impl Plan {
+    /// Adds a step and returns its index.
+    pub fn add(&mut self, op: Op, deps: Vec<usize>, cause: impl Into<String>) -> usize {
+        let mut deps = deps;
+        deps.sort_unstable();
+        deps.dedup();
+        self.steps.push(Step {
+            op,
+            deps,
+            cause: cause.into(),
+        });
+        self.steps.len() - 1
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.steps.is_empty()
+    }
+}
+
+impl fmt::Display for Plan {
+    /// One line per step: `#i op <- #deps (cause)`; golden tests assert on this text.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, s) in self.steps.iter().enumerate() {
+            write!(f, "#{i} {}", s.op)?;
+            if !s.deps.is_empty() {
+                let deps: Vec<String> = s.deps.iter().map(|d| format!("#{d}")).collect();
+                write!(f, " <- {}", deps.join(","))?;
+            }
+            writeln!(f, " ({})", s.cause)?;
+        }
+        Ok(())
+    }
+}

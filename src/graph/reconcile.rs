@@ -1,0 +1,418 @@
+//! Pure planning: (project, observed state) to the plan of `up`, and labels to the plan of `down`.
+
+use indexmap::IndexMap;
+
+use super::hash;
+use super::observed::{Observed, ObservedContainer};
+use super::plan::{Op, Plan};
+use super::{Cycle, ServiceGraph};
+use crate::parse::{Condition, Project, Service};
+
+/// What `up` was asked to do, beyond the project itself.
+#[derive(Debug, Clone, Default)]
+pub struct UpPlanOptions {
+    /// Services to bring up (with their dependencies); empty means all.
+    pub services: Vec<String>,
+    pub remove_orphans: bool,
+    pub force_recreate: bool,
+    pub no_start: bool,
+}
+
+/// The container name of replica `number` of a service.
+pub fn container_name(project: &str, svc: &Service, number: u64) -> String {
+    match &svc.container_name {
+        Some(n) => n.clone(),
+        None => format!("{project}-{}-{number}", svc.name),
+    }
+}
+
+/// Containers of the project whose service is neither enabled nor disabled by a profile.
+pub fn orphans<'a>(project: &Project, observed: &'a Observed) -> Vec<&'a ObservedContainer> {
+    observed
+        .containers
+        .iter()
+        .filter(|c| {
+            !c.oneoff
+                && !project.services.contains_key(&c.service)
+                && !project.disabled_services.contains_key(&c.service)
+        })
+        .collect()
+}
+
+/// Plans `up`: networks and volumes that are missing, containers that are missing or changed,
+/// starts in dependency order, each service's start waiting only on its own dependencies.
+pub fn up(project: &Project, observed: &Observed, opts: &UpPlanOptions) -> Result<Plan, Cycle> {
+    let graph = ServiceGraph::of(project)?;
+    let selected: Vec<String> = if opts.services.is_empty() {
+        project.services.keys().cloned().collect()
+    } else {
+        graph.with_dependencies(&opts.services)
+    };
+    let mut plan = Plan::default();
+
+    let mut net_steps: IndexMap<&str, usize> = IndexMap::new();
+    let mut vol_steps: IndexMap<&str, usize> = IndexMap::new();
+    let used_networks: Vec<&str> = selected
+        .iter()
+        .flat_map(|s| project.services[s].networks.keys().map(String::as_str))
+        .collect();
+    for (key, net) in &project.networks {
+        if net.external || !used_networks.contains(&key.as_str()) || observed.network(&net.name).is_some() {
+            continue;
+        }
+        let i = plan.add(
+            Op::CreateNetwork { key: key.clone(), name: net.name.clone() },
+            vec![],
+            "missing",
+        );
+        net_steps.insert(key, i);
+    }
+    let used_volumes: Vec<&str> = selected
+        .iter()
+        .flat_map(|s| {
+            project.services[s]
+                .volumes
+                .iter()
+                .filter(|v| v.kind == "volume")
+                .filter_map(|v| v.source.as_deref())
+        })
+        .collect();
+    for (key, vol) in &project.volumes {
+        if vol.external || !used_volumes.contains(&key.as_str()) || observed.volume(&vol.name).is_some() {
+            continue;
+        }
+        let i = plan.add(
+            Op::CreateVolume { key: key.clone(), name: vol.name.clone() },
+            vec![],
+            "missing",
+        );
+        vol_steps.insert(key, i);
+    }
+
+    // Per service: create steps, then start steps; `starts` records what dependents wait on.
+    let mut starts: IndexMap<&str, Vec<usize>> = IndexMap::new();
+    let mut awaits: IndexMap<(String, Condition), usize> = IndexMap::new();
+    let order = topological(&graph, &selected);
+    for name in &order {
+        let svc = &project.services[name.as_str()];
+        let want = hash::service(svc);
+        let mut resource_deps: Vec<usize> = svc
+            .networks
+            .keys()
+            .filter_map(|n| net_steps.get(n.as_str()).copied())
+            .collect();
+        resource_deps.extend(
+            svc.volumes
+                .iter()
+                .filter_map(|v| v.source.as_deref())
+                .filter_map(|s| vol_steps.get(s).copied()),
+        );
+        // Namespaces shared with another service need that service's container first.
+        for shared in shared_services(svc) {
+            if let Some(s) = starts.get(shared.as_str()) {
+                resource_deps.extend(s);
+            }
+        }
+        let mut dep_waits = Vec::new();
+        for (dep, d) in &svc.depends_on {
+            if !selected.contains(dep) {
+                continue;
+            }
+            let key = (dep.clone(), d.condition);
+            let i = match awaits.get(&key) {
+                Some(i) => *i,
+                None => {
+                    let deps = starts.get(dep.as_str()).cloned().unwrap_or_default();
+                    let i = plan.add(
+                        Op::Await { service: dep.clone(), condition: d.condition },
+                        deps,
+                        format!("{name} depends on it"),
+                    );
+                    awaits.insert(key, i);
+                    i
+                }
+            };
+            dep_waits.push(i);
+        }
+
+        let existing: Vec<&ObservedContainer> = observed
+            .containers
+            .iter()
+            .filter(|c| !c.oneoff && c.service == *name)
+            .collect();
+        let mut svc_starts = Vec::new();
+        let replicas = svc.replicas();
+        for number in 1..=replicas {
+            let cname = container_name(&project.name, svc, number);
+            let current = existing.iter().find(|c| c.number == number);
+            let mut create_deps = resource_deps.clone();
+            let (created, cause) = match current {
+                Some(c) if c.config_hash == want && !opts.force_recreate => {
+                    if c.running() || opts.no_start {
+                        svc_starts.push(plan.add(
+                            Op::Await { service: name.clone(), condition: Condition::ServiceStarted },
+                            vec![],
+                            format!("{} is up to date", c.name),
+                        ));
+                        continue;
+                    }
+                    (None, "stopped")
+                }
+                Some(c) => {
+                    let cause = if opts.force_recreate { "--force-recreate" } else { "configuration changed" };
+                    let stop = plan.add(Op::StopContainer { name: c.name.clone() }, vec![], cause);
+                    let rm = plan.add(
+                        Op::RemoveContainer { name: c.name.clone(), volumes: false },
+                        vec![stop],
+                        cause,
+                    );
+                    create_deps.push(rm);
+                    (Some(create_deps), cause)
+                }
+                None => (Some(create_deps), "missing"),
+            };
+            let mut start_deps = dep_waits.clone();
+            if let Some(deps) = created {
+                let c = plan.add(
+                    Op::CreateContainer { service: name.clone(), number, name: cname.clone() },
+                    deps,
+                    cause,
+                );
+                start_deps.push(c);
+            }
+            if !opts.no_start {
+                svc_starts.push(plan.add(
+                    Op::StartContainer { service: name.clone(), name: cname },
+                    start_deps,
+                    cause,
+                ));
+            }
+        }
+        for extra in existing.iter().filter(|c| c.number > replicas) {
+            let stop = plan.add(Op::StopContainer { name: extra.name.clone() }, vec![], "scaled down");
+            plan.add(
+                Op::RemoveContainer { name: extra.name.clone(), volumes: false },
+                vec![stop],
+                "scaled down",
+            );
+        }
+        starts.insert(name.as_str(), svc_starts);
+    }
+
+    let orphans = orphans(project, observed);
+    if !orphans.is_empty() {
+        if opts.remove_orphans {
+            for o in orphans {
+                let stop = plan.add(Op::StopContainer { name: o.name.clone() }, vec![], "orphan");
+                plan.add(Op::RemoveContainer { name: o.name.clone(), volumes: false }, vec![stop], "orphan");
+            }
+        } else {
+            let names: Vec<&str> = orphans.iter().map(|c| c.name.as_str()).collect();
+            plan.warnings.push(format!(
+                "Found orphan containers ([{}]) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up.",
+                names.join(" ")
+            ));
+        }
+    }
+    Ok(plan)
+}
+
+fn shared_services(svc: &Service) -> Vec<String> {
+    let mut out = Vec::new();
+    for mode in [&svc.network_mode, &svc.ipc, &svc.pid].into_iter().flatten() {
+        if let Some(s) = mode.strip_prefix("service:") {
+            out.push(s.to_string());
+        }
+    }
+    for v in &svc.volumes_from {
+        if !v.starts_with("container:") {
+            out.push(v.split(':').next().unwrap_or(v).to_string());
+        }
+    }
+    out
+}
+
+/// `selected` with every service after its dependencies (file order otherwise).
+fn topological(graph: &ServiceGraph, selected: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    fn visit(g: &ServiceGraph, s: &str, sel: &[String], out: &mut Vec<String>) {
+        if out.iter().any(|o| o == s) || !sel.iter().any(|x| x == s) {
+            return;
+        }
+        for d in g.dependencies(s) {
+            visit(g, d, sel, out);
+        }
+        out.push(s.to_string());
+    }
+    for s in selected {
+        visit(graph, s, selected, &mut out);
+    }
+    out
+}
+
+/// What `down` removes: the project's services (with their dependencies, for ordering), its
+/// networks and, with `-v`, its volumes.
+#[derive(Debug, Clone, Default)]
+pub struct DownTarget {
+    /// service -> services it depends on.
+    pub services: IndexMap<String, Vec<String>>,
+    /// Engine names of networks to remove (those that exist).
+    pub networks: Vec<String>,
+    /// Engine names of volumes to remove (those that exist).
+    pub volumes: Vec<String>,
+    pub remove_orphans: bool,
+    /// Remove anonymous volumes with the containers.
+    pub anonymous_volumes: bool,
+    /// Only stop containers (Ctrl-C in attached `up`, `stop`): remove nothing.
+    pub stop_only: bool,
+}
+
+/// Plans `down`: each container is stopped once the containers of services that depend on it are
+/// gone; networks and volumes go last.
+pub fn down(target: &DownTarget, observed: &Observed) -> Result<Plan, Cycle> {
+    let mut deps = target.services.clone();
+    // Services known only from labels (orphans, or a project with no file) join the graph.
+    for c in observed.containers.iter().filter(|c| !c.oneoff) {
+        if !deps.contains_key(&c.service) && (target.remove_orphans || target.services.is_empty()) {
+            deps.insert(c.service.clone(), c.depends_on.clone());
+        }
+    }
+    let graph = ServiceGraph::new(&deps)?;
+    let mut plan = Plan::default();
+    let mut removed: IndexMap<String, Vec<usize>> = IndexMap::new();
+    let mut all = Vec::new();
+    // Visit dependents first.
+    let mut order: Vec<String> = topological(&graph, &deps.keys().cloned().collect::<Vec<_>>());
+    order.reverse();
+    for svc in &order {
+        let wait: Vec<usize> = graph
+            .dependents(svc)
+            .iter()
+            .flat_map(|d| removed.get(*d).cloned().unwrap_or_default())
+            .collect();
+        let mut mine = Vec::new();
+        for c in observed.containers.iter().filter(|c| &c.service == svc && !c.oneoff) {
+            let stop = if c.running() || c.state == "paused" || c.state == "restarting" {
+                Some(plan.add(Op::StopContainer { name: c.name.clone() }, wait.clone(), "down"))
+            } else {
+                None
+            };
+            if target.stop_only {
+                mine.extend(stop);
+                continue;
+            }
+            let rm = plan.add(
+                Op::RemoveContainer { name: c.name.clone(), volumes: target.anonymous_volumes },
+                stop.map(|s| vec![s]).unwrap_or_else(|| wait.clone()),
+                "down",
+            );
+            mine.push(rm);
+        }
+        all.extend(mine.iter().copied());
+        removed.insert(svc.clone(), mine);
+    }
+    if target.stop_only {
+        return Ok(plan);
+    }
+    if target.remove_orphans {
+        for c in observed.containers.iter().filter(|c| c.oneoff) {
+            let rm = plan.add(Op::RemoveContainer { name: c.name.clone(), volumes: true }, vec![], "one-off container");
+            all.push(rm);
+        }
+    }
+    for n in &target.networks {
+        if observed.network(n).is_some() {
+            plan.add(Op::RemoveNetwork { name: n.clone() }, all.clone(), "down");
+        }
+    }
+    for v in &target.volumes {
+        if observed.volume(v).is_some() {
+            plan.add(Op::RemoveVolume { name: v.clone() }, all.clone(), "down -v");
+        }
+    }
+    Ok(plan)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::{DependsOn, Network};
+
+    fn project(services: &[(&str, &[&str])]) -> Project {
+        let mut p = Project { name: "p".into(), ..Default::default() };
+        p.networks.insert("default".into(), Network { name: "p_default".into(), ..Default::default() });
+        for (name, deps) in services {
+            let mut s = Service { name: name.to_string(), image: Some("img".into()), ..Default::default() };
+            s.networks.insert("default".into(), None);
+            for d in *deps {
+                s.depends_on.insert(d.to_string(), DependsOn::default());
+            }
+            p.services.insert(name.to_string(), s);
+        }
+        p
+    }
+
+    #[test]
+    fn fresh_up_plan() {
+        let p = project(&[("db", &[]), ("web", &["db"])]);
+        let plan = up(&p, &Observed::default(), &UpPlanOptions::default()).unwrap();
+        assert_eq!(
+            plan.to_string(),
+            "#0 create network p_default (missing)\n\
+             #1 create container p-db-1 <- #0 (missing)\n\
+             #2 start container p-db-1 <- #1 (missing)\n\
+             #3 await db service_started <- #2 (web depends on it)\n\
+             #4 create container p-web-1 <- #0 (missing)\n\
+             #5 start container p-web-1 <- #3,#4 (missing)\n"
+        );
+    }
+
+    #[test]
+    fn second_up_does_nothing_to_engine() {
+        let p = project(&[("db", &[])]);
+        let observed = Observed {
+            containers: vec![ObservedContainer {
+                name: "p-db-1".into(),
+                service: "db".into(),
+                number: 1,
+                config_hash: hash::service(&p.services["db"]),
+                state: "running".into(),
+                ..Default::default()
+            }],
+            networks: vec![super::super::observed::ObservedResource { name: "p_default".into(), ..Default::default() }],
+            ..Default::default()
+        };
+        let plan = up(&p, &observed, &UpPlanOptions::default()).unwrap();
+        assert!(plan.steps.iter().all(|s| matches!(s.op, Op::Await { .. })), "{plan}");
+    }
+
+    #[test]
+    fn down_walks_in_reverse() {
+        let target = DownTarget {
+            services: [("db".to_string(), vec![]), ("web".to_string(), vec!["db".to_string()])].into_iter().collect(),
+            networks: vec!["p_default".into()],
+            ..Default::default()
+        };
+        let c = |name: &str, svc: &str| ObservedContainer {
+            name: name.into(),
+            service: svc.into(),
+            number: 1,
+            state: "running".into(),
+            ..Default::default()
+        };
+        let observed = Observed {
+            containers: vec![c("p-db-1", "db"), c("p-web-1", "web")],
+            networks: vec![super::super::observed::ObservedResource { name: "p_default".into(), ..Default::default() }],
+            ..Default::default()
+        };
+        let plan = down(&target, &observed).unwrap();
+        assert_eq!(
+            plan.to_string(),
+            "#0 stop container p-web-1 (down)\n\
+             #1 remove container p-web-1 <- #0 (down)\n\
+             #2 stop container p-db-1 <- #1 (down)\n\
+             #3 remove container p-db-1 <- #2 (down)\n\
+             #4 remove network p_default <- #1,#3 (down)\n"
+        );
+    }
+}

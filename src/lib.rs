@@ -1,0 +1,13 @@
+//! rcompose: a Docker Compose-compatible orchestrator.
+//!
+//! - [`parse`] loads compose files into a typed project (never touches the engine);
+//! - [`graph`] holds the dependency graph and turns (project, observed state) into plans;
+//! - [`runtime`] is the only code that speaks to the engine: observe, execute, read back;
+//! - [`cmd`] turns flags into options and renders results.
+
+pub mod cmd;
+pub mod graph;
+pub mod parse;
+pub mod runtime;
+
+pub use cmd::run;

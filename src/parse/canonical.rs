@@ -1,0 +1,541 @@
+//! Short syntax to long syntax, on the merged tree: ports, volumes, depends_on, networks,
+//! environment, labels, commands, healthcheck tests, secrets and configs.
+//!
+//! Every function here takes the value found in the file and returns its canonical form, or says
+//! what was expected; the caller attaches the path and the position.
+
+use serde_json::{json, Map, Value};
+use std::path::Path as FsPath;
+
+/// Turns `KEY=VALUE` / `KEY` lists, or mappings with scalar values, into a mapping of optional
+/// strings (`KEY` alone maps to null: taken from the environment, or unset).
+pub fn key_values(v: &Value, allow_null: bool) -> Result<Value, String> {
+    let mut out = Map::new();
+    match v {
+        Value::Null => {}
+        Value::Array(items) => {
+            for item in items {
+                let Value::String(s) = item else {
+                    return Err(format!(
+                        "expected `KEY=VALUE` strings in the list, found {item}"
+                    ));
+                };
+                match s.split_once('=') {
+                    Some((k, val)) => {
+                        out.insert(k.to_string(), Value::String(val.to_string()));
+                    }
+                    None if allow_null => {
+                        out.insert(s.clone(), Value::Null);
+                    }
+                    None => {
+                        out.insert(s.clone(), Value::String(String::new()));
+                    }
+                }
+            }
+        }
+        Value::Object(map) => {
+            for (k, val) in map {
+                let val = match val {
+                    Value::Null if allow_null => Value::Null,
+                    Value::Null => Value::String(String::new()),
+                    Value::String(_) => val.clone(),
+                    Value::Number(n) => Value::String(n.to_string()),
+                    Value::Bool(b) => Value::String(b.to_string()),
+                    other => {
+                        return Err(format!(
+                            "expected a scalar value for `{k}`, found {}",
+                            kind(other)
+                        ))
+                    }
+                };
+                out.insert(k.clone(), val);
+            }
+        }
+        other => {
+            return Err(format!(
+                "expected a mapping or a list of `KEY=VALUE`, found {}",
+                kind(other)
+            ))
+        }
+    }
+    Ok(Value::Object(out))
+}
+
+pub fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
+    }
+}
+
+/// `command` / `entrypoint`: a string is split as a shell would.
+pub fn command(v: &Value) -> Result<Value, String> {
+    match v {
+        Value::Null => Ok(Value::Null),
+        Value::String(s) => shell_words::split(s)
+            .map(|w| json!(w))
+            .map_err(|e| format!("cannot split `{s}` into words: {e}")),
+        Value::Array(items) => items
+            .iter()
+            .map(|i| match i {
+                Value::String(s) => Ok(Value::String(s.clone())),
+                Value::Number(n) => Ok(Value::String(n.to_string())),
+                Value::Bool(b) => Ok(Value::String(b.to_string())),
+                other => Err(format!("expected strings in the list, found {}", kind(other))),
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Value::Array),
+        other => Err(format!(
+            "expected a string or a list of strings, found {}",
+            kind(other)
+        )),
+    }
+}
+
+/// A string or a list of strings, as a list.
+pub fn string_list(v: &Value) -> Result<Value, String> {
+    match v {
+        Value::Null => Ok(json!([])),
+        Value::String(_) => Ok(json!([v])),
+        Value::Array(_) => Ok(v.clone()),
+        other => Err(format!(
+            "expected a string or a list of strings, found {}",
+            kind(other)
+        )),
+    }
+}
+
+/// `depends_on`: a list of names or a mapping of long entries.
+pub fn depends_on(v: &Value) -> Result<Value, String> {
+    let mut out = Map::new();
+    match v {
+        Value::Null => {}
+        Value::Array(items) => {
+            for item in items {
+                let Value::String(name) = item else {
+                    return Err(format!("expected service names, found {}", kind(item)));
+                };
+                out.insert(
+                    name.clone(),
+                    json!({"condition": "service_started", "required": true}),
+                );
+            }
+        }
+        Value::Object(map) => {
+            for (name, entry) in map {
+                let mut e = match entry {
+                    Value::Object(m) => m.clone(),
+                    Value::Null => Map::new(),
+                    other => {
+                        return Err(format!(
+                            "expected a mapping for `{name}` (condition, required, restart), found {}",
+                            kind(other)
+                        ))
+                    }
+                };
+                e.entry("condition").or_insert(json!("service_started"));
+                e.entry("required").or_insert(json!(true));
+                out.insert(name.clone(), Value::Object(e));
+            }
+        }
+        other => {
+            return Err(format!(
+                "expected a list of services or a mapping, found {}",
+                kind(other)
+            ))
+        }
+    }
+    Ok(Value::Object(out))
+}
+
+/// Service `networks`: a list of names or a mapping.
+pub fn service_networks(v: &Value) -> Result<Value, String> {
+    match v {
+        Value::Null => Ok(json!({})),
+        Value::Array(items) => {
+            let mut out = Map::new();
+            for item in items {
+                let Value::String(name) = item else {
+                    return Err(format!("expected network names, found {}", kind(item)));
+                };
+                out.insert(name.clone(), Value::Null);
+            }
+            Ok(Value::Object(out))
+        }
+        Value::Object(_) => Ok(v.clone()),
+        other => Err(format!(
+            "expected a list of networks or a mapping, found {}",
+            kind(other)
+        )),
+    }
+}
+
+/// `secrets` / `configs` of a service: names or long entries.
+pub fn file_refs(v: &Value) -> Result<Value, String> {
+    let Value::Array(items) = v else {
+        if v.is_null() {
+            return Ok(json!([]));
+        }
+        return Err(format!("expected a list, found {}", kind(v)));
+    };
+    items
+        .iter()
+        .map(|i| match i {
+            Value::String(s) => Ok(json!({ "source": s })),
+            Value::Object(_) => Ok(i.clone()),
+            other => Err(format!(
+                "expected a name or a mapping with `source`, found {}",
+                kind(other)
+            )),
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Value::Array)
+}
+
+/// `healthcheck.test`: a string is a `CMD-SHELL` test.
+pub fn health_test(v: &Value) -> Result<Value, String> {
+    match v {
+        Value::String(s) => Ok(json!(["CMD-SHELL", s])),
+        Value::Array(_) | Value::Null => Ok(v.clone()),
+        other => Err(format!(
+            "expected a string or a list, found {}",
+            kind(other)
+        )),
+    }
+}
+
+/// `extra_hosts`: a list of `host:ip` / `host=ip`, or a mapping; canonical `host=ip` strings.
+pub fn extra_hosts(v: &Value) -> Result<Value, String> {
+    let mut out = Vec::new();
+    match v {
+        Value::Null => {}
+        Value::Array(items) => {
+            for i in items {
+                let Value::String(s) = i else {
+                    return Err(format!("expected `host:ip` strings, found {}", kind(i)));
+                };
+                let (h, ip) = s
+                    .split_once('=')
+                    .or_else(|| s.split_once(':'))
+                    .ok_or_else(|| format!("`{s}` is not `host:ip`"))?;
+                out.push(json!(format!("{h}={ip}")));
+            }
+        }
+        Value::Object(map) => {
+            for (h, ips) in map {
+                match ips {
+                    Value::Array(list) => {
+                        for ip in list {
+                            out.push(json!(format!("{h}={}", scalar_text(ip))));
+                        }
+                    }
+                    other => out.push(json!(format!("{h}={}", scalar_text(other)))),
+                }
+            }
+        }
+        other => return Err(format!("expected a list or a mapping, found {}", kind(other))),
+    }
+    Ok(Value::Array(out))
+}
+
+fn scalar_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Short `ports` entries to long ones; ranges become one entry per port.
+pub fn ports(v: &Value) -> Result<Value, String> {
+    let Value::Array(items) = v else {
+        if v.is_null() {
+            return Ok(json!([]));
+        }
+        return Err(format!("expected a list of ports, found {}", kind(v)));
+    };
+    let mut out = Vec::new();
+    for item in items {
+        match item {
+            Value::Number(n) => out.push(json!({"mode": "ingress", "target": n, "protocol": "tcp"})),
+            Value::String(s) => out.extend(short_port(s)?),
+            Value::Object(m) => {
+                let mut m = m.clone();
+                m.entry("mode").or_insert(json!("ingress"));
+                m.entry("protocol").or_insert(json!("tcp"));
+                if let Some(p) = m.get_mut("published") {
+                    if let Value::Number(n) = p {
+                        *p = Value::String(n.to_string());
+                    }
+                }
+                out.push(Value::Object(m));
+            }
+            other => return Err(format!("expected a port, found {}", kind(other))),
+        }
+    }
+    Ok(Value::Array(out))
+}
+
+fn port_range(s: &str, spec: &str) -> Result<(u64, u64), String> {
+    let bad = || {
+        format!(
+            "invalid port `{spec}`: expected [HOST_IP:][HOST_PORT:]CONTAINER_PORT[/PROTOCOL], e.g. \"8080:80\""
+        )
+    };
+    let (a, b) = match s.split_once('-') {
+        Some((a, b)) => (a, b),
+        None => (s, s),
+    };
+    let a: u64 = a.parse().map_err(|_| bad())?;
+    let b: u64 = b.parse().map_err(|_| bad())?;
+    if a > b || b > 65535 {
+        return Err(bad());
+    }
+    Ok((a, b))
+}
+
+fn short_port(spec: &str) -> Result<Vec<Value>, String> {
+    let (rest, protocol) = match spec.rsplit_once('/') {
+        Some((r, p)) => (r, p),
+        None => (spec, "tcp"),
+    };
+    // Split off the host IP: `[v6]:...` or `a.b.c.d:...`.
+    let (host_ip, rest) = if let Some(r) = rest.strip_prefix('[') {
+        let end = r.find(']').ok_or_else(|| format!("invalid port `{spec}`"))?;
+        let ip = &r[..end];
+        let after = r[end + 1..].strip_prefix(':').unwrap_or(&r[end + 1..]);
+        (Some(ip.to_string()), after)
+    } else {
+        let parts: Vec<&str> = rest.split(':').collect();
+        if parts.len() == 3 {
+            (
+                Some(parts[0].to_string()),
+                &rest[parts[0].len() + 1..],
+            )
+        } else {
+            (None, rest)
+        }
+    };
+    let (published, target) = match rest.rsplit_once(':') {
+        Some((p, t)) => (Some(p), t),
+        None => (None, rest),
+    };
+    let (t0, t1) = port_range(target, spec)?;
+    let published = published.filter(|p| !p.is_empty());
+    let mut out = Vec::new();
+    let pub_range = match published {
+        Some(p) => Some(port_range(p, spec)?),
+        None => None,
+    };
+    let count = t1 - t0 + 1;
+    for i in 0..count {
+        let mut m = Map::new();
+        m.insert("mode".into(), json!("ingress"));
+        if let Some(ip) = &host_ip {
+            if !ip.is_empty() {
+                m.insert("host_ip".into(), json!(ip));
+            }
+        }
+        m.insert("target".into(), json!(t0 + i));
+        if let (Some(p), Some((p0, p1))) = (published, pub_range) {
+            let text = if count == 1 {
+                p.to_string()
+            } else if p1 - p0 + 1 == count {
+                (p0 + i).to_string()
+            } else {
+                p.to_string()
+            };
+            m.insert("published".into(), json!(text));
+        }
+        m.insert("protocol".into(), json!(protocol));
+        out.push(Value::Object(m));
+    }
+    Ok(out)
+}
+
+/// Short `volumes` entries of a service to long ones; bind sources are made absolute.
+pub fn service_volumes(v: &Value, base: &FsPath) -> Result<Value, String> {
+    let Value::Array(items) = v else {
+        if v.is_null() {
+            return Ok(json!([]));
+        }
+        return Err(format!("expected a list of mounts, found {}", kind(v)));
+    };
+    let mut out = Vec::new();
+    for item in items {
+        match item {
+            Value::String(s) => out.push(short_volume(s, base)?),
+            Value::Object(m) => {
+                let mut m = m.clone();
+                let is_bind = m.get("type").and_then(Value::as_str) == Some("bind");
+                if is_bind {
+                    if let Some(Value::String(src)) = m.get("source") {
+                        let abs = absolute(src, base);
+                        m.insert("source".into(), json!(abs));
+                    }
+                }
+                out.push(Value::Object(m));
+            }
+            other => return Err(format!("expected a mount, found {}", kind(other))),
+        }
+    }
+    Ok(Value::Array(out))
+}
+
+fn is_path(src: &str) -> bool {
+    src.starts_with('.') || src.starts_with('/') || src.starts_with('~')
+}
+
+/// Resolves a host path against the project directory (`~` is the home directory).
+pub fn absolute(src: &str, base: &FsPath) -> String {
+    if let Some(rest) = src.strip_prefix('~') {
+        if let Ok(home) = std::env::var("HOME") {
+            return format!("{home}{rest}");
+        }
+    }
+    let p = FsPath::new(src);
+    if p.is_absolute() {
+        return src.to_string();
+    }
+    let joined = base.join(p);
+    clean(&joined)
+}
+
+/// Removes `.` and `..` components without touching the file system.
+pub fn clean(p: &FsPath) -> String {
+    use std::path::Component;
+    let mut out: Vec<String> = Vec::new();
+    let mut absolute = false;
+    for c in p.components() {
+        match c {
+            Component::RootDir => absolute = true,
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::Normal(s) => out.push(s.to_string_lossy().into_owned()),
+            Component::Prefix(_) => {}
+        }
+    }
+    let body = out.join("/");
+    if absolute {
+        format!("/{body}")
+    } else {
+        body
+    }
+}
+
+fn short_volume(spec: &str, base: &FsPath) -> Result<Value, String> {
+    let parts: Vec<&str> = spec.split(':').collect();
+    let (src, target, mode) = match parts.as_slice() {
+        [t] => (None, *t, None),
+        [s, t] => (Some(*s), *t, None),
+        [s, t, m] => (Some(*s), *t, Some(*m)),
+        _ => return Err(format!("invalid mount `{spec}`: expected [SOURCE:]TARGET[:MODE]")),
+    };
+    if target.is_empty() {
+        return Err(format!("invalid mount `{spec}`: the target is empty"));
+    }
+    let mut m = Map::new();
+    match src {
+        None => {
+            m.insert("type".into(), json!("volume"));
+            m.insert("target".into(), json!(target));
+            m.insert("volume".into(), json!({}));
+        }
+        Some(s) if is_path(s) => {
+            m.insert("type".into(), json!("bind"));
+            m.insert("source".into(), json!(absolute(s, base)));
+            m.insert("target".into(), json!(target));
+            m.insert("bind".into(), json!({"create_host_path": true}));
+        }
+        Some(s) => {
+            m.insert("type".into(), json!("volume"));
+            m.insert("source".into(), json!(s));
+            m.insert("target".into(), json!(target));
+            m.insert("volume".into(), json!({}));
+        }
+    }
+    if let Some(mode) = mode {
+        for opt in mode.split(',') {
+            match opt {
+                "ro" => {
+                    m.insert("read_only".into(), json!(true));
+                }
+                "rw" | "" => {}
+                "nocopy" => {
+                    m.insert("volume".into(), json!({"nocopy": true}));
+                }
+                "z" | "Z" => {
+                    if let Some(Value::Object(b)) = m.get_mut("bind") {
+                        b.insert("selinux".into(), json!(opt));
+                    }
+                }
+                "shared" | "rshared" | "slave" | "rslave" | "private" | "rprivate" => {
+                    if let Some(Value::Object(b)) = m.get_mut("bind") {
+                        b.insert("propagation".into(), json!(opt));
+                    }
+                }
+                other => {
+                    return Err(format!(
+                        "invalid mount `{spec}`: unknown mode `{other}` (expected ro, rw, z, Z, nocopy or a propagation)"
+                    ))
+                }
+            }
+        }
+    }
+    Ok(Value::Object(m))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_ports() {
+        let v = ports(&json!(["8080:80", "127.0.0.1::53/udp", 9000, "3000-3001:4000-4001"])).unwrap();
+        assert_eq!(
+            v,
+            json!([
+                {"mode":"ingress","target":80,"published":"8080","protocol":"tcp"},
+                {"mode":"ingress","host_ip":"127.0.0.1","target":53,"protocol":"udp"},
+                {"mode":"ingress","target":9000,"protocol":"tcp"},
+                {"mode":"ingress","target":4000,"published":"3000","protocol":"tcp"},
+                {"mode":"ingress","target":4001,"published":"3001","protocol":"tcp"},
+            ])
+        );
+        assert!(ports(&json!(["80:abc"])).is_err());
+    }
+
+    #[test]
+    fn short_volumes() {
+        let v = service_volumes(&json!(["data:/d", "./src:/src:ro", "/anon"]), FsPath::new("/p")).unwrap();
+        assert_eq!(
+            v,
+            json!([
+                {"type":"volume","source":"data","target":"/d","volume":{}},
+                {"type":"bind","source":"/p/src","target":"/src","bind":{"create_host_path":true},"read_only":true},
+                {"type":"volume","target":"/anon","volume":{}},
+            ])
+        );
+    }
+
+    #[test]
+    fn env_lists() {
+        let v = key_values(&json!(["A=1", "B", "C=x=y"]), true).unwrap();
+        assert_eq!(v, json!({"A":"1","B":null,"C":"x=y"}));
+        let v = key_values(&json!({"A": 1, "B": null, "C": true}), true).unwrap();
+        assert_eq!(v, json!({"A":"1","B":null,"C":"true"}));
+    }
+
+    #[test]
+    fn commands_split_like_a_shell() {
+        assert_eq!(
+            command(&json!("sh -c 'echo hi'")).unwrap(),
+            json!(["sh", "-c", "echo hi"])
+        );
+    }
+}

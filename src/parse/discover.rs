@@ -1,0 +1,135 @@
+//! Finding the compose files and the project directory.
+
+use std::path::{Path, PathBuf};
+
+use super::error::LoadError;
+
+/// File names looked for, in order of preference.
+pub const DEFAULT_FILES: [&str; 4] = [
+    "compose.yaml",
+    "compose.yml",
+    "docker-compose.yml",
+    "docker-compose.yaml",
+];
+
+/// Override files picked up beside a discovered file.
+pub const OVERRIDE_FILES: [&str; 4] = [
+    "compose.override.yml",
+    "compose.override.yaml",
+    "docker-compose.override.yml",
+    "docker-compose.override.yaml",
+];
+
+/// Where the files come from, before reading them.
+#[derive(Debug, Clone)]
+pub enum Source {
+    Stdin,
+    File(PathBuf),
+}
+
+impl Source {
+    pub fn display(&self) -> String {
+        match self {
+            Source::Stdin => "-".into(),
+            Source::File(p) => p.display().to_string(),
+        }
+    }
+}
+
+/// Resolves the files to load: those named (by `-f` or `COMPOSE_FILE`), else the first default
+/// file found in `start` or a parent folder, with its override file.
+pub fn files(named: &[String], cwd: &Path, start: &Path) -> Result<Vec<Source>, LoadError> {
+    if !named.is_empty() {
+        return named
+            .iter()
+            .map(|f| {
+                if f == "-" {
+                    return Ok(Source::Stdin);
+                }
+                let p = absolute(cwd, Path::new(f));
+                if !p.is_file() {
+                    let mut e = LoadError::new(format!(
+                        "compose file `{}` not found",
+                        p.display()
+                    ));
+                    e = e.hint("check the path given with -f or COMPOSE_FILE");
+                    return Err(e);
+                }
+                Ok(Source::File(p))
+            })
+            .collect();
+    }
+    let mut dir = Some(start.to_path_buf());
+    while let Some(d) = dir {
+        let found: Vec<PathBuf> = DEFAULT_FILES
+            .iter()
+            .map(|n| d.join(n))
+            .filter(|p| p.is_file())
+            .collect();
+        if let Some(first) = found.first() {
+            if found.len() > 1 {
+                eprintln!(
+                    "WARN[0000] Found multiple config files with supported names: {}\nWARN[0000] Using {}",
+                    found
+                        .iter()
+                        .map(|p| p.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    first.display()
+                );
+            }
+            let mut out = vec![Source::File(first.clone())];
+            if let Some(o) = OVERRIDE_FILES.iter().map(|n| d.join(n)).find(|p| p.is_file()) {
+                out.push(Source::File(o));
+            }
+            return Ok(out);
+        }
+        dir = d.parent().map(Path::to_path_buf);
+    }
+    Err(LoadError::new(format!(
+        "no compose file found in {} or any parent folder",
+        start.display()
+    ))
+    .hint("create a compose.yaml, or name a file with -f FILE (or COMPOSE_FILE)"))
+}
+
+/// `p` made absolute against `cwd`, with `.` and `..` removed.
+pub fn absolute(cwd: &Path, p: &Path) -> PathBuf {
+    let joined = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        cwd.join(p)
+    };
+    PathBuf::from(super::canonical::clean(&joined))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn walks_up_and_takes_override() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        std::fs::write(root.join("compose.yaml"), "services: {}").unwrap();
+        std::fs::write(root.join("compose.override.yaml"), "services: {}").unwrap();
+        let sub = root.join("a/b");
+        std::fs::create_dir_all(&sub).unwrap();
+        let found = files(&[], &sub, &sub).unwrap();
+        let names: Vec<String> = found.iter().map(Source::display).collect();
+        assert_eq!(
+            names,
+            vec![
+                root.join("compose.yaml").display().to_string(),
+                root.join("compose.override.yaml").display().to_string()
+            ]
+        );
+    }
+
+    #[test]
+    fn missing_named_file_is_an_error() {
+        let tmp = tempfile::tempdir().unwrap();
+        let err = files(&["nope.yaml".into()], tmp.path(), tmp.path()).unwrap_err();
+        assert!(err.message.contains("nope.yaml"));
+    }
+}

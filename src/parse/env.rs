@@ -1,0 +1,73 @@
+//! The environment for interpolation: env files (`.env`, `--env-file`, `COMPOSE_ENV_FILES`) with
+//! the OS environment over them.
+
+use indexmap::IndexMap;
+use std::path::{Path, PathBuf};
+
+use super::error::LoadError;
+
+/// Variables, in the order they were defined.
+pub type Vars = IndexMap<String, String>;
+
+/// Reads one env file (dotenv syntax). Missing files are an error.
+pub fn read_file(path: &Path, os: &Vars) -> Result<Vars, LoadError> {
+    let iter = dotenvy::from_path_iter(path).map_err(|e| {
+        LoadError::new(format!("cannot read env file `{}`: {e}", path.display()))
+            .hint("check the path given with --env-file or env_file")
+    })?;
+    let mut out = Vars::new();
+    for item in iter {
+        let (k, v) = item.map_err(|e| {
+            LoadError::new(format!("env file `{}`: {e}", path.display())).in_file(path)
+        })?;
+        out.insert(k, v);
+    }
+    // dotenvy substitutes from the process environment; compose lets the OS win anyway.
+    let _ = os;
+    Ok(out)
+}
+
+/// The env files to read: those given, else `COMPOSE_ENV_FILES`, else `<dir>/.env` if present.
+pub fn files(given: &[PathBuf], os: &Vars, cwd: &Path, dir: &Path) -> Vec<(PathBuf, bool)> {
+    if !given.is_empty() {
+        return given.iter().map(|p| (cwd.join(p), true)).collect();
+    }
+    if let Some(list) = os.get("COMPOSE_ENV_FILES").filter(|s| !s.is_empty()) {
+        return list
+            .split(',')
+            .map(|p| (cwd.join(p.trim()), true))
+            .collect();
+    }
+    if os.get("COMPOSE_DISABLE_ENV_FILE").is_some_and(|v| v == "1" || v == "true") {
+        return vec![];
+    }
+    vec![(dir.join(".env"), false)]
+}
+
+/// Reads the env files (required ones must exist) into one set of variables.
+pub fn read_all(files: &[(PathBuf, bool)], os: &Vars) -> Result<Vars, LoadError> {
+    let mut out = Vars::new();
+    for (path, required) in files {
+        if !path.is_file() {
+            if *required {
+                return Err(LoadError::new(format!(
+                    "env file `{}` not found",
+                    path.display()
+                ))
+                .hint("check the path given with --env-file or COMPOSE_ENV_FILES"));
+            }
+            continue;
+        }
+        out.extend(read_file(path, os)?);
+    }
+    Ok(out)
+}
+
+/// Env-file variables with the OS environment over them.
+pub fn overlay(files: &Vars, os: &Vars) -> Vars {
+    let mut out = files.clone();
+    for (k, v) in os {
+        out.insert(k.clone(), v.clone());
+    }
+    out
+}

@@ -1,0 +1,135 @@
+//! Load errors that say where: file, line and column, the YAML path, what was expected, a hint.
+
+use std::fmt;
+use std::path::{Path as FsPath, PathBuf};
+
+use super::path::Path;
+use super::yaml;
+
+/// Something wrong with the compose files or the options that name them.
+#[derive(Debug, Clone, Default)]
+pub struct LoadError {
+    pub message: String,
+    pub file: Option<PathBuf>,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    /// The line of source at `line`, shown under the header with a caret.
+    pub source_line: Option<String>,
+    pub yaml_path: Option<Path>,
+    pub hint: Option<String>,
+}
+
+impl LoadError {
+    pub fn new(message: impl Into<String>) -> Self {
+        LoadError {
+            message: message.into(),
+            ..Default::default()
+        }
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    pub fn in_file(mut self, file: &FsPath) -> Self {
+        self.file = Some(file.to_path_buf());
+        self
+    }
+
+    /// Points the error at `path` in `source` (the key itself when `key`), read from `file`.
+    pub fn at(mut self, file: &FsPath, source: &str, path: &Path, key: bool) -> Self {
+        self.file = Some(file.to_path_buf());
+        if !path.is_root() {
+            self.yaml_path = Some(path.clone());
+        }
+        if let Some((line, col)) = yaml::locate(source, path, key) {
+            self.set_position(source, line, col);
+        }
+        self
+    }
+
+    pub fn set_position(&mut self, source: &str, line: usize, column: usize) {
+        self.line = Some(line);
+        self.column = Some(column);
+        self.source_line = source.lines().nth(line.saturating_sub(1)).map(str::to_string);
+    }
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.yaml_path {
+            Some(p) => write!(f, "{p}: {}", self.message)?,
+            None => write!(f, "{}", self.message)?,
+        }
+        if let Some(file) = &self.file {
+            write!(f, "\n  --> {}", file.display())?;
+            if let (Some(l), Some(c)) = (self.line, self.column) {
+                write!(f, ":{l}:{c}")?;
+            }
+        }
+        if let (Some(src), Some(l), Some(c)) = (&self.source_line, self.line, self.column) {
+            let gutter = l.to_string().len();
+            let pad = " ".repeat(gutter);
+            write!(f, "\n{pad} |\n{l} | {src}\n{pad} | {}^", " ".repeat(c.saturating_sub(1)))?;
+        }
+        if let Some(h) = &self.hint {
+            write!(f, "\n  = help: {h}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+/// The closest of `candidates` to `word`, when close enough to suggest.
+pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let mut best: Option<(&str, usize)> = None;
+    for c in candidates {
+        let d = distance(word, c);
+        if d <= word.len().max(2) / 3 + 1 && best.is_none_or(|(_, bd)| d < bd) {
+            best = Some((c, d));
+        }
+    }
+    best.map(|(c, _)| c)
+}
+
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions() {
+        assert_eq!(did_you_mean("imgae", ["image", "build"]), Some("image"));
+        assert_eq!(did_you_mean("dbx", ["db", "web"]), Some("db"));
+        assert_eq!(did_you_mean("zzzzzz", ["db", "web"]), None);
+    }
+
+    #[test]
+    fn renders_snippet() {
+        let src = "services:\n  web:\n    depends_on: [dbx]\n";
+        let e = LoadError::new("service `dbx` is not defined").at(
+            FsPath::new("compose.yaml"),
+            src,
+            &Path::parse("services.web.depends_on[0]"),
+            false,
+        );
+        let text = e.to_string();
+        assert!(text.contains("compose.yaml:3:18"), "{text}");
+        assert!(text.contains("depends_on: [dbx]"), "{text}");
+    }
+}

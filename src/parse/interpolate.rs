@@ -1,0 +1,290 @@
+//! Variable interpolation in compose values: `$VAR`, `${VAR}`, `${VAR:-default}`, `${VAR-default}`,
+//! `${VAR:?error}`, `${VAR?error}`, `${VAR:+alt}`, `${VAR+alt}`, nesting inside the word, and `$$`.
+
+use serde_json::Value;
+
+use super::path::{Path, Seg};
+
+/// Looks a variable up; `None` when it is unset.
+pub trait Lookup {
+    fn get(&self, name: &str) -> Option<String>;
+}
+
+impl<F: Fn(&str) -> Option<String>> Lookup for F {
+    fn get(&self, name: &str) -> Option<String> {
+        self(name)
+    }
+}
+
+/// Why a template could not be expanded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TemplateError {
+    /// `${VAR:?msg}` or `${VAR?msg}` with the variable missing.
+    Required { name: String, message: String },
+    /// A template that does not parse, e.g. an unclosed `${`.
+    Invalid { template: String },
+}
+
+impl std::fmt::Display for TemplateError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TemplateError::Required { name, message } => {
+                write!(f, "required variable {name} is missing a value")?;
+                if !message.is_empty() {
+                    write!(f, ": {message}")?;
+                }
+                Ok(())
+            }
+            TemplateError::Invalid { template } => write!(f, "invalid template: \"{template}\""),
+        }
+    }
+}
+
+/// Expands one string. Names of variables that were unset and had no default go to `unset`.
+pub fn expand(
+    s: &str,
+    env: &dyn Lookup,
+    unset: &mut Vec<String>,
+) -> Result<String, TemplateError> {
+    let invalid = || TemplateError::Invalid {
+        template: s.to_string(),
+    };
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find('$') {
+        out.push_str(&rest[..i]);
+        rest = &rest[i + 1..];
+        if let Some(r) = rest.strip_prefix('$') {
+            out.push('$');
+            rest = r;
+        } else if let Some(r) = rest.strip_prefix('{') {
+            let end = closing_brace(r).ok_or_else(invalid)?;
+            out.push_str(&braced(&r[..end], env, unset).map_err(|e| match e {
+                TemplateError::Invalid { .. } => invalid(),
+                other => other,
+            })?);
+            rest = &r[end + 1..];
+        } else {
+            let len = name_len(rest);
+            if len == 0 {
+                // A lone `$` followed by something that is not a name is kept as is.
+                out.push('$');
+                continue;
+            }
+            let name = &rest[..len];
+            out.push_str(&value_of(name, env, unset));
+            rest = &rest[len..];
+        }
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+fn name_len(s: &str) -> usize {
+    let mut n = 0;
+    for (i, c) in s.char_indices() {
+        let ok = c == '_' || c.is_ascii_alphabetic() || (i > 0 && c.is_ascii_digit());
+        if !ok {
+            break;
+        }
+        n = i + c.len_utf8();
+    }
+    n
+}
+
+fn closing_brace(s: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'$' if bytes.get(i + 1) == Some(&b'{') => {
+                depth += 1;
+                i += 1;
+            }
+            b'}' if depth == 0 => return Some(i),
+            b'}' => depth -= 1,
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+fn value_of(name: &str, env: &dyn Lookup, unset: &mut Vec<String>) -> String {
+    match env.get(name) {
+        Some(v) => v,
+        None => {
+            if !unset.iter().any(|u| u == name) {
+                unset.push(name.to_string());
+            }
+            String::new()
+        }
+    }
+}
+
+fn braced(
+    inner: &str,
+    env: &dyn Lookup,
+    unset: &mut Vec<String>,
+) -> Result<String, TemplateError> {
+    let len = name_len(inner);
+    let name = &inner[..len];
+    let op = &inner[len..];
+    if name.is_empty() {
+        return Err(TemplateError::Invalid {
+            template: inner.to_string(),
+        });
+    }
+    if op.is_empty() {
+        return Ok(value_of(name, env, unset));
+    }
+    let value = env.get(name);
+    let (colon, op) = match op.strip_prefix(':') {
+        Some(r) => (true, r),
+        None => (false, op),
+    };
+    let Some(kind) = op.chars().next() else {
+        return Err(TemplateError::Invalid {
+            template: inner.to_string(),
+        });
+    };
+    let word = &op[1..];
+    // With a colon, an empty value counts as unset.
+    let present = match &value {
+        Some(v) => !(colon && v.is_empty()),
+        None => false,
+    };
+    match kind {
+        '-' => match value {
+            Some(v) if present => Ok(v),
+            _ => expand(word, env, unset),
+        },
+        '?' => match value {
+            Some(v) if present => Ok(v),
+            _ => Err(TemplateError::Required {
+                name: name.to_string(),
+                message: expand(word, env, unset)?,
+            }),
+        },
+        '+' => {
+            if present {
+                expand(word, env, unset)
+            } else {
+                Ok(String::new())
+            }
+        }
+        _ => Err(TemplateError::Invalid {
+            template: inner.to_string(),
+        }),
+    }
+}
+
+/// An interpolation failure at a path of the tree.
+#[derive(Debug, Clone)]
+pub struct TreeError {
+    pub path: Path,
+    pub error: TemplateError,
+}
+
+/// Interpolates every string value of a tree (keys are left alone, as in docker compose).
+/// Returns the names of unset variables that were used without a default.
+pub fn tree(value: &mut Value, env: &dyn Lookup) -> Result<Vec<String>, TreeError> {
+    let mut unset = Vec::new();
+    let mut path = Path::root();
+    walk(value, env, &mut path, &mut unset)?;
+    Ok(unset)
+}
+
+fn walk(
+    value: &mut Value,
+    env: &dyn Lookup,
+    path: &mut Path,
+    unset: &mut Vec<String>,
+) -> Result<(), TreeError> {
+    match value {
+        Value::String(s) => {
+            if s.contains('$') {
+                *s = expand(s, env, unset).map_err(|error| TreeError {
+                    path: path.clone(),
+                    error,
+                })?;
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter_mut().enumerate() {
+                path.push(Seg::Index(i));
+                walk(v, env, path, unset)?;
+                path.pop();
+            }
+        }
+        Value::Object(map) => {
+            for (k, v) in map.iter_mut() {
+                path.push(Seg::Key(k.clone()));
+                walk(v, env, path, unset)?;
+                path.pop();
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(name: &str) -> Option<String> {
+        match name {
+            "A" => Some("a".into()),
+            "EMPTY" => Some(String::new()),
+            "B_2" => Some("b2".into()),
+            _ => None,
+        }
+    }
+
+    fn x(s: &str) -> Result<String, TemplateError> {
+        expand(s, &env, &mut Vec::new())
+    }
+
+    #[test]
+    fn simple_forms() {
+        assert_eq!(x("$A-${A}").unwrap(), "a-a");
+        assert_eq!(x("${B_2}x").unwrap(), "b2x");
+        assert_eq!(x("$$A").unwrap(), "$A");
+        assert_eq!(x("cost: 5$").unwrap(), "cost: 5$");
+    }
+
+    #[test]
+    fn defaults_and_alternatives() {
+        assert_eq!(x("${EMPTY:-d}").unwrap(), "d");
+        assert_eq!(x("${EMPTY-d}").unwrap(), "");
+        assert_eq!(x("${NOPE-d}").unwrap(), "d");
+        assert_eq!(x("${A:+alt}").unwrap(), "alt");
+        assert_eq!(x("${EMPTY:+alt}").unwrap(), "");
+        assert_eq!(x("${EMPTY+alt}").unwrap(), "alt");
+        assert_eq!(x("${NOPE:-${A:-z}}").unwrap(), "a");
+        assert_eq!(x("${NOPE:-${NADA:-z}}/x").unwrap(), "z/x");
+    }
+
+    #[test]
+    fn required_and_invalid() {
+        assert_eq!(
+            x("${NOPE:?must be set}").unwrap_err().to_string(),
+            "required variable NOPE is missing a value: must be set"
+        );
+        assert!(matches!(
+            x("${EMPTY?e}"),
+            Ok(ref s) if s.is_empty()
+        ));
+        assert!(matches!(x("${A"), Err(TemplateError::Invalid { .. })));
+        assert!(matches!(x("${}"), Err(TemplateError::Invalid { .. })));
+    }
+
+    #[test]
+    fn unset_are_reported_once() {
+        let mut unset = Vec::new();
+        expand("$NOPE ${NOPE} ${OTHER:-x}", &env, &mut unset).unwrap();
+        assert_eq!(unset, vec!["NOPE".to_string()]);
+    }
+}

@@ -1,0 +1,507 @@
+//! The compose loader: files and options in, a typed [`Project`] out. Never touches the engine.
+//!
+//! Stages, each in its own module: [`discover`] the files, read the [`env`], parse the [`yaml`],
+//! [`interpolate`] each file, bring it to [`canonical`] long syntax, [`merge`] the files, then
+//! normalise (names, the default network), select services by profile, build the typed [`model`]
+//! and [`validate`] references.
+
+pub mod canonical;
+pub mod discover;
+pub mod env;
+pub mod error;
+pub mod interpolate;
+mod lenient;
+pub mod merge;
+pub mod model;
+pub mod name;
+pub mod path;
+pub mod units;
+pub mod validate;
+pub mod yaml;
+
+use indexmap::IndexMap;
+use serde_json::{json, Map, Value};
+use std::path::{Path as FsPath, PathBuf};
+
+pub use error::LoadError;
+pub use model::*;
+use path::{Path, Seg};
+
+/// What the command line and the environment say about where and how to load.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// `-f` values in order (`-` is standard input). Empty: `COMPOSE_FILE`, then discovery.
+    pub files: Vec<String>,
+    pub project_name: Option<String>,
+    pub project_directory: Option<PathBuf>,
+    pub env_files: Vec<PathBuf>,
+    pub profiles: Vec<String>,
+    /// Services named on the command line: enabled whatever their profiles.
+    pub services: Vec<String>,
+    /// The OS environment.
+    pub os_env: env::Vars,
+    pub cwd: PathBuf,
+}
+
+impl LoadOptions {
+    /// Options with the process's environment and working directory.
+    pub fn from_process() -> Self {
+        LoadOptions {
+            os_env: std::env::vars().collect(),
+            cwd: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+            ..Default::default()
+        }
+    }
+}
+
+/// A file as read: where from, its text and its tree.
+struct SourceFile {
+    path: PathBuf,
+    text: String,
+}
+
+/// A loaded project and the warnings met on the way.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub project: Project,
+    pub warnings: Vec<String>,
+}
+
+/// Loads the project the options describe.
+pub fn load(opts: &LoadOptions) -> Result<Loaded, LoadError> {
+    let os = &opts.os_env;
+    let cwd = &opts.cwd;
+    let start = match &opts.project_directory {
+        Some(d) => discover::absolute(cwd, d),
+        None => cwd.clone(),
+    };
+    let mut dotenv = env::read_all(&env::files(&opts.env_files, os, cwd, &start), os)?;
+    let compose_var = |k: &str, dotenv: &env::Vars| {
+        os.get(k)
+            .or_else(|| dotenv.get(k))
+            .filter(|v| !v.is_empty())
+            .cloned()
+    };
+
+    let named: Vec<String> = if !opts.files.is_empty() {
+        opts.files.clone()
+    } else if let Some(list) = compose_var("COMPOSE_FILE", &dotenv) {
+        let sep = compose_var("COMPOSE_PATH_SEPARATOR", &dotenv).unwrap_or_else(|| ":".into());
+        list.split(sep.as_str())
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect()
+    } else {
+        vec![]
+    };
+    let found = discover::files(&named, cwd, &start)?;
+    let working_dir = match (&opts.project_directory, found.first()) {
+        (Some(_), _) => start.clone(),
+        (None, Some(discover::Source::File(f))) => f.parent().map(FsPath::to_path_buf).unwrap_or(start.clone()),
+        _ => start.clone(),
+    };
+    if opts.env_files.is_empty() && working_dir != start && !os.contains_key("COMPOSE_ENV_FILES") {
+        dotenv = env::read_all(&env::files(&[], os, cwd, &working_dir), os)?;
+    }
+    let vars = env::overlay(&dotenv, os);
+    let lookup = |k: &str| vars.get(k).cloned();
+
+    let mut warnings = Vec::new();
+    let mut files = Vec::new();
+    let mut tree = Value::Object(Map::new());
+    for src in &found {
+        let (path, text) = match src {
+            discover::Source::Stdin => {
+                let mut s = String::new();
+                std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
+                    .map_err(|e| LoadError::new(format!("cannot read standard input: {e}")))?;
+                (cwd.join("-"), s)
+            }
+            discover::Source::File(p) => {
+                let text = std::fs::read_to_string(p).map_err(|e| {
+                    LoadError::new(format!("cannot read `{}`: {e}", p.display())).in_file(p)
+                })?;
+                (p.clone(), text)
+            }
+        };
+        let file = SourceFile { path, text };
+        let mut doc = yaml::parse(&file.text).map_err(|e| {
+            let mut err = LoadError::new(format!("invalid YAML: {}", e.message)).in_file(&file.path);
+            if let (Some(l), Some(c)) = (e.line, e.column) {
+                err.set_position(&file.text, l, c);
+            }
+            err
+        })?;
+        if doc.tree.is_null() {
+            doc.tree = json!({});
+        }
+        if !doc.tree.is_object() {
+            return Err(LoadError::new(format!(
+                "expected a mapping at the top of the file, found {}",
+                canonical::kind(&doc.tree)
+            ))
+            .at(&file.path, &file.text, &Path::root(), false));
+        }
+        let unset = interpolate::tree(&mut doc.tree, &lookup).map_err(|e| {
+            LoadError::new(e.error.to_string()).at(&file.path, &file.text, &e.path, false)
+        })?;
+        for name in unset {
+            warnings.push(format!(
+                "The \"{name}\" variable is not set. Defaulting to a blank string."
+            ));
+        }
+        if let Some(v) = doc.tree.as_object_mut().and_then(|m| m.shift_remove("version")) {
+            let _ = v;
+            warnings.push(format!(
+                "{}: the attribute `version` is obsolete, it will be ignored, please remove it to avoid potential confusion",
+                file.path.display()
+            ));
+        }
+        validate::keys(&doc.tree).map_err(|(p, msg, hint)| {
+            let mut e = LoadError::new(msg).at(&file.path, &file.text, &p, true);
+            e.hint = hint;
+            e
+        })?;
+        canonicalize(&mut doc.tree, &working_dir)
+            .map_err(|(p, msg)| LoadError::new(msg).at(&file.path, &file.text, &p, false))?;
+        merge::merge(&mut tree, doc.tree, &doc.tags);
+        files.push(file);
+    }
+
+    let sources: Vec<(PathBuf, String)> = files.into_iter().map(|f| (f.path, f.text)).collect();
+    let locate = |msg: String, p: &Path, key: bool| locate(&sources, msg, p, key);
+
+    let name = project_name(opts, &tree, &working_dir, &dotenv)?;
+    normalize(&mut tree, &name);
+    resolve_env_files(&mut tree, &working_dir, &vars).map_err(|(p, msg)| locate(msg, &p, false))?;
+
+    let mut project = Project {
+        name,
+        working_dir: working_dir.clone(),
+        config_files: sources.iter().map(|f| f.0.clone()).collect(),
+        env_files: opts.env_files.iter().map(|p| discover::absolute(cwd, p)).collect(),
+        environment: vars.clone(),
+        ..Default::default()
+    };
+    let root = tree.as_object().cloned().unwrap_or_default();
+    project.networks = typed_map(&root, "networks").map_err(|(p, m)| locate(m, &p, false))?;
+    project.volumes = typed_map(&root, "volumes").map_err(|(p, m)| locate(m, &p, false))?;
+    project.secrets = typed_map(&root, "secrets").map_err(|(p, m)| locate(m, &p, false))?;
+    project.configs = typed_map(&root, "configs").map_err(|(p, m)| locate(m, &p, false))?;
+    let services: IndexMap<String, Service> =
+        typed_map(&root, "services").map_err(|(p, m)| locate(m, &p, false))?;
+
+    let active = active_profiles(opts, &dotenv);
+    for (name, mut svc) in services {
+        svc.name = name.clone();
+        let enabled = svc.profiles.is_empty()
+            || svc.profiles.iter().any(|p| active.contains(p))
+            || active.iter().any(|p| p == "*")
+            || opts.services.contains(&name);
+        if enabled {
+            project.services.insert(name, svc);
+        } else {
+            project.disabled_services.insert(name, svc);
+        }
+    }
+    for s in &opts.services {
+        if !project.services.contains_key(s) {
+            let known = project.services.keys().map(String::as_str);
+            let mut e = LoadError::new(format!("no such service: `{s}`"));
+            if let Some(m) = error::did_you_mean(s, known) {
+                e = e.hint(format!("did you mean `{m}`?"));
+            }
+            return Err(e);
+        }
+    }
+    validate::project(&project).map_err(|(p, msg, hint)| {
+        let mut e = locate(msg, &p, true);
+        e.hint = hint;
+        e
+    })?;
+    project.sources = sources;
+    Ok(Loaded { project, warnings })
+}
+
+/// An error pointing at `p` in the last of `sources` that holds it.
+fn locate(sources: &[(PathBuf, String)], msg: String, p: &Path, key: bool) -> LoadError {
+    for (path, text) in sources.iter().rev() {
+        if let Ok(doc) = yaml::parse(text) {
+            if get(&doc.tree, p).is_some() {
+                return LoadError::new(msg).at(path, text, p, key);
+            }
+        }
+    }
+    let mut e = LoadError::new(msg);
+    e.yaml_path = Some(p.clone());
+    if let Some((path, _)) = sources.last() {
+        e.file = Some(path.clone());
+    }
+    e
+}
+
+fn get<'a>(v: &'a Value, p: &Path) -> Option<&'a Value> {
+    let mut cur = v;
+    for s in p.segs() {
+        cur = match (s, cur) {
+            (Seg::Key(k), Value::Object(m)) => m.get(k)?,
+            (Seg::Index(i), Value::Array(a)) => a.get(*i)?,
+            _ => return None,
+        };
+    }
+    Some(cur)
+}
+
+fn project_name(
+    opts: &LoadOptions,
+    tree: &Value,
+    dir: &FsPath,
+    dotenv: &env::Vars,
+) -> Result<String, LoadError> {
+    if let Some(p) = &opts.project_name {
+        return name::validate(p, "-p");
+    }
+    let from_env = opts
+        .os_env
+        .get("COMPOSE_PROJECT_NAME")
+        .or_else(|| dotenv.get("COMPOSE_PROJECT_NAME"))
+        .filter(|v| !v.is_empty());
+    if let Some(p) = from_env {
+        return name::validate(p, "COMPOSE_PROJECT_NAME");
+    }
+    if let Some(n) = tree.get("name").and_then(Value::as_str).filter(|n| !n.is_empty()) {
+        let n = name::normalize(n);
+        if n.is_empty() {
+            return Err(LoadError::new("project name must not be empty"));
+        }
+        return Ok(n);
+    }
+    let base = dir
+        .file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let n = name::normalize(&base);
+    if n.is_empty() {
+        return Err(LoadError::new(format!(
+            "project name must not be empty (the folder `{}` gives none)",
+            dir.display()
+        ))
+        .hint("set `name:` in the compose file or pass -p NAME"));
+    }
+    Ok(n)
+}
+
+fn active_profiles(opts: &LoadOptions, dotenv: &env::Vars) -> Vec<String> {
+    if !opts.profiles.is_empty() {
+        return opts
+            .profiles
+            .iter()
+            .flat_map(|p| p.split(','))
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect();
+    }
+    opts.os_env
+        .get("COMPOSE_PROFILES")
+        .or_else(|| dotenv.get("COMPOSE_PROFILES"))
+        .map(|v| {
+            v.split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+type Located = (Path, String);
+
+/// Short syntax to long syntax for one file's services.
+fn canonicalize(tree: &mut Value, base: &FsPath) -> Result<(), Located> {
+    let Some(Value::Object(services)) = tree.get_mut("services") else {
+        return Ok(());
+    };
+    for (name, svc) in services.iter_mut() {
+        let sp = Path::root().key("services").key(name);
+        if svc.is_null() {
+            *svc = json!({});
+        }
+        let Value::Object(s) = svc else {
+            return Err((sp, format!("expected a mapping, found {}", canonical::kind(svc))));
+        };
+        type Fix = fn(&Value) -> Result<Value, String>;
+        let fixes: [(&str, Fix); 15] = [
+            ("command", canonical::command),
+            ("entrypoint", canonical::command),
+            ("environment", |v| canonical::key_values(v, true)),
+            ("labels", |v| canonical::key_values(v, false)),
+            ("annotations", |v| canonical::key_values(v, false)),
+            ("sysctls", |v| canonical::key_values(v, false)),
+            ("depends_on", canonical::depends_on),
+            ("networks", canonical::service_networks),
+            ("ports", canonical::ports),
+            ("secrets", canonical::file_refs),
+            ("configs", canonical::file_refs),
+            ("extra_hosts", canonical::extra_hosts),
+            ("tmpfs", canonical::string_list),
+            ("dns", canonical::string_list),
+            ("dns_search", canonical::string_list),
+        ];
+        for (key, fix) in fixes {
+            if let Some(v) = s.get_mut(key) {
+                *v = fix(v).map_err(|m| (sp.key(key), m))?;
+            }
+        }
+        if let Some(v) = s.get_mut("env_file") {
+            *v = canonical::string_list(v).map_err(|m| (sp.key("env_file"), m))?;
+        }
+        if let Some(v) = s.get_mut("volumes") {
+            *v = canonical::service_volumes(v, base).map_err(|m| (sp.key("volumes"), m))?;
+        }
+        if let Some(Value::Object(h)) = s.get_mut("healthcheck") {
+            if let Some(t) = h.get_mut("test") {
+                *t = canonical::health_test(t)
+                    .map_err(|m| (sp.key("healthcheck").key("test"), m))?;
+            }
+        }
+        if let Some(b) = s.get_mut("build") {
+            if let Value::String(ctx) = b {
+                *b = json!({ "context": ctx });
+            }
+            if let Some(args) = b.get_mut("args") {
+                *args = canonical::key_values(args, true)
+                    .map_err(|m| (sp.key("build").key("args"), m))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Resource names, the implicit default network, and null entries made empty mappings.
+fn normalize(tree: &mut Value, project: &str) {
+    let Value::Object(root) = tree else { return };
+    let mut needs_default = false;
+    if let Some(Value::Object(services)) = root.get_mut("services") {
+        for svc in services.values_mut() {
+            let Value::Object(s) = svc else { continue };
+            let has_networks = s.get("networks").is_some_and(|n| n.as_object().is_some_and(|m| !m.is_empty()));
+            if !has_networks && !s.contains_key("network_mode") {
+                s.insert("networks".into(), json!({ "default": null }));
+                needs_default = true;
+            }
+        }
+    }
+    for kind in ["networks", "volumes", "secrets", "configs"] {
+        let section = root.entry(kind).or_insert(json!({}));
+        if section.is_null() {
+            *section = json!({});
+        }
+        let Value::Object(m) = section else { continue };
+        if kind == "networks" && needs_default && !m.contains_key("default") {
+            m.insert("default".into(), json!({}));
+        }
+        for (key, v) in m.iter_mut() {
+            if v.is_null() {
+                *v = json!({});
+            }
+            let Value::Object(o) = v else { continue };
+            let external = o.get("external").is_some_and(|e| e.as_bool().unwrap_or(false) || e.is_object());
+            if let Some(Value::Object(ext)) = o.get("external").cloned() {
+                // Legacy `external: {name: x}`.
+                if let Some(n) = ext.get("name") {
+                    o.insert("name".into(), n.clone());
+                }
+                o.insert("external".into(), json!(true));
+            }
+            if !o.contains_key("name") {
+                let n = if external { key.clone() } else { format!("{project}_{key}") };
+                o.insert("name".into(), json!(n));
+            }
+        }
+    }
+}
+
+/// Reads each service's `env_file`s into its `environment` (which wins), and fills keys without a
+/// value from the environment.
+fn resolve_env_files(tree: &mut Value, base: &FsPath, vars: &env::Vars) -> Result<(), Located> {
+    let Some(Value::Object(services)) = tree.get_mut("services") else {
+        return Ok(());
+    };
+    for (name, svc) in services.iter_mut() {
+        let Value::Object(s) = svc else { continue };
+        let mut from_files = Map::new();
+        if let Some(Value::Array(list)) = s.shift_remove("env_file") {
+            for (i, entry) in list.iter().enumerate() {
+                let p = Path::root().key("services").key(name).key("env_file").index(i);
+                let (path, required) = match entry {
+                    Value::String(p) => (p.clone(), true),
+                    Value::Object(o) => (
+                        o.get("path").and_then(Value::as_str).unwrap_or_default().to_string(),
+                        o.get("required").and_then(Value::as_bool).unwrap_or(true),
+                    ),
+                    other => return Err((p, format!("expected a path, found {}", canonical::kind(other)))),
+                };
+                let abs = PathBuf::from(canonical::absolute(&path, base));
+                if !abs.is_file() {
+                    if required {
+                        return Err((p, format!("env file `{}` not found", abs.display())));
+                    }
+                    continue;
+                }
+                let read = env::read_file(&abs, vars).map_err(|e| (p.clone(), e.message))?;
+                for (k, v) in read {
+                    from_files.insert(k, Value::String(v));
+                }
+            }
+        }
+        let env = s.entry("environment").or_insert(json!({}));
+        if let Value::Object(e) = env {
+            for (k, v) in from_files {
+                e.entry(k).or_insert(v);
+            }
+            for (k, v) in e.iter_mut() {
+                if v.is_null() {
+                    if let Some(val) = vars.get(k) {
+                        *v = Value::String(val.clone());
+                    }
+                }
+            }
+            if e.is_empty() {
+                s.shift_remove("environment");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Deserialises one top-level section into typed values, reporting the path of a bad field.
+fn typed_map<T: serde::de::DeserializeOwned>(
+    root: &Map<String, Value>,
+    section: &str,
+) -> Result<IndexMap<String, T>, Located> {
+    let mut out = IndexMap::new();
+    let Some(v) = root.get(section) else {
+        return Ok(out);
+    };
+    let Value::Object(m) = v else {
+        return Err((
+            Path::root().key(section),
+            format!("expected a mapping, found {}", canonical::kind(v)),
+        ));
+    };
+    for (k, v) in m {
+        let base = Path::root().key(section).key(k);
+        let typed: T = serde_path_to_error::deserialize(v.clone()).map_err(|e| {
+            let mut p = base.clone();
+            for seg in e.path().iter() {
+                match seg {
+                    serde_path_to_error::Segment::Map { key } => p.push(Seg::Key(key.clone())),
+                    serde_path_to_error::Segment::Seq { index } => p.push(Seg::Index(*index)),
+                    _ => {}
+                }
+            }
+            (p, e.into_inner().to_string())
+        })?;
+        out.insert(k.clone(), typed);
+    }
+    Ok(out)
+}

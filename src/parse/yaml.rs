@@ -1,0 +1,417 @@
+//! The one module that speaks YAML (through `yaml_serde`).
+//!
+//! A file is read into an ordered JSON tree (`serde_json::Value` with key order kept), with `<<`
+//! merge keys applied and the compose tags `!reset` / `!override` recorded by path. Source positions
+//! are not kept in the tree: [`locate`] re-reads the source and returns the line and column of any
+//! path, which is cheap because it only runs when something is reported.
+
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Value};
+use std::fmt;
+
+use super::path::{Path, Seg};
+
+/// A compose tag found in a file, with the path of the node it is on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Tag {
+    /// `!reset`: the attribute is removed from what earlier files set.
+    Reset(Path),
+    /// `!override`: the attribute replaces what earlier files set, without merging.
+    Override(Path),
+}
+
+/// A parsed file: its tree and its tags.
+#[derive(Debug, Clone)]
+pub struct Document {
+    pub tree: Value,
+    pub tags: Vec<Tag>,
+}
+
+/// A YAML syntax or structure error, with its 1-based position when the parser knows it.
+#[derive(Debug, Clone)]
+pub struct SyntaxError {
+    pub message: String,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+}
+
+impl fmt::Display for SyntaxError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+fn syntax(err: &yaml_serde::Error) -> SyntaxError {
+    let loc = err.location();
+    let mut message = err.to_string();
+    // yaml_serde appends " at line L column C"; the caller prints the position itself.
+    if let Some(i) = message.find(" at line ") {
+        message.truncate(i);
+    }
+    SyntaxError {
+        message,
+        line: loc.as_ref().map(|l| l.line()),
+        column: loc.as_ref().map(|l| l.column()),
+    }
+}
+
+/// Parses one compose file. More than one YAML document is an error, as in docker compose.
+pub fn parse(source: &str) -> Result<Document, SyntaxError> {
+    let mut docs = yaml_serde::Deserializer::from_str(source);
+    let first = match docs.next() {
+        Some(d) => d,
+        None => {
+            return Ok(Document {
+                tree: Value::Null,
+                tags: vec![],
+            })
+        }
+    };
+    let mut value: yaml_serde::Value =
+        serde::Deserialize::deserialize(first).map_err(|e| syntax(&e))?;
+    if let Some(second) = docs.next() {
+        // Position of the second document: parse it to find where it starts.
+        let line = second_document_line(source);
+        let _ = second;
+        return Err(SyntaxError {
+            message: "a compose file holds one YAML document, this one has several (`---`): \
+                      split them into separate files and pass each with -f"
+                .into(),
+            line,
+            column: Some(1),
+        });
+    }
+    value.apply_merge().map_err(|e| syntax(&e))?;
+    let mut tags = Vec::new();
+    let tree = convert(value, &mut Path::root(), &mut tags)?;
+    Ok(Document { tree, tags })
+}
+
+fn second_document_line(source: &str) -> Option<usize> {
+    let mut seen_content = false;
+    for (i, line) in source.lines().enumerate() {
+        if line.starts_with("---") {
+            if seen_content {
+                return Some(i + 1);
+            }
+            continue;
+        }
+        let t = line.trim();
+        if !t.is_empty() && !t.starts_with('#') {
+            seen_content = true;
+        }
+    }
+    None
+}
+
+fn key_string(key: &yaml_serde::Value) -> Option<String> {
+    match key {
+        yaml_serde::Value::String(s) => Some(s.clone()),
+        yaml_serde::Value::Number(n) => Some(n.to_string()),
+        yaml_serde::Value::Bool(b) => Some(b.to_string()),
+        yaml_serde::Value::Null => Some("null".into()),
+        _ => None,
+    }
+}
+
+fn convert(
+    value: yaml_serde::Value,
+    path: &mut Path,
+    tags: &mut Vec<Tag>,
+) -> Result<Value, SyntaxError> {
+    Ok(match value {
+        yaml_serde::Value::Null => Value::Null,
+        yaml_serde::Value::Bool(b) => Value::Bool(b),
+        yaml_serde::Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                Value::from(i)
+            } else if let Some(u) = n.as_u64() {
+                Value::from(u)
+            } else {
+                match n.as_f64().and_then(serde_json::Number::from_f64) {
+                    Some(f) => Value::Number(f),
+                    None => Value::String(n.to_string()),
+                }
+            }
+        }
+        yaml_serde::Value::String(s) => Value::String(s),
+        yaml_serde::Value::Sequence(seq) => {
+            let mut out = Vec::with_capacity(seq.len());
+            for (i, v) in seq.into_iter().enumerate() {
+                path.push(Seg::Index(i));
+                out.push(convert(v, path, tags)?);
+                path.pop();
+            }
+            Value::Array(out)
+        }
+        yaml_serde::Value::Mapping(map) => {
+            let mut out = Map::with_capacity(map.len());
+            for (k, v) in map {
+                let key = key_string(&k).ok_or_else(|| SyntaxError {
+                    message: format!("`{path}` has a key that is not a scalar"),
+                    line: None,
+                    column: None,
+                })?;
+                path.push(Seg::Key(key.clone()));
+                let v = convert(v, path, tags)?;
+                path.pop();
+                out.insert(key, v);
+            }
+            Value::Object(out)
+        }
+        yaml_serde::Value::Tagged(tagged) => {
+            let tag = tagged.tag.to_string();
+            match tag.as_str() {
+                "!reset" => tags.push(Tag::Reset(path.clone())),
+                "!override" => tags.push(Tag::Override(path.clone())),
+                _ => {}
+            }
+            convert(tagged.value, path, tags)?
+        }
+    })
+}
+
+/// Serialises a tree as YAML (for `config`).
+pub fn to_string(value: &Value) -> Result<String, String> {
+    yaml_serde::to_string(value).map_err(|e| e.to_string())
+}
+
+/// Returns the 1-based line and column of the node at `path` in `source` (the key itself when the
+/// path ends in a key and `key` is true), or of its closest existing ancestor.
+pub fn locate(source: &str, path: &Path, key: bool) -> Option<(usize, usize)> {
+    let segs = path.segs();
+    for len in (0..=segs.len()).rev() {
+        let target = &segs[..len];
+        let want_key = key && len == segs.len() && matches!(target.last(), Some(Seg::Key(_)));
+        let de = yaml_serde::Deserializer::from_str(source).next()?;
+        let seek = Seek {
+            path: target,
+            key: want_key,
+        };
+        if let Err(e) = seek.deserialize(de) {
+            if e.to_string().starts_with(FOUND) {
+                if let Some(loc) = e.location() {
+                    return Some((loc.line(), loc.column()));
+                }
+            }
+        }
+    }
+    None
+}
+
+const FOUND: &str = "\u{1}found";
+
+/// Walks a document along a path and fails on purpose at the target, so that the deserializer
+/// attaches the target's position to the error.
+struct Seek<'a> {
+    path: &'a [Seg],
+    key: bool,
+}
+
+impl<'de> DeserializeSeed<'de> for Seek<'_> {
+    type Value = ();
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        if self.path.is_empty() {
+            return d.deserialize_any(Fail);
+        }
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Seek<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any node")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let Some((Seg::Key(want), rest)) = self.path.split_first() else {
+            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            return Ok(());
+        };
+        let at_key = self.key && rest.is_empty();
+        while let Some(found) = map.next_key_seed(KeySeek { want, fail: at_key })? {
+            if found {
+                return map.next_value_seed(Seek {
+                    path: rest,
+                    key: self.key,
+                });
+            }
+            map.next_value::<IgnoredAny>()?;
+        }
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let Some((Seg::Index(want), rest)) = self.path.split_first() else {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            return Ok(());
+        };
+        for _ in 0..*want {
+            if seq.next_element::<IgnoredAny>()?.is_none() {
+                return Ok(());
+            }
+        }
+        seq.next_element_seed(Seek {
+            path: rest,
+            key: self.key,
+        })?;
+        Ok(())
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_enum<A: de::EnumAccess<'de>>(self, data: A) -> Result<(), A::Error> {
+        // A tagged node: walk into its value.
+        let (_, variant): (IgnoredAny, _) = data.variant()?;
+        de::VariantAccess::newtype_variant_seed(variant, self)
+    }
+}
+
+/// Reads a mapping key; answers whether it is the wanted one, or fails there when asked to.
+struct KeySeek<'a> {
+    want: &'a str,
+    fail: bool,
+}
+
+impl<'de> DeserializeSeed<'de> for KeySeek<'_> {
+    type Value = bool;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeySeek<'_> {
+    type Value = bool;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a key")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<bool, E> {
+        let hit = v == self.want;
+        if hit && self.fail {
+            return Err(E::custom(FOUND));
+        }
+        Ok(hit)
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<bool, E> {
+        self.visit_str(&v.to_string())
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<bool, E> {
+        self.visit_str(&v.to_string())
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<bool, E> {
+        self.visit_str(&v.to_string())
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<bool, E> {
+        self.visit_str(&v.to_string())
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<bool, E> {
+        self.visit_str("null")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(false)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(false)
+    }
+}
+
+/// Fails at whatever node it is given.
+struct Fail;
+
+impl<'de> Visitor<'de> for Fail {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any node")
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+        Err(E::custom(FOUND))
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+        Err(E::custom(FOUND))
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+        Err(E::custom(FOUND))
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+        Err(E::custom(FOUND))
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
+        Err(E::custom(FOUND))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Err(E::custom(FOUND))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<(), A::Error> {
+        Err(de::Error::custom(FOUND))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<(), A::Error> {
+        Err(de::Error::custom(FOUND))
+    }
+    fn visit_enum<A: de::EnumAccess<'de>>(self, _: A) -> Result<(), A::Error> {
+        Err(de::Error::custom(FOUND))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SRC: &str = "services:\n  web:\n    image: x\n    ports:\n      - \"80:80\"\n      - 90\n  db:\n    imgae: y\n";
+
+    #[test]
+    fn locates_values_and_keys() {
+        let p = Path::parse("services.web.ports[1]");
+        assert_eq!(locate(SRC, &p, false), Some((6, 9)));
+        let p = Path::parse("services.db.imgae");
+        assert_eq!(locate(SRC, &p, true), Some((8, 5)));
+        let p = Path::parse("services.db");
+        assert_eq!(locate(SRC, &p, true), Some((7, 3)));
+    }
+
+    #[test]
+    fn missing_path_falls_back_to_ancestor() {
+        let p = Path::parse("services.web.nope");
+        assert_eq!(locate(SRC, &p, true), Some((2, 3)));
+    }
+
+    #[test]
+    fn syntax_errors_have_positions() {
+        let err = parse("services:\n  web:\n   image: x\n  bad: [\n").unwrap_err();
+        assert!(err.line.is_some());
+    }
+
+    #[test]
+    fn merge_keys_and_tags() {
+        let doc = parse("x: &a {p: 1}\ny:\n  <<: *a\n  q: !reset []\n  r: !override {s: 1}\n").unwrap();
+        assert_eq!(doc.tree["y"]["p"], 1);
+        assert_eq!(
+            doc.tags,
+            vec![
+                Tag::Reset(Path::parse("y.q")),
+                Tag::Override(Path::parse("y.r"))
+            ]
+        );
+    }
+
+    #[test]
+    fn several_documents_are_rejected() {
+        let err = parse("a: 1\n---\nb: 2\n").unwrap_err();
+        assert_eq!(err.line, Some(2));
+    }
+}

@@ -1,0 +1,489 @@
+//! A service replica to the Engine API's container body, as docker compose builds it. Pure.
+
+use bollard::models::{
+    ContainerCreateBody, DeviceMapping, EndpointIpamConfig, EndpointSettings, HealthConfig,
+    HostConfig, HostConfigLogConfig, Mount, MountBindOptions, MountBindOptionsPropagationEnum,
+    MountTmpfsOptions, MountType, MountVolumeOptions, NetworkingConfig, PortBinding,
+    ResourcesUlimits, RestartPolicy, RestartPolicyNameEnum,
+};
+use std::collections::HashMap;
+
+use super::labels;
+use crate::graph::{hash, reconcile::container_name};
+use crate::parse::{Project, Service, ServiceVolume, Ulimit};
+
+/// Everything needed to create one container: the body, then the networks to connect before
+/// start (API 1.41 takes one network at create).
+#[derive(Debug, Clone)]
+pub struct ContainerSpec {
+    pub name: String,
+    pub body: ContainerCreateBody,
+    pub extra_networks: Vec<(String, EndpointSettings)>,
+}
+
+/// The networks of a service, primary first: highest `priority`, then by name.
+pub fn ordered_networks(svc: &Service) -> Vec<&String> {
+    let mut nets: Vec<(&String, i64)> = svc
+        .networks
+        .iter()
+        .map(|(k, v)| (k, v.as_ref().and_then(|n| n.priority).unwrap_or(0)))
+        .collect();
+    nets.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    nets.into_iter().map(|(k, _)| k).collect()
+}
+
+/// The labels of a replica.
+pub fn container_labels(
+    project: &Project,
+    svc: &Service,
+    number: u64,
+    image_id: &str,
+) -> HashMap<String, String> {
+    let mut l: HashMap<String, String> = svc
+        .labels
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let files: Vec<String> = project
+        .config_files
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    let deps: Vec<String> = svc
+        .depends_on
+        .iter()
+        .map(|(n, d)| format!("{n}:{}:{}", d.condition.as_str(), d.restart))
+        .collect();
+    let pairs = [
+        (labels::PROJECT, project.name.clone()),
+        (labels::SERVICE, svc.name.clone()),
+        (labels::NUMBER, number.to_string()),
+        (labels::ONEOFF, "False".to_string()),
+        (labels::CONFIG_HASH, hash::service(svc)),
+        (labels::VERSION, labels::COMPOSE_VERSION.to_string()),
+        (labels::CONFIG_FILES, files.join(",")),
+        (labels::WORKING_DIR, project.working_dir.display().to_string()),
+        (labels::DEPENDS_ON, deps.join(",")),
+        (labels::IMAGE, image_id.to_string()),
+    ];
+    for (k, v) in pairs {
+        l.insert(k.to_string(), v);
+    }
+    if !project.env_files.is_empty() {
+        let files: Vec<String> = project
+            .env_files
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        l.insert(labels::ENVIRONMENT_FILE.to_string(), files.join(","));
+    }
+    l
+}
+
+fn endpoint(project: &Project, svc: &Service, key: &str, cname: &str) -> EndpointSettings {
+    let cfg = svc.networks.get(key).cloned().flatten().unwrap_or_default();
+    let mut aliases = vec![cname.to_string(), svc.name.clone()];
+    aliases.extend(cfg.aliases.iter().cloned());
+    let ipam = (cfg.ipv4_address.is_some() || cfg.ipv6_address.is_some()).then(|| EndpointIpamConfig {
+        ipv4_address: cfg.ipv4_address.clone(),
+        ipv6_address: cfg.ipv6_address.clone(),
+        ..Default::default()
+    });
+    let _ = project;
+    EndpointSettings {
+        aliases: Some(aliases),
+        ipam_config: ipam,
+        ..Default::default()
+    }
+}
+
+/// Resolves `service:x` (network_mode, ipc, pid) to `container:<x's first container>`.
+fn namespace(project: &Project, mode: &str) -> String {
+    match mode.strip_prefix("service:") {
+        Some(s) => match project.services.get(s) {
+            Some(other) => format!("container:{}", container_name(&project.name, other, 1)),
+            None => format!("container:{}-{s}-1", project.name),
+        },
+        None => mode.to_string(),
+    }
+}
+
+fn restart_policy(svc: &Service) -> Option<RestartPolicy> {
+    let from_deploy = svc
+        .deploy
+        .as_ref()
+        .and_then(|d| d.restart_policy.as_ref())
+        .map(|r| {
+            let name = match r.condition.as_deref() {
+                Some("none") => "no",
+                Some("on-failure") => "on-failure",
+                _ => "always",
+            };
+            (name.to_string(), r.max_attempts)
+        });
+    let (name, count) = match (&svc.restart, from_deploy) {
+        (_, Some((n, c))) => (n, c),
+        (Some(r), None) => match r.split_once(':') {
+            Some((n, c)) => (n.to_string(), c.parse().ok()),
+            None => (r.clone(), None),
+        },
+        (None, None) => return None,
+    };
+    let name = match name.as_str() {
+        "always" => RestartPolicyNameEnum::ALWAYS,
+        "unless-stopped" => RestartPolicyNameEnum::UNLESS_STOPPED,
+        "on-failure" => RestartPolicyNameEnum::ON_FAILURE,
+        _ => RestartPolicyNameEnum::NO,
+    };
+    Some(RestartPolicy {
+        name: Some(name),
+        maximum_retry_count: count,
+    })
+}
+
+fn mount_of(project: &Project, v: &ServiceVolume) -> (Option<String>, Option<Mount>) {
+    match v.kind.as_str() {
+        "bind" => {
+            let src = v.source.clone().unwrap_or_default();
+            let opts = v.bind.clone().unwrap_or_default();
+            let simple = opts.create_host_path != Some(false) && opts.propagation.is_none();
+            if simple {
+                let mut s = format!("{src}:{}", v.target);
+                let mut modes = Vec::new();
+                if v.read_only {
+                    modes.push("ro".to_string());
+                }
+                if let Some(z) = &opts.selinux {
+                    modes.push(z.clone());
+                }
+                if !modes.is_empty() {
+                    s = format!("{s}:{}", modes.join(","));
+                }
+                return (Some(s), None);
+            }
+            let propagation = opts.propagation.as_deref().map(|p| match p {
+                "shared" => MountBindOptionsPropagationEnum::SHARED,
+                "rshared" => MountBindOptionsPropagationEnum::RSHARED,
+                "slave" => MountBindOptionsPropagationEnum::SLAVE,
+                "rslave" => MountBindOptionsPropagationEnum::RSLAVE,
+                "private" => MountBindOptionsPropagationEnum::PRIVATE,
+                _ => MountBindOptionsPropagationEnum::RPRIVATE,
+            });
+            (
+                None,
+                Some(Mount {
+                    typ: Some(MountType::BIND),
+                    source: Some(src),
+                    target: Some(v.target.clone()),
+                    read_only: Some(v.read_only),
+                    bind_options: Some(MountBindOptions {
+                        propagation,
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                }),
+            )
+        }
+        "tmpfs" => {
+            let t = v.tmpfs.clone().unwrap_or_default();
+            (
+                None,
+                Some(Mount {
+                    typ: Some(MountType::TMPFS),
+                    target: Some(v.target.clone()),
+                    read_only: Some(v.read_only),
+                    tmpfs_options: Some(MountTmpfsOptions {
+                        size_bytes: t.size.map(|b| b.0),
+                        mode: t.mode,
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                }),
+            )
+        }
+        _ => {
+            let opts = v.volume.clone().unwrap_or_default();
+            let source = v
+                .source
+                .as_ref()
+                .map(|s| match project.volumes.get(s) {
+                    Some(vol) => vol.name.clone(),
+                    None => s.clone(),
+                });
+            match source {
+                Some(src) if !opts.nocopy && opts.subpath.is_none() => {
+                    let mut s = format!("{src}:{}", v.target);
+                    if v.read_only {
+                        s.push_str(":ro");
+                    }
+                    (Some(s), None)
+                }
+                source => (
+                    None,
+                    Some(Mount {
+                        typ: Some(MountType::VOLUME),
+                        source,
+                        target: Some(v.target.clone()),
+                        read_only: Some(v.read_only),
+                        volume_options: Some(MountVolumeOptions {
+                            no_copy: Some(opts.nocopy),
+                            subpath: opts.subpath.clone(),
+                            ..Default::default()
+                        }),
+                        ..Default::default()
+                    }),
+                ),
+            }
+        }
+    }
+}
+
+fn some_vec(v: &[String]) -> Option<Vec<String>> {
+    (!v.is_empty()).then(|| v.to_vec())
+}
+
+/// Builds the container for replica `number` of `svc`.
+pub fn container(project: &Project, svc: &Service, number: u64, image_id: &str) -> ContainerSpec {
+    let name = container_name(&project.name, svc, number);
+    let mut binds = Vec::new();
+    let mut mounts = Vec::new();
+    for v in &svc.volumes {
+        let (b, m) = mount_of(project, v);
+        binds.extend(b);
+        mounts.extend(m);
+    }
+    for (kind, refs, defs) in [
+        ("secret", &svc.secrets, &project.secrets),
+        ("config", &svc.configs, &project.configs),
+    ] {
+        for r in refs {
+            let Some(def) = defs.get(&r.source) else { continue };
+            let Some(file) = &def.file else { continue };
+            let target = match (&r.target, kind) {
+                (Some(t), "secret") if !t.starts_with('/') => format!("/run/secrets/{t}"),
+                (Some(t), _) => t.clone(),
+                (None, "secret") => format!("/run/secrets/{}", r.source),
+                (None, _) => format!("/{}", r.source),
+            };
+            mounts.push(Mount {
+                typ: Some(MountType::BIND),
+                source: Some(file.clone()),
+                target: Some(target),
+                read_only: Some(true),
+                ..Default::default()
+            });
+        }
+    }
+    let tmpfs: HashMap<String, String> = svc
+        .tmpfs
+        .iter()
+        .map(|t| match t.split_once(':') {
+            Some((p, o)) => (p.to_string(), o.to_string()),
+            None => (t.clone(), String::new()),
+        })
+        .collect();
+
+    let mut exposed: Vec<String> = svc
+        .expose
+        .iter()
+        .map(|e| if e.contains('/') { e.clone() } else { format!("{e}/tcp") })
+        .collect();
+    let mut bindings: HashMap<String, Option<Vec<PortBinding>>> = HashMap::new();
+    for p in &svc.ports {
+        let key = format!("{}/{}", p.target, p.protocol.as_deref().unwrap_or("tcp"));
+        if !exposed.contains(&key) {
+            exposed.push(key.clone());
+        }
+        bindings
+            .entry(key)
+            .or_insert_with(|| Some(Vec::new()))
+            .get_or_insert_with(Vec::new)
+            .push(PortBinding {
+                host_ip: p.host_ip.clone(),
+                host_port: p.published.clone(),
+            });
+    }
+
+    let limits = svc.deploy.as_ref().and_then(|d| d.resources.as_ref());
+    let limit = limits.and_then(|r| r.limits.as_ref());
+    let reservation = limits.and_then(|r| r.reservations.as_ref());
+    let memory = limit.and_then(|l| l.memory).or(svc.mem_limit).map(|b| b.0);
+    let cpus = limit.and_then(|l| l.cpus).or(svc.cpus);
+    let pids = limit.and_then(|l| l.pids).or(svc.pids_limit);
+    let mem_reservation = reservation.and_then(|r| r.memory).or(svc.mem_reservation).map(|b| b.0);
+
+    let healthcheck = svc.healthcheck.as_ref().map(|h| HealthConfig {
+        test: Some(if h.disable { vec!["NONE".to_string()] } else { h.test.clone() }),
+        interval: h.interval.map(|d| d.0),
+        timeout: h.timeout.map(|d| d.0),
+        retries: h.retries.map(|r| r as i64),
+        start_period: h.start_period.map(|d| d.0),
+        start_interval: None,
+    });
+
+    let ordered = ordered_networks(svc);
+    let network_mode = match &svc.network_mode {
+        Some(m) => Some(namespace(project, m)),
+        None => ordered.first().map(|k| project.networks[k.as_str()].name.clone()),
+    };
+    let mut endpoints = HashMap::new();
+    let mut extra_networks = Vec::new();
+    if svc.network_mode.is_none() {
+        for (i, key) in ordered.iter().enumerate() {
+            let net = project.networks[key.as_str()].name.clone();
+            let ep = endpoint(project, svc, key, &name);
+            if i == 0 {
+                endpoints.insert(net, ep);
+            } else {
+                extra_networks.push((net, ep));
+            }
+        }
+    }
+
+    let host_config = HostConfig {
+        binds: some_vec(&binds),
+        mounts: (!mounts.is_empty()).then_some(mounts),
+        tmpfs: (!tmpfs.is_empty()).then_some(tmpfs),
+        network_mode,
+        port_bindings: (!bindings.is_empty()).then_some(bindings),
+        restart_policy: restart_policy(svc),
+        init: svc.init,
+        readonly_rootfs: Some(svc.read_only),
+        privileged: Some(svc.privileged),
+        memory,
+        memory_swap: svc.memswap_limit.map(|b| b.0),
+        memory_reservation: mem_reservation,
+        nano_cpus: cpus.map(|c| (c * 1e9) as i64),
+        cpu_shares: svc.cpu_shares,
+        cpuset_cpus: svc.cpuset.clone(),
+        pids_limit: pids,
+        shm_size: svc.shm_size.map(|b| b.0),
+        oom_kill_disable: svc.oom_kill_disable,
+        cap_add: some_vec(&svc.cap_add),
+        cap_drop: some_vec(&svc.cap_drop),
+        security_opt: some_vec(&svc.security_opt),
+        dns: some_vec(&svc.dns),
+        dns_search: some_vec(&svc.dns_search),
+        dns_options: some_vec(&svc.dns_opt),
+        extra_hosts: Some(svc.extra_hosts.iter().map(|h| h.replacen('=', ":", 1)).collect()),
+        group_add: some_vec(&svc.group_add),
+        sysctls: (!svc.sysctls.is_empty())
+            .then(|| svc.sysctls.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
+        ulimits: (!svc.ulimits.is_empty()).then(|| {
+            svc.ulimits
+                .iter()
+                .map(|(name, u)| {
+                    let (soft, hard) = match u {
+                        Ulimit::Single(n) => (*n, *n),
+                        Ulimit::Pair { soft, hard } => (*soft, *hard),
+                    };
+                    ResourcesUlimits { name: Some(name.clone()), soft: Some(soft), hard: Some(hard) }
+                })
+                .collect()
+        }),
+        log_config: svc.logging.as_ref().map(|l| HostConfigLogConfig {
+            typ: l.driver.clone(),
+            config: Some(l.options.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
+        }),
+        ipc_mode: svc.ipc.as_deref().map(|m| namespace(project, m)),
+        pid_mode: svc.pid.as_deref().map(|m| namespace(project, m)),
+        links: some_vec(&svc.links),
+        volumes_from: some_vec(
+            &svc.volumes_from
+                .iter()
+                .map(|v| match v.strip_prefix("container:") {
+                    Some(c) => c.to_string(),
+                    None => {
+                        let (s, mode) = v.split_once(':').map_or((v.as_str(), None), |(s, m)| (s, Some(m)));
+                        let cname = project
+                            .services
+                            .get(s)
+                            .map(|o| container_name(&project.name, o, 1))
+                            .unwrap_or_else(|| s.to_string());
+                        mode.map_or(cname.clone(), |m| format!("{cname}:{m}"))
+                    }
+                })
+                .collect::<Vec<_>>(),
+        ),
+        devices: (!svc.devices.is_empty()).then(|| {
+            svc.devices
+                .iter()
+                .map(|d| {
+                    let parts: Vec<&str> = d.split(':').collect();
+                    DeviceMapping {
+                        path_on_host: parts.first().map(|s| s.to_string()),
+                        path_in_container: Some(parts.get(1).unwrap_or(&parts[0]).to_string()),
+                        cgroup_permissions: Some(parts.get(2).unwrap_or(&"rwm").to_string()),
+                    }
+                })
+                .collect()
+        }),
+        ..Default::default()
+    };
+
+    let env: Vec<String> = svc
+        .environment
+        .iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={v}")))
+        .collect();
+    let body = ContainerCreateBody {
+        image: Some(svc.image_name(&project.name)),
+        cmd: svc.command.clone(),
+        entrypoint: svc.entrypoint.clone(),
+        env: Some(env),
+        labels: Some(container_labels(project, svc, number, image_id)),
+        hostname: svc.hostname.clone(),
+        domainname: svc.domainname.clone(),
+        user: svc.user.clone(),
+        working_dir: svc.working_dir.clone(),
+        tty: Some(svc.tty),
+        open_stdin: Some(svc.stdin_open),
+        attach_stdin: Some(false),
+        attach_stdout: Some(true),
+        attach_stderr: Some(true),
+        stop_signal: svc.stop_signal.clone(),
+        stop_timeout: svc.stop_grace_period.map(|d| (d.0 / 1_000_000_000).max(0)),
+        exposed_ports: some_vec(&exposed),
+        healthcheck,
+        host_config: Some(host_config),
+        networking_config: Some(NetworkingConfig {
+            endpoints_config: Some(endpoints),
+        }),
+        ..Default::default()
+    };
+    ContainerSpec {
+        name,
+        body,
+        extra_networks,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::{Network, ServiceNetwork};
+
+    #[test]
+    fn primary_network_and_aliases() {
+        let mut p = Project { name: "p".into(), ..Default::default() };
+        for k in ["back", "front"] {
+            p.networks.insert(k.into(), Network { name: format!("p_{k}"), ..Default::default() });
+        }
+        let mut s = Service { name: "web".into(), image: Some("img".into()), ..Default::default() };
+        s.networks.insert("front".into(), Some(ServiceNetwork { aliases: vec!["www".into()], ..Default::default() }));
+        s.networks.insert("back".into(), None);
+        let spec = container(&p, &s, 1, "sha256:x");
+        let hc = spec.body.host_config.unwrap();
+        assert_eq!(hc.network_mode.as_deref(), Some("p_back"));
+        assert_eq!(spec.extra_networks.len(), 1);
+        assert_eq!(spec.extra_networks[0].0, "p_front");
+        assert_eq!(
+            spec.extra_networks[0].1.aliases.as_deref().unwrap(),
+            ["p-web-1", "web", "www"]
+        );
+        let labels = spec.body.labels.unwrap();
+        assert_eq!(labels[labels::PROJECT], "p");
+        assert_eq!(labels[labels::NUMBER], "1");
+        assert_eq!(labels[labels::ONEOFF], "False");
+    }
+}

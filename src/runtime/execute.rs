@@ -1,0 +1,386 @@
+//! Runs a plan: every step starts as soon as the steps it waits for are done, bounded by one limit
+//! on engine calls. The executor decides nothing; it only performs the operations.
+
+use bollard::models::{NetworkConnectRequest, NetworkCreateRequest, VolumeCreateRequest};
+use bollard::query_parameters::{
+    CreateContainerOptionsBuilder, CreateImageOptionsBuilder, RemoveContainerOptionsBuilder,
+    StopContainerOptionsBuilder,
+};
+use bollard::Docker;
+use futures::future::{join_all, BoxFuture, FutureExt, Shared};
+use futures::StreamExt;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{Mutex, Semaphore};
+
+use super::convert;
+use super::engine::{EngineError, ErrorKind};
+use super::labels;
+use super::progress::{event, Reporter, Status};
+use crate::graph::plan::{Op, Plan};
+use crate::parse::{Condition, Project};
+
+/// What every step shares.
+#[derive(Clone)]
+pub struct Context {
+    pub docker: Docker,
+    pub project: Arc<Project>,
+    pub report: Reporter,
+    /// Bounds concurrent engine calls (`--parallel`).
+    pub limit: Arc<Semaphore>,
+    /// Stop timeout in seconds, overriding `stop_grace_period` (`-t`).
+    pub timeout: Option<i64>,
+    /// Image ids, looked up once per image.
+    images: Arc<Mutex<HashMap<String, String>>>,
+}
+
+impl Context {
+    pub fn new(docker: Docker, project: Arc<Project>, report: Reporter, parallel: Option<usize>) -> Self {
+        let permits = parallel.filter(|n| *n > 0).unwrap_or(Semaphore::MAX_PERMITS);
+        Context {
+            docker,
+            project,
+            report,
+            limit: Arc::new(Semaphore::new(permits)),
+            timeout: None,
+            images: Arc::default(),
+        }
+    }
+}
+
+type StepFuture = Shared<BoxFuture<'static, Result<(), Arc<EngineError>>>>;
+
+/// Runs every step; returns the errors of the steps that failed (dependents of a failed step are
+/// skipped, not reported again).
+pub async fn run(ctx: &Context, plan: &Plan) -> Vec<EngineError> {
+    let mut futures: Vec<StepFuture> = Vec::with_capacity(plan.steps.len());
+    let failed: Arc<std::sync::Mutex<Vec<EngineError>>> = Arc::default();
+    for step in &plan.steps {
+        let deps: Vec<StepFuture> = step.deps.iter().map(|d| futures[*d].clone()).collect();
+        let ctx = ctx.clone();
+        let op = step.op.clone();
+        let failed = failed.clone();
+        let fut = async move {
+            for r in join_all(deps).await {
+                r?;
+            }
+            let result = perform(&ctx, &op).await;
+            if let Err(e) = &result {
+                if let Ok(mut f) = failed.lock() {
+                    f.push(e.clone());
+                }
+            }
+            result.map_err(Arc::new)
+        }
+        .boxed()
+        .shared();
+        futures.push(fut);
+    }
+    join_all(futures).await;
+    let errors = failed.lock().map(|f| f.clone()).unwrap_or_default();
+    errors
+}
+
+fn container_res(name: &str) -> String {
+    format!("Container {name}")
+}
+
+async fn perform(ctx: &Context, op: &Op) -> Result<(), EngineError> {
+    let r = &ctx.report;
+    match op {
+        Op::CreateNetwork { key, name } => {
+            let res = format!("Network {name}");
+            r(event(&res, Status::Working, "Creating"));
+            let _p = ctx.limit.acquire().await;
+            let out = create_network(ctx, key, name).await;
+            finish(r, &res, out, "Created")
+        }
+        Op::CreateVolume { key, name } => {
+            let res = format!("Volume {name}");
+            r(event(&res, Status::Working, "Creating"));
+            let _p = ctx.limit.acquire().await;
+            let out = create_volume(ctx, key, name).await;
+            finish(r, &res, out, "Created")
+        }
+        Op::CreateContainer { service, number, name } => {
+            let res = container_res(name);
+            r(event(&res, Status::Working, "Creating"));
+            let out = create_container(ctx, service, *number).await;
+            finish(r, &res, out, "Created")
+        }
+        Op::StartContainer { name, .. } => {
+            let res = container_res(name);
+            r(event(&res, Status::Working, "Starting"));
+            let _p = ctx.limit.acquire().await;
+            let out = ctx
+                .docker
+                .start_container(name, None)
+                .await
+                .map_err(|e| EngineError::from_bollard(&format!("starting container {name}"), e));
+            finish(r, &res, out, "Started")
+        }
+        Op::Await { service, condition } => await_condition(ctx, service, *condition).await,
+        Op::StopContainer { name } => {
+            let res = container_res(name);
+            r(event(&res, Status::Working, "Stopping"));
+            let _p = ctx.limit.acquire().await;
+            let mut b = StopContainerOptionsBuilder::default();
+            if let Some(t) = ctx.timeout.or_else(|| stop_timeout(ctx, name)) {
+                b = b.t(t as i32);
+            }
+            let out = match ctx.docker.stop_container(name, Some(b.build())).await {
+                Err(bollard::errors::Error::DockerResponseServerError { status_code: 304 | 404, .. }) => Ok(()),
+                other => other.map_err(|e| EngineError::from_bollard(&format!("stopping container {name}"), e)),
+            };
+            finish(r, &res, out, "Stopped")
+        }
+        Op::RemoveContainer { name, volumes } => {
+            let res = container_res(name);
+            r(event(&res, Status::Working, "Removing"));
+            let _p = ctx.limit.acquire().await;
+            let opts = RemoveContainerOptionsBuilder::default().force(true).v(*volumes).build();
+            let out = match ctx.docker.remove_container(name, Some(opts)).await {
+                Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => Ok(()),
+                other => other.map_err(|e| EngineError::from_bollard(&format!("removing container {name}"), e)),
+            };
+            finish(r, &res, out, "Removed")
+        }
+        Op::RemoveNetwork { name } => {
+            let res = format!("Network {name}");
+            r(event(&res, Status::Working, "Removing"));
+            let _p = ctx.limit.acquire().await;
+            let out = match ctx.docker.remove_network(name).await {
+                Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => Ok(()),
+                other => other.map_err(|e| EngineError::from_bollard(&format!("removing network {name}"), e)),
+            };
+            finish(r, &res, out, "Removed")
+        }
+        Op::RemoveVolume { name } => {
+            let res = format!("Volume {name}");
+            r(event(&res, Status::Working, "Removing"));
+            let _p = ctx.limit.acquire().await;
+            let out = match ctx.docker.remove_volume(name, None::<bollard::query_parameters::RemoveVolumeOptions>).await {
+                Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => Ok(()),
+                other => other.map_err(|e| EngineError::from_bollard(&format!("removing volume {name}"), e)),
+            };
+            finish(r, &res, out, "Removed")
+        }
+    }
+}
+
+fn finish(r: &Reporter, res: &str, out: Result<(), EngineError>, done: &str) -> Result<(), EngineError> {
+    match &out {
+        Ok(()) => r(event(res, Status::Done, done)),
+        Err(e) => r(event(res, Status::Error, e.to_string())),
+    }
+    out
+}
+
+/// The stop timeout of the service a container belongs to (`stop_grace_period`).
+fn stop_timeout(ctx: &Context, name: &str) -> Option<i64> {
+    ctx.project
+        .services
+        .values()
+        .find(|s| name.starts_with(&format!("{}-{}-", ctx.project.name, s.name)) || s.container_name.as_deref() == Some(name))
+        .and_then(|s| s.stop_grace_period)
+        .map(|d| d.0 / 1_000_000_000)
+}
+
+async fn create_network(ctx: &Context, key: &str, name: &str) -> Result<(), EngineError> {
+    let net = &ctx.project.networks[key];
+    let mut labels: HashMap<String, String> =
+        net.labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    labels.insert(labels::PROJECT.into(), ctx.project.name.clone());
+    labels.insert(labels::NETWORK.into(), key.into());
+    labels.insert(labels::VERSION.into(), labels::COMPOSE_VERSION.into());
+    let ipam = net.ipam.as_ref().map(|i| bollard::models::Ipam {
+        driver: i.driver.clone(),
+        config: Some(
+            i.config
+                .iter()
+                .map(|c| bollard::models::IpamConfig {
+                    subnet: c.subnet.clone(),
+                    ip_range: c.ip_range.clone(),
+                    gateway: c.gateway.clone(),
+                    auxiliary_addresses: (!c.aux_addresses.is_empty())
+                        .then(|| c.aux_addresses.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
+                })
+                .collect(),
+        ),
+        options: (!i.options.is_empty()).then(|| i.options.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
+    });
+    let req = NetworkCreateRequest {
+        name: name.to_string(),
+        driver: net.driver.clone(),
+        internal: Some(net.internal),
+        attachable: Some(net.attachable),
+        enable_ipv6: net.enable_ipv6,
+        options: Some(net.driver_opts.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
+        labels: Some(labels),
+        ipam,
+        ..Default::default()
+    };
+    match ctx.docker.create_network(req).await {
+        Ok(_) => Ok(()),
+        // Another command created it meanwhile.
+        Err(bollard::errors::Error::DockerResponseServerError { status_code: 409, .. }) => Ok(()),
+        Err(e) => Err(EngineError::from_bollard(&format!("creating network {name}"), e)),
+    }
+}
+
+async fn create_volume(ctx: &Context, key: &str, name: &str) -> Result<(), EngineError> {
+    let vol = &ctx.project.volumes[key];
+    let mut labels: HashMap<String, String> =
+        vol.labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    labels.insert(labels::PROJECT.into(), ctx.project.name.clone());
+    labels.insert(labels::VOLUME.into(), key.into());
+    labels.insert(labels::VERSION.into(), labels::COMPOSE_VERSION.into());
+    let req = VolumeCreateRequest {
+        name: Some(name.to_string()),
+        driver: vol.driver.clone(),
+        driver_opts: Some(vol.driver_opts.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
+        labels: Some(labels),
+        ..Default::default()
+    };
+    ctx.docker
+        .create_volume(req)
+        .await
+        .map(|_| ())
+        .map_err(|e| EngineError::from_bollard(&format!("creating volume {name}"), e))
+}
+
+/// The id of an image, pulling it when it is missing.
+async fn image_id(ctx: &Context, image: &str) -> Result<String, EngineError> {
+    let mut cache = ctx.images.lock().await;
+    if let Some(id) = cache.get(image) {
+        return Ok(id.clone());
+    }
+    let id = match ctx.docker.inspect_image(image).await {
+        Ok(i) => i.id.unwrap_or_default(),
+        Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => {
+            let res = format!("Image {image}");
+            (ctx.report)(event(&res, Status::Working, "Pulling"));
+            let opts = CreateImageOptionsBuilder::default().from_image(image).build();
+            let mut stream = ctx.docker.create_image(Some(opts), None, None);
+            while let Some(item) = stream.next().await {
+                if let Err(e) = item {
+                    let err = EngineError::new(
+                        ErrorKind::NotFound,
+                        format!("image `{image}` is not on this engine and pulling it failed: {}", EngineError::from_bollard("pull", e).message.trim_start_matches("pull: ")),
+                    );
+                    (ctx.report)(event(&res, Status::Error, "Error"));
+                    return Err(err);
+                }
+            }
+            (ctx.report)(event(&res, Status::Done, "Pulled"));
+            ctx.docker
+                .inspect_image(image)
+                .await
+                .map_err(|e| EngineError::from_bollard(&format!("inspecting image {image}"), e))?
+                .id
+                .unwrap_or_default()
+        }
+        Err(e) => return Err(EngineError::from_bollard(&format!("inspecting image {image}"), e)),
+    };
+    cache.insert(image.to_string(), id.clone());
+    Ok(id)
+}
+
+async fn create_container(ctx: &Context, service: &str, number: u64) -> Result<(), EngineError> {
+    let project = &ctx.project;
+    let svc = &project.services[service];
+    let image = svc.image_name(&project.name);
+    let id = image_id(ctx, &image).await?;
+    let spec = convert::container(project, svc, number, &id);
+    let _p = ctx.limit.acquire().await;
+    let opts = CreateContainerOptionsBuilder::default().name(&spec.name).build();
+    ctx.docker
+        .create_container(Some(opts), spec.body)
+        .await
+        .map_err(|e| EngineError::from_bollard(&format!("creating container {}", spec.name), e))?;
+    for (net, ep) in spec.extra_networks {
+        let req = NetworkConnectRequest {
+            container: spec.name.clone(),
+            endpoint_config: Some(ep),
+        };
+        ctx.docker.connect_network(&net, req).await.map_err(|e| {
+            EngineError::from_bollard(&format!("connecting {} to network {net}", spec.name), e)
+        })?;
+    }
+    Ok(())
+}
+
+/// Waits until every container of `service` meets `condition`.
+async fn await_condition(ctx: &Context, service: &str, condition: Condition) -> Result<(), EngineError> {
+    if condition == Condition::ServiceStarted {
+        return Ok(());
+    }
+    let project = &ctx.project;
+    let Some(svc) = project.services.get(service) else {
+        return Ok(());
+    };
+    let names: Vec<String> = (1..=svc.replicas())
+        .map(|n| crate::graph::reconcile::container_name(&project.name, svc, n))
+        .collect();
+    for name in &names {
+        let res = container_res(name);
+        let waiting = match condition {
+            Condition::ServiceHealthy => "Waiting",
+            _ => "Waiting",
+        };
+        (ctx.report)(event(&res, Status::Working, waiting));
+        loop {
+            let info = ctx
+                .docker
+                .inspect_container(name, None)
+                .await
+                .map_err(|e| EngineError::from_bollard(&format!("inspecting container {name}"), e))?;
+            let state = info.state.unwrap_or_default();
+            let status = state.status.map(|s| s.to_string()).unwrap_or_default();
+            match condition {
+                Condition::ServiceHealthy => {
+                    let Some(health) = state.health else {
+                        return Err(EngineError::new(
+                            ErrorKind::Condition,
+                            format!("dependency failed to start: container {name} has no healthcheck configured"),
+                        ));
+                    };
+                    let h = health.status.map(|s| s.to_string()).unwrap_or_default();
+                    if h == "healthy" {
+                        (ctx.report)(event(&res, Status::Done, "Healthy"));
+                        break;
+                    }
+                    if h == "unhealthy" {
+                        (ctx.report)(event(&res, Status::Error, "Error"));
+                        return Err(EngineError::new(
+                            ErrorKind::Condition,
+                            format!("dependency failed to start: container {name} is unhealthy"),
+                        ));
+                    }
+                    if status == "exited" || status == "dead" {
+                        return Err(EngineError::new(
+                            ErrorKind::Condition,
+                            format!("dependency failed to start: container {name} exited ({})", state.exit_code.unwrap_or(0)),
+                        ));
+                    }
+                }
+                _ => {
+                    if status == "exited" || status == "dead" {
+                        let code = state.exit_code.unwrap_or(0);
+                        if code == 0 {
+                            (ctx.report)(event(&res, Status::Done, "Exited"));
+                            break;
+                        }
+                        return Err(EngineError::new(
+                            ErrorKind::Condition,
+                            format!("service \"{service}\" didn't complete successfully: exit {code}"),
+                        ));
+                    }
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    Ok(())
+}
