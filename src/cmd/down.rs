@@ -22,7 +22,8 @@ pub struct DownArgs {
 pub async fn run(ctx: &Context, args: DownArgs) -> Result<(), CliError> {
     let (project, has_model) = ctx.project_or_name()?;
     let remove_orphans = args.remove_orphans
-        || std::env::var("COMPOSE_REMOVE_ORPHANS").is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true"));
+        || std::env::var("COMPOSE_REMOVE_ORPHANS")
+            .is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true"));
     let (rt, renderer) = ctx.runtime().await?;
     let opts = DownOptions {
         volumes: args.volumes,

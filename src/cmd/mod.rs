@@ -126,7 +126,10 @@ pub fn run(args: Vec<OsString>) -> i32 {
             };
         }
     };
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -181,11 +184,17 @@ impl Context {
             .or_else(|| env("COMPOSE_PROGRESS").and_then(|v| ProgressMode::from_str(&v, true).ok()))
             .unwrap_or(ProgressMode::Auto);
         let progress = match progress {
-            ProgressMode::Auto if console::Term::stderr().is_term() && ansi != Ansi::Never => ProgressMode::Tty,
+            ProgressMode::Auto if console::Term::stderr().is_term() && ansi != Ansi::Never => {
+                ProgressMode::Tty
+            }
             ProgressMode::Auto => ProgressMode::Plain,
             other => other,
         };
-        Context { args, colour, progress }
+        Context {
+            args,
+            colour,
+            progress,
+        }
     }
 
     /// Load options from the flags and the process environment.
@@ -220,17 +229,24 @@ impl Context {
                 Ok((Arc::new(l.project), true))
             }
             Err(e) => {
-                let name = self
-                    .args
-                    .project_name
-                    .clone()
-                    .or_else(|| std::env::var("COMPOSE_PROJECT_NAME").ok().filter(|v| !v.is_empty()));
+                let name = self.args.project_name.clone().or_else(|| {
+                    std::env::var("COMPOSE_PROJECT_NAME")
+                        .ok()
+                        .filter(|v| !v.is_empty())
+                });
                 // Without files, a named project is found by its labels.
-                let no_file = self.args.files.is_empty() && e.message.starts_with("no compose file found");
+                let no_file =
+                    self.args.files.is_empty() && e.message.starts_with("no compose file found");
                 match name {
                     Some(n) if no_file => {
                         let n = parse::name::validate(&n, "-p").map_err(CliError::new)?;
-                        Ok((Arc::new(Project { name: n, ..Default::default() }), false))
+                        Ok((
+                            Arc::new(Project {
+                                name: n,
+                                ..Default::default()
+                            }),
+                            false,
+                        ))
                     }
                     _ => Err(CliError::new(e)),
                 }
@@ -242,10 +258,14 @@ impl Context {
     pub async fn runtime(&self) -> Result<(Runtime, progress::Renderer), CliError> {
         let renderer = progress::Renderer::new(self.progress);
         let parallel = self.args.parallel.or_else(|| {
-            std::env::var("COMPOSE_PARALLEL_LIMIT").ok().and_then(|v| v.parse().ok())
+            std::env::var("COMPOSE_PARALLEL_LIMIT")
+                .ok()
+                .and_then(|v| v.parse().ok())
         });
         let parallel = parallel.filter(|n| *n > 0).map(|n| n as usize);
-        let rt = Runtime::connect(renderer.reporter(), parallel).await.map_err(CliError::new)?;
+        let rt = Runtime::connect(renderer.reporter(), parallel)
+            .await
+            .map_err(CliError::new)?;
         Ok((rt, renderer))
     }
 }

@@ -50,12 +50,16 @@ impl Renderer {
     }
 
     fn show_tty(&self, e: Event) {
-        let Ok(mut bars) = self.bars.lock() else { return };
+        let Ok(mut bars) = self.bars.lock() else {
+            return;
+        };
         let bar = bars.entry(e.resource.clone()).or_insert_with(|| {
             let b = self.multi.add(ProgressBar::new_spinner());
             b.set_style(
-                ProgressStyle::with_template(" {spinner:.cyan} {prefix} {wide_msg} {elapsed:>4.dim}")
-                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                ProgressStyle::with_template(
+                    " {spinner:.cyan} {prefix} {wide_msg} {elapsed:>4.dim}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
             );
             b.set_prefix(e.resource.clone());
             b.enable_steady_tick(Duration::from_millis(100));
@@ -65,8 +69,10 @@ impl Renderer {
             Status::Working => bar.set_message(e.text),
             Status::Done => {
                 bar.set_style(
-                    ProgressStyle::with_template(" {prefix:.green} {wide_msg:.green} {elapsed:>4.dim}")
-                        .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                    ProgressStyle::with_template(
+                        " {prefix:.green} {wide_msg:.green} {elapsed:>4.dim}",
+                    )
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
                 );
                 bar.set_prefix(format!("✔ {}", e.resource));
                 bar.finish_with_message(e.text);

@@ -68,7 +68,9 @@ pub async fn run(ctx: &Context, args: PsArgs) -> Result<(), CliError> {
             ]
         })
         .collect();
-    let header = ["NAME", "IMAGE", "COMMAND", "SERVICE", "CREATED", "STATUS", "PORTS"];
+    let header = [
+        "NAME", "IMAGE", "COMMAND", "SERVICE", "CREATED", "STATUS", "PORTS",
+    ];
     let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
     for row in &table {
         for (i, c) in row.iter().enumerate() {

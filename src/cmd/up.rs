@@ -57,7 +57,8 @@ pub async fn run(ctx: &Context, args: UpArgs) -> Result<(), CliError> {
     }
     let project = Arc::new(project);
     let remove_orphans = args.remove_orphans
-        || std::env::var("COMPOSE_REMOVE_ORPHANS").is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true"));
+        || std::env::var("COMPOSE_REMOVE_ORPHANS")
+            .is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true"));
     let opts = UpOptions {
         plan: UpPlanOptions {
             services: args.services.clone(),
@@ -76,7 +77,8 @@ pub async fn run(ctx: &Context, args: UpArgs) -> Result<(), CliError> {
         Err(Error::Cycle(c)) => return Err(cycle_error(&project, &c)),
         Err(e) => return Err(CliError::new(e)),
     };
-    let ignore_orphans = std::env::var("COMPOSE_IGNORE_ORPHANS").is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true"));
+    let ignore_orphans = std::env::var("COMPOSE_IGNORE_ORPHANS")
+        .is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true"));
     for w in &plan.warnings {
         if !ignore_orphans {
             eprintln!("WARN[0000] {w}");
@@ -93,7 +95,12 @@ pub async fn run(ctx: &Context, args: UpArgs) -> Result<(), CliError> {
 }
 
 /// Streams the logs of the project's containers until all exit; Ctrl-C stops the project.
-async fn attach(ctx: &Context, rt: &crate::runtime::Runtime, project: Arc<Project>, args: &UpArgs) -> Result<(), CliError> {
+async fn attach(
+    ctx: &Context,
+    rt: &crate::runtime::Runtime,
+    project: Arc<Project>,
+    args: &UpArgs,
+) -> Result<(), CliError> {
     let selected: Vec<&crate::parse::Service> = project
         .services
         .values()
@@ -109,9 +116,19 @@ async fn attach(ctx: &Context, rt: &crate::runtime::Runtime, project: Arc<Projec
             names.push(name);
         }
     }
-    let short = |n: &str| n.strip_prefix(&format!("{}-", project.name)).unwrap_or(n).to_string();
-    let width = names.iter().map(|n| short(n).len()).max().unwrap_or(0);
-    println!("Attaching to {}", names.iter().map(|n| short(n)).collect::<Vec<_>>().join(", "));
+    let short = |n: &str| {
+        n.strip_prefix(&format!("{}-", project.name))
+            .unwrap_or(n)
+            .to_string()
+    };
+    println!(
+        "Attaching to {}",
+        names
+            .iter()
+            .map(|n| short(n))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     let colour = ctx.colour && !args.no_color;
     let palette = [
         console::Style::new().cyan(),
@@ -129,7 +146,7 @@ async fn attach(ctx: &Context, rt: &crate::runtime::Runtime, project: Arc<Projec
         if args.no_log_prefix {
             return String::new();
         }
-        let p = format!("{:<width$} | ", short(name));
+        let p = format!("{}  | ", short(name));
         if colour {
             palette[colour_of.get(name).copied().unwrap_or(0) % palette.len()]
                 .apply_to(p)
@@ -155,7 +172,7 @@ async fn attach(ctx: &Context, rt: &crate::runtime::Runtime, project: Arc<Projec
                     };
                 }
                 Some(LogEvent::Exited { container, code }) => {
-                    println!("{}{} exited with code {code}", prefix(&container), short(&container));
+                    println!("{} exited with code {code}", short(&container));
                     running -= 1;
                     if running == 0 {
                         return if interrupts > 0 { Err(CliError::exit(130)) } else { Ok(()) };

@@ -26,7 +26,10 @@ mod tests {
 
     #[test]
     fn ignores_scale_and_deps_but_not_env() {
-        let mut a = Service { image: Some("x".into()), ..Default::default() };
+        let mut a = Service {
+            image: Some("x".into()),
+            ..Default::default()
+        };
         let h = service(&a);
         a.scale = Some(3);
         a.depends_on.insert("db".into(), Default::default());

@@ -148,8 +148,13 @@ mod tests {
 
     #[test]
     fn cycle_path_is_printed() {
-        let err = ServiceGraph::new(&deps(&[("a", &["b"]), ("b", &["c"]), ("c", &["a"]), ("d", &[])]))
-            .unwrap_err();
+        let err = ServiceGraph::new(&deps(&[
+            ("a", &["b"]),
+            ("b", &["c"]),
+            ("c", &["a"]),
+            ("d", &[]),
+        ]))
+        .unwrap_err();
         assert_eq!(err.to_string(), "dependency cycle: a -> b -> c -> a");
         let err = ServiceGraph::new(&deps(&[("a", &["a"])])).unwrap_err();
         assert_eq!(err.0, vec!["a", "a"]);
@@ -157,10 +162,19 @@ mod tests {
 
     #[test]
     fn neighbours_and_closure() {
-        let g = ServiceGraph::new(&deps(&[("web", &["api"]), ("api", &["db", "cache"]), ("db", &[]), ("cache", &[]), ("x", &[])]))
-            .unwrap();
+        let g = ServiceGraph::new(&deps(&[
+            ("web", &["api"]),
+            ("api", &["db", "cache"]),
+            ("db", &[]),
+            ("cache", &[]),
+            ("x", &[]),
+        ]))
+        .unwrap();
         assert_eq!(g.dependencies("api"), vec!["db", "cache"]);
         assert_eq!(g.dependents("db"), vec!["api"]);
-        assert_eq!(g.with_dependencies(&["web".into()]), vec!["web", "api", "db", "cache"]);
+        assert_eq!(
+            g.with_dependencies(&["web".into()]),
+            vec!["web", "api", "db", "cache"]
+        );
     }
 }

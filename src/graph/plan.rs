@@ -7,16 +7,41 @@ use crate::parse::Condition;
 /// One engine operation (or one wait), the unit the executor runs.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Op {
-    CreateNetwork { key: String, name: String },
-    CreateVolume { key: String, name: String },
-    CreateContainer { service: String, number: u64, name: String },
-    StartContainer { service: String, name: String },
+    CreateNetwork {
+        key: String,
+        name: String,
+    },
+    CreateVolume {
+        key: String,
+        name: String,
+    },
+    CreateContainer {
+        service: String,
+        number: u64,
+        name: String,
+    },
+    StartContainer {
+        service: String,
+        name: String,
+    },
     /// Done when the service's containers meet the condition; dependents wait on it.
-    Await { service: String, condition: Condition },
-    StopContainer { name: String },
-    RemoveContainer { name: String, volumes: bool },
-    RemoveNetwork { name: String },
-    RemoveVolume { name: String },
+    Await {
+        service: String,
+        condition: Condition,
+    },
+    StopContainer {
+        name: String,
+    },
+    RemoveContainer {
+        name: String,
+        volumes: bool,
+    },
+    RemoveNetwork {
+        name: String,
+    },
+    RemoveVolume {
+        name: String,
+    },
 }
 
 impl fmt::Display for Op {

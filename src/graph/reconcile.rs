@@ -57,11 +57,17 @@ pub fn up(project: &Project, observed: &Observed, opts: &UpPlanOptions) -> Resul
         .flat_map(|s| project.services[s].networks.keys().map(String::as_str))
         .collect();
     for (key, net) in &project.networks {
-        if net.external || !used_networks.contains(&key.as_str()) || observed.network(&net.name).is_some() {
+        if net.external
+            || !used_networks.contains(&key.as_str())
+            || observed.network(&net.name).is_some()
+        {
             continue;
         }
         let i = plan.add(
-            Op::CreateNetwork { key: key.clone(), name: net.name.clone() },
+            Op::CreateNetwork {
+                key: key.clone(),
+                name: net.name.clone(),
+            },
             vec![],
             "missing",
         );
@@ -78,11 +84,17 @@ pub fn up(project: &Project, observed: &Observed, opts: &UpPlanOptions) -> Resul
         })
         .collect();
     for (key, vol) in &project.volumes {
-        if vol.external || !used_volumes.contains(&key.as_str()) || observed.volume(&vol.name).is_some() {
+        if vol.external
+            || !used_volumes.contains(&key.as_str())
+            || observed.volume(&vol.name).is_some()
+        {
             continue;
         }
         let i = plan.add(
-            Op::CreateVolume { key: key.clone(), name: vol.name.clone() },
+            Op::CreateVolume {
+                key: key.clone(),
+                name: vol.name.clone(),
+            },
             vec![],
             "missing",
         );
@@ -124,7 +136,10 @@ pub fn up(project: &Project, observed: &Observed, opts: &UpPlanOptions) -> Resul
                 None => {
                     let deps = starts.get(dep.as_str()).cloned().unwrap_or_default();
                     let i = plan.add(
-                        Op::Await { service: dep.clone(), condition: d.condition },
+                        Op::Await {
+                            service: dep.clone(),
+                            condition: d.condition,
+                        },
                         deps,
                         format!("{name} depends on it"),
                     );
@@ -150,7 +165,10 @@ pub fn up(project: &Project, observed: &Observed, opts: &UpPlanOptions) -> Resul
                 Some(c) if c.config_hash == want && !opts.force_recreate => {
                     if c.running() || opts.no_start {
                         svc_starts.push(plan.add(
-                            Op::Await { service: name.clone(), condition: Condition::ServiceStarted },
+                            Op::Await {
+                                service: name.clone(),
+                                condition: Condition::ServiceStarted,
+                            },
                             vec![],
                             format!("{} is up to date", c.name),
                         ));
@@ -159,10 +177,23 @@ pub fn up(project: &Project, observed: &Observed, opts: &UpPlanOptions) -> Resul
                     (None, "stopped")
                 }
                 Some(c) => {
-                    let cause = if opts.force_recreate { "--force-recreate" } else { "configuration changed" };
-                    let stop = plan.add(Op::StopContainer { name: c.name.clone() }, vec![], cause);
+                    let cause = if opts.force_recreate {
+                        "--force-recreate"
+                    } else {
+                        "configuration changed"
+                    };
+                    let stop = plan.add(
+                        Op::StopContainer {
+                            name: c.name.clone(),
+                        },
+                        vec![],
+                        cause,
+                    );
                     let rm = plan.add(
-                        Op::RemoveContainer { name: c.name.clone(), volumes: false },
+                        Op::RemoveContainer {
+                            name: c.name.clone(),
+                            volumes: false,
+                        },
                         vec![stop],
                         cause,
                     );
@@ -174,7 +205,11 @@ pub fn up(project: &Project, observed: &Observed, opts: &UpPlanOptions) -> Resul
             let mut start_deps = dep_waits.clone();
             if let Some(deps) = created {
                 let c = plan.add(
-                    Op::CreateContainer { service: name.clone(), number, name: cname.clone() },
+                    Op::CreateContainer {
+                        service: name.clone(),
+                        number,
+                        name: cname.clone(),
+                    },
                     deps,
                     cause,
                 );
@@ -182,16 +217,28 @@ pub fn up(project: &Project, observed: &Observed, opts: &UpPlanOptions) -> Resul
             }
             if !opts.no_start {
                 svc_starts.push(plan.add(
-                    Op::StartContainer { service: name.clone(), name: cname },
+                    Op::StartContainer {
+                        service: name.clone(),
+                        name: cname,
+                    },
                     start_deps,
                     cause,
                 ));
             }
         }
         for extra in existing.iter().filter(|c| c.number > replicas) {
-            let stop = plan.add(Op::StopContainer { name: extra.name.clone() }, vec![], "scaled down");
+            let stop = plan.add(
+                Op::StopContainer {
+                    name: extra.name.clone(),
+                },
+                vec![],
+                "scaled down",
+            );
             plan.add(
-                Op::RemoveContainer { name: extra.name.clone(), volumes: false },
+                Op::RemoveContainer {
+                    name: extra.name.clone(),
+                    volumes: false,
+                },
                 vec![stop],
                 "scaled down",
             );
@@ -203,8 +250,21 @@ pub fn up(project: &Project, observed: &Observed, opts: &UpPlanOptions) -> Resul
     if !orphans.is_empty() {
         if opts.remove_orphans {
             for o in orphans {
-                let stop = plan.add(Op::StopContainer { name: o.name.clone() }, vec![], "orphan");
-                plan.add(Op::RemoveContainer { name: o.name.clone(), volumes: false }, vec![stop], "orphan");
+                let stop = plan.add(
+                    Op::StopContainer {
+                        name: o.name.clone(),
+                    },
+                    vec![],
+                    "orphan",
+                );
+                plan.add(
+                    Op::RemoveContainer {
+                        name: o.name.clone(),
+                        volumes: false,
+                    },
+                    vec![stop],
+                    "orphan",
+                );
             }
         } else {
             let names: Vec<&str> = orphans.iter().map(|c| c.name.as_str()).collect();
@@ -219,7 +279,10 @@ pub fn up(project: &Project, observed: &Observed, opts: &UpPlanOptions) -> Resul
 
 fn shared_services(svc: &Service) -> Vec<String> {
     let mut out = Vec::new();
-    for mode in [&svc.network_mode, &svc.ipc, &svc.pid].into_iter().flatten() {
+    for mode in [&svc.network_mode, &svc.ipc, &svc.pid]
+        .into_iter()
+        .flatten()
+    {
         if let Some(s) = mode.strip_prefix("service:") {
             out.push(s.to_string());
         }
@@ -291,9 +354,19 @@ pub fn down(target: &DownTarget, observed: &Observed) -> Result<Plan, Cycle> {
             .flat_map(|d| removed.get(*d).cloned().unwrap_or_default())
             .collect();
         let mut mine = Vec::new();
-        for c in observed.containers.iter().filter(|c| &c.service == svc && !c.oneoff) {
+        for c in observed
+            .containers
+            .iter()
+            .filter(|c| &c.service == svc && !c.oneoff)
+        {
             let stop = if c.running() || c.state == "paused" || c.state == "restarting" {
-                Some(plan.add(Op::StopContainer { name: c.name.clone() }, wait.clone(), "down"))
+                Some(plan.add(
+                    Op::StopContainer {
+                        name: c.name.clone(),
+                    },
+                    wait.clone(),
+                    "down",
+                ))
             } else {
                 None
             };
@@ -302,7 +375,10 @@ pub fn down(target: &DownTarget, observed: &Observed) -> Result<Plan, Cycle> {
                 continue;
             }
             let rm = plan.add(
-                Op::RemoveContainer { name: c.name.clone(), volumes: target.anonymous_volumes },
+                Op::RemoveContainer {
+                    name: c.name.clone(),
+                    volumes: target.anonymous_volumes,
+                },
                 stop.map(|s| vec![s]).unwrap_or_else(|| wait.clone()),
                 "down",
             );
@@ -316,7 +392,14 @@ pub fn down(target: &DownTarget, observed: &Observed) -> Result<Plan, Cycle> {
     }
     if target.remove_orphans {
         for c in observed.containers.iter().filter(|c| c.oneoff) {
-            let rm = plan.add(Op::RemoveContainer { name: c.name.clone(), volumes: true }, vec![], "one-off container");
+            let rm = plan.add(
+                Op::RemoveContainer {
+                    name: c.name.clone(),
+                    volumes: true,
+                },
+                vec![],
+                "one-off container",
+            );
             all.push(rm);
         }
     }
@@ -339,10 +422,23 @@ mod tests {
     use crate::parse::{DependsOn, Network};
 
     fn project(services: &[(&str, &[&str])]) -> Project {
-        let mut p = Project { name: "p".into(), ..Default::default() };
-        p.networks.insert("default".into(), Network { name: "p_default".into(), ..Default::default() });
+        let mut p = Project {
+            name: "p".into(),
+            ..Default::default()
+        };
+        p.networks.insert(
+            "default".into(),
+            Network {
+                name: "p_default".into(),
+                ..Default::default()
+            },
+        );
         for (name, deps) in services {
-            let mut s = Service { name: name.to_string(), image: Some("img".into()), ..Default::default() };
+            let mut s = Service {
+                name: name.to_string(),
+                image: Some("img".into()),
+                ..Default::default()
+            };
             s.networks.insert("default".into(), None);
             for d in *deps {
                 s.depends_on.insert(d.to_string(), DependsOn::default());
@@ -379,17 +475,28 @@ mod tests {
                 state: "running".into(),
                 ..Default::default()
             }],
-            networks: vec![super::super::observed::ObservedResource { name: "p_default".into(), ..Default::default() }],
+            networks: vec![super::super::observed::ObservedResource {
+                name: "p_default".into(),
+                ..Default::default()
+            }],
             ..Default::default()
         };
         let plan = up(&p, &observed, &UpPlanOptions::default()).unwrap();
-        assert!(plan.steps.iter().all(|s| matches!(s.op, Op::Await { .. })), "{plan}");
+        assert!(
+            plan.steps.iter().all(|s| matches!(s.op, Op::Await { .. })),
+            "{plan}"
+        );
     }
 
     #[test]
     fn down_walks_in_reverse() {
         let target = DownTarget {
-            services: [("db".to_string(), vec![]), ("web".to_string(), vec!["db".to_string()])].into_iter().collect(),
+            services: [
+                ("db".to_string(), vec![]),
+                ("web".to_string(), vec!["db".to_string()]),
+            ]
+            .into_iter()
+            .collect(),
             networks: vec!["p_default".into()],
             ..Default::default()
         };
@@ -402,7 +509,10 @@ mod tests {
         };
         let observed = Observed {
             containers: vec![c("p-db-1", "db"), c("p-web-1", "web")],
-            networks: vec![super::super::observed::ObservedResource { name: "p_default".into(), ..Default::default() }],
+            networks: vec![super::super::observed::ObservedResource {
+                name: "p_default".into(),
+                ..Default::default()
+            }],
             ..Default::default()
         };
         let plan = down(&target, &observed).unwrap();

@@ -85,7 +85,10 @@ pub fn command(v: &Value) -> Result<Value, String> {
                 Value::String(s) => Ok(Value::String(s.clone())),
                 Value::Number(n) => Ok(Value::String(n.to_string())),
                 Value::Bool(b) => Ok(Value::String(b.to_string())),
-                other => Err(format!("expected strings in the list, found {}", kind(other))),
+                other => Err(format!(
+                    "expected strings in the list, found {}",
+                    kind(other)
+                )),
             })
             .collect::<Result<Vec<_>, _>>()
             .map(Value::Array),
@@ -132,9 +135,9 @@ pub fn depends_on(v: &Value) -> Result<Value, String> {
                     Value::Null => Map::new(),
                     other => {
                         return Err(format!(
-                            "expected a mapping for `{name}` (condition, required, restart), found {}",
-                            kind(other)
-                        ))
+                        "expected a mapping for `{name}` (condition, required, restart), found {}",
+                        kind(other)
+                    ))
                     }
                 };
                 e.entry("condition").or_insert(json!("service_started"));
@@ -237,7 +240,12 @@ pub fn extra_hosts(v: &Value) -> Result<Value, String> {
                 }
             }
         }
-        other => return Err(format!("expected a list or a mapping, found {}", kind(other))),
+        other => {
+            return Err(format!(
+                "expected a list or a mapping, found {}",
+                kind(other)
+            ))
+        }
     }
     Ok(Value::Array(out))
 }
@@ -260,7 +268,9 @@ pub fn ports(v: &Value) -> Result<Value, String> {
     let mut out = Vec::new();
     for item in items {
         match item {
-            Value::Number(n) => out.push(json!({"mode": "ingress", "target": n, "protocol": "tcp"})),
+            Value::Number(n) => {
+                out.push(json!({"mode": "ingress", "target": n, "protocol": "tcp"}))
+            }
             Value::String(s) => out.extend(short_port(s)?),
             Value::Object(m) => {
                 let mut m = m.clone();
@@ -304,17 +314,16 @@ fn short_port(spec: &str) -> Result<Vec<Value>, String> {
     };
     // Split off the host IP: `[v6]:...` or `a.b.c.d:...`.
     let (host_ip, rest) = if let Some(r) = rest.strip_prefix('[') {
-        let end = r.find(']').ok_or_else(|| format!("invalid port `{spec}`"))?;
+        let end = r
+            .find(']')
+            .ok_or_else(|| format!("invalid port `{spec}`"))?;
         let ip = &r[..end];
         let after = r[end + 1..].strip_prefix(':').unwrap_or(&r[end + 1..]);
         (Some(ip.to_string()), after)
     } else {
         let parts: Vec<&str> = rest.split(':').collect();
         if parts.len() == 3 {
-            (
-                Some(parts[0].to_string()),
-                &rest[parts[0].len() + 1..],
-            )
+            (Some(parts[0].to_string()), &rest[parts[0].len() + 1..])
         } else {
             (None, rest)
         }
@@ -434,7 +443,11 @@ fn short_volume(spec: &str, base: &FsPath) -> Result<Value, String> {
         [t] => (None, *t, None),
         [s, t] => (Some(*s), *t, None),
         [s, t, m] => (Some(*s), *t, Some(*m)),
-        _ => return Err(format!("invalid mount `{spec}`: expected [SOURCE:]TARGET[:MODE]")),
+        _ => {
+            return Err(format!(
+                "invalid mount `{spec}`: expected [SOURCE:]TARGET[:MODE]"
+            ))
+        }
     };
     if target.is_empty() {
         return Err(format!("invalid mount `{spec}`: the target is empty"));
@@ -496,7 +509,13 @@ mod tests {
 
     #[test]
     fn short_ports() {
-        let v = ports(&json!(["8080:80", "127.0.0.1::53/udp", 9000, "3000-3001:4000-4001"])).unwrap();
+        let v = ports(&json!([
+            "8080:80",
+            "127.0.0.1::53/udp",
+            9000,
+            "3000-3001:4000-4001"
+        ]))
+        .unwrap();
         assert_eq!(
             v,
             json!([
@@ -512,7 +531,11 @@ mod tests {
 
     #[test]
     fn short_volumes() {
-        let v = service_volumes(&json!(["data:/d", "./src:/src:ro", "/anon"]), FsPath::new("/p")).unwrap();
+        let v = service_volumes(
+            &json!(["data:/d", "./src:/src:ro", "/anon"]),
+            FsPath::new("/p"),
+        )
+        .unwrap();
         assert_eq!(
             v,
             json!([

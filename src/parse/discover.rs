@@ -48,10 +48,7 @@ pub fn files(named: &[String], cwd: &Path, start: &Path) -> Result<Vec<Source>, 
                 }
                 let p = absolute(cwd, Path::new(f));
                 if !p.is_file() {
-                    let mut e = LoadError::new(format!(
-                        "compose file `{}` not found",
-                        p.display()
-                    ));
+                    let mut e = LoadError::new(format!("compose file `{}` not found", p.display()));
                     e = e.hint("check the path given with -f or COMPOSE_FILE");
                     return Err(e);
                 }
@@ -79,7 +76,11 @@ pub fn files(named: &[String], cwd: &Path, start: &Path) -> Result<Vec<Source>, 
                 );
             }
             let mut out = vec![Source::File(first.clone())];
-            if let Some(o) = OVERRIDE_FILES.iter().map(|n| d.join(n)).find(|p| p.is_file()) {
+            if let Some(o) = OVERRIDE_FILES
+                .iter()
+                .map(|n| d.join(n))
+                .find(|p| p.is_file())
+            {
                 out.push(Source::File(o));
             }
             return Ok(out);

@@ -38,7 +38,10 @@ pub fn files(given: &[PathBuf], os: &Vars, cwd: &Path, dir: &Path) -> Vec<(PathB
             .map(|p| (cwd.join(p.trim()), true))
             .collect();
     }
-    if os.get("COMPOSE_DISABLE_ENV_FILE").is_some_and(|v| v == "1" || v == "true") {
+    if os
+        .get("COMPOSE_DISABLE_ENV_FILE")
+        .is_some_and(|v| v == "1" || v == "true")
+    {
         return vec![];
     }
     vec![(dir.join(".env"), false)]
@@ -50,11 +53,10 @@ pub fn read_all(files: &[(PathBuf, bool)], os: &Vars) -> Result<Vars, LoadError>
     for (path, required) in files {
         if !path.is_file() {
             if *required {
-                return Err(LoadError::new(format!(
-                    "env file `{}` not found",
-                    path.display()
-                ))
-                .hint("check the path given with --env-file or COMPOSE_ENV_FILES"));
+                return Err(
+                    LoadError::new(format!("env file `{}` not found", path.display()))
+                        .hint("check the path given with --env-file or COMPOSE_ENV_FILES"),
+                );
             }
             continue;
         }

@@ -10,13 +10,20 @@ use super::yaml;
 #[derive(Debug, Clone, Default)]
 pub struct LoadError {
     pub message: String,
+    pub hint: Option<String>,
+    /// Where, when known (boxed: errors travel far and are rare).
+    pub at: Box<Location>,
+}
+
+/// The place an error points at.
+#[derive(Debug, Clone, Default)]
+pub struct Location {
     pub file: Option<PathBuf>,
     pub line: Option<usize>,
     pub column: Option<usize>,
     /// The line of source at `line`, shown under the header with a caret.
     pub source_line: Option<String>,
     pub yaml_path: Option<Path>,
-    pub hint: Option<String>,
 }
 
 impl LoadError {
@@ -27,21 +34,27 @@ impl LoadError {
         }
     }
 
+    /// Sets the YAML path shown before the message.
+    pub fn with_path(mut self, path: &Path) -> Self {
+        self.at.yaml_path = Some(path.clone());
+        self
+    }
+
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
         self
     }
 
     pub fn in_file(mut self, file: &FsPath) -> Self {
-        self.file = Some(file.to_path_buf());
+        self.at.file = Some(file.to_path_buf());
         self
     }
 
     /// Points the error at `path` in `source` (the key itself when `key`), read from `file`.
     pub fn at(mut self, file: &FsPath, source: &str, path: &Path, key: bool) -> Self {
-        self.file = Some(file.to_path_buf());
+        self.at.file = Some(file.to_path_buf());
         if !path.is_root() {
-            self.yaml_path = Some(path.clone());
+            self.at.yaml_path = Some(path.clone());
         }
         if let Some((line, col)) = yaml::locate(source, path, key) {
             self.set_position(source, line, col);
@@ -50,28 +63,36 @@ impl LoadError {
     }
 
     pub fn set_position(&mut self, source: &str, line: usize, column: usize) {
-        self.line = Some(line);
-        self.column = Some(column);
-        self.source_line = source.lines().nth(line.saturating_sub(1)).map(str::to_string);
+        self.at.line = Some(line);
+        self.at.column = Some(column);
+        self.at.source_line = source
+            .lines()
+            .nth(line.saturating_sub(1))
+            .map(str::to_string);
     }
 }
 
 impl fmt::Display for LoadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.yaml_path {
+        let at = &self.at;
+        match &at.yaml_path {
             Some(p) => write!(f, "{p}: {}", self.message)?,
             None => write!(f, "{}", self.message)?,
         }
-        if let Some(file) = &self.file {
+        if let Some(file) = &at.file {
             write!(f, "\n  --> {}", file.display())?;
-            if let (Some(l), Some(c)) = (self.line, self.column) {
+            if let (Some(l), Some(c)) = (at.line, at.column) {
                 write!(f, ":{l}:{c}")?;
             }
         }
-        if let (Some(src), Some(l), Some(c)) = (&self.source_line, self.line, self.column) {
+        if let (Some(src), Some(l), Some(c)) = (&at.source_line, at.line, at.column) {
             let gutter = l.to_string().len();
             let pad = " ".repeat(gutter);
-            write!(f, "\n{pad} |\n{l} | {src}\n{pad} | {}^", " ".repeat(c.saturating_sub(1)))?;
+            write!(
+                f,
+                "\n{pad} |\n{l} | {src}\n{pad} | {}^",
+                " ".repeat(c.saturating_sub(1))
+            )?;
         }
         if let Some(h) = &self.hint {
             write!(f, "\n  = help: {h}")?;
@@ -83,7 +104,10 @@ impl fmt::Display for LoadError {
 impl std::error::Error for LoadError {}
 
 /// The closest of `candidates` to `word`, when close enough to suggest.
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let mut best: Option<(&str, usize)> = None;
     for c in candidates {
         let d = distance(word, c);

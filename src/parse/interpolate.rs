@@ -41,11 +41,7 @@ impl std::fmt::Display for TemplateError {
 }
 
 /// Expands one string. Names of variables that were unset and had no default go to `unset`.
-pub fn expand(
-    s: &str,
-    env: &dyn Lookup,
-    unset: &mut Vec<String>,
-) -> Result<String, TemplateError> {
+pub fn expand(s: &str, env: &dyn Lookup, unset: &mut Vec<String>) -> Result<String, TemplateError> {
     let invalid = || TemplateError::Invalid {
         template: s.to_string(),
     };
@@ -123,11 +119,7 @@ fn value_of(name: &str, env: &dyn Lookup, unset: &mut Vec<String>) -> String {
     }
 }
 
-fn braced(
-    inner: &str,
-    env: &dyn Lookup,
-    unset: &mut Vec<String>,
-) -> Result<String, TemplateError> {
+fn braced(inner: &str, env: &dyn Lookup, unset: &mut Vec<String>) -> Result<String, TemplateError> {
     let len = name_len(inner);
     let name = &inner[..len];
     let op = &inner[len..];
@@ -203,13 +195,11 @@ fn walk(
     unset: &mut Vec<String>,
 ) -> Result<(), TreeError> {
     match value {
-        Value::String(s) => {
-            if s.contains('$') {
-                *s = expand(s, env, unset).map_err(|error| TreeError {
-                    path: path.clone(),
-                    error,
-                })?;
-            }
+        Value::String(s) if s.contains('$') => {
+            *s = expand(s, env, unset).map_err(|error| TreeError {
+                path: path.clone(),
+                error,
+            })?;
         }
         Value::Array(items) => {
             for (i, v) in items.iter_mut().enumerate() {

@@ -179,7 +179,8 @@ mod tests {
 
     #[test]
     fn reset_and_override() {
-        let mut base = json!({"services": {"web": {"ports": [{"target": 1}], "labels": {"a": "1"}}}});
+        let mut base =
+            json!({"services": {"web": {"ports": [{"target": 1}], "labels": {"a": "1"}}}});
         let over = json!({"services": {"web": {"ports": [], "labels": {"b": "2"}}}});
         let tags = vec![
             Tag::Reset(Path::parse("services.web.ports")),

@@ -97,7 +97,9 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, LoadError> {
     let found = discover::files(&named, cwd, &start)?;
     let working_dir = match (&opts.project_directory, found.first()) {
         (Some(_), _) => start.clone(),
-        (None, Some(discover::Source::File(f))) => f.parent().map(FsPath::to_path_buf).unwrap_or(start.clone()),
+        (None, Some(discover::Source::File(f))) => {
+            f.parent().map(FsPath::to_path_buf).unwrap_or(start.clone())
+        }
         _ => start.clone(),
     };
     if opts.env_files.is_empty() && working_dir != start && !os.contains_key("COMPOSE_ENV_FILES") {
@@ -126,7 +128,8 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, LoadError> {
         };
         let file = SourceFile { path, text };
         let mut doc = yaml::parse(&file.text).map_err(|e| {
-            let mut err = LoadError::new(format!("invalid YAML: {}", e.message)).in_file(&file.path);
+            let mut err =
+                LoadError::new(format!("invalid YAML: {}", e.message)).in_file(&file.path);
             if let (Some(l), Some(c)) = (e.line, e.column) {
                 err.set_position(&file.text, l, c);
             }
@@ -150,7 +153,11 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, LoadError> {
                 "The \"{name}\" variable is not set. Defaulting to a blank string."
             ));
         }
-        if let Some(v) = doc.tree.as_object_mut().and_then(|m| m.shift_remove("version")) {
+        if let Some(v) = doc
+            .tree
+            .as_object_mut()
+            .and_then(|m| m.shift_remove("version"))
+        {
             let _ = v;
             warnings.push(format!(
                 "{}: the attribute `version` is obsolete, it will be ignored, please remove it to avoid potential confusion",
@@ -179,7 +186,11 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, LoadError> {
         name,
         working_dir: working_dir.clone(),
         config_files: sources.iter().map(|f| f.0.clone()).collect(),
-        env_files: opts.env_files.iter().map(|p| discover::absolute(cwd, p)).collect(),
+        env_files: opts
+            .env_files
+            .iter()
+            .map(|p| discover::absolute(cwd, p))
+            .collect(),
         environment: vars.clone(),
         ..Default::default()
     };
@@ -227,29 +238,48 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, LoadError> {
 fn locate(sources: &[(PathBuf, String)], msg: String, p: &Path, key: bool) -> LoadError {
     for (path, text) in sources.iter().rev() {
         if let Ok(doc) = yaml::parse(text) {
-            if get(&doc.tree, p).is_some() {
-                return LoadError::new(msg).at(path, text, p, key);
+            if let Some(raw) = raw_path(&doc.tree, p) {
+                let mut e = LoadError::new(msg).at(path, text, &raw, key);
+                e.at.yaml_path = Some(p.clone());
+                return e;
             }
         }
     }
-    let mut e = LoadError::new(msg);
-    e.yaml_path = Some(p.clone());
+    let mut e = LoadError::new(msg).with_path(p);
     if let Some((path, _)) = sources.last() {
-        e.file = Some(path.clone());
+        e.at.file = Some(path.clone());
     }
     e
 }
 
-fn get<'a>(v: &'a Value, p: &Path) -> Option<&'a Value> {
-    let mut cur = v;
+/// The path of `p` in a file as written: a canonical mapping key may be a list entry there
+/// (`depends_on: [db]`, `environment: [A=1]`).
+fn raw_path(tree: &Value, p: &Path) -> Option<Path> {
+    let mut cur = tree;
+    let mut out = Path::root();
     for s in p.segs() {
-        cur = match (s, cur) {
-            (Seg::Key(k), Value::Object(m)) => m.get(k)?,
-            (Seg::Index(i), Value::Array(a)) => a.get(*i)?,
+        match (s, cur) {
+            (Seg::Key(k), Value::Object(m)) => {
+                cur = m.get(k)?;
+                out.push(s.clone());
+            }
+            (Seg::Index(i), Value::Array(a)) => {
+                cur = a.get(*i)?;
+                out.push(s.clone());
+            }
+            (Seg::Key(k), Value::Array(a)) => {
+                let i = a.iter().position(|v| {
+                    v.as_str().is_some_and(|x| {
+                        x == k || x.starts_with(&format!("{k}=")) || x.starts_with(&format!("{k}:"))
+                    })
+                })?;
+                cur = &a[i];
+                out.push(Seg::Index(i));
+            }
             _ => return None,
-        };
+        }
     }
-    Some(cur)
+    Some(out)
 }
 
 fn project_name(
@@ -269,7 +299,11 @@ fn project_name(
     if let Some(p) = from_env {
         return name::validate(p, "COMPOSE_PROJECT_NAME");
     }
-    if let Some(n) = tree.get("name").and_then(Value::as_str).filter(|n| !n.is_empty()) {
+    if let Some(n) = tree
+        .get("name")
+        .and_then(Value::as_str)
+        .filter(|n| !n.is_empty())
+    {
         let n = name::normalize(n);
         if n.is_empty() {
             return Err(LoadError::new("project name must not be empty"));
@@ -326,7 +360,10 @@ fn canonicalize(tree: &mut Value, base: &FsPath) -> Result<(), Located> {
             *svc = json!({});
         }
         let Value::Object(s) = svc else {
-            return Err((sp, format!("expected a mapping, found {}", canonical::kind(svc))));
+            return Err((
+                sp,
+                format!("expected a mapping, found {}", canonical::kind(svc)),
+            ));
         };
         type Fix = fn(&Value) -> Result<Value, String>;
         let fixes: [(&str, Fix); 15] = [
@@ -383,7 +420,9 @@ fn normalize(tree: &mut Value, project: &str) {
     if let Some(Value::Object(services)) = root.get_mut("services") {
         for svc in services.values_mut() {
             let Value::Object(s) = svc else { continue };
-            let has_networks = s.get("networks").is_some_and(|n| n.as_object().is_some_and(|m| !m.is_empty()));
+            let has_networks = s
+                .get("networks")
+                .is_some_and(|n| n.as_object().is_some_and(|m| !m.is_empty()));
             if !has_networks && !s.contains_key("network_mode") {
                 s.insert("networks".into(), json!({ "default": null }));
                 needs_default = true;
@@ -404,7 +443,9 @@ fn normalize(tree: &mut Value, project: &str) {
                 *v = json!({});
             }
             let Value::Object(o) = v else { continue };
-            let external = o.get("external").is_some_and(|e| e.as_bool().unwrap_or(false) || e.is_object());
+            let external = o
+                .get("external")
+                .is_some_and(|e| e.as_bool().unwrap_or(false) || e.is_object());
             if let Some(Value::Object(ext)) = o.get("external").cloned() {
                 // Legacy `external: {name: x}`.
                 if let Some(n) = ext.get("name") {
@@ -413,7 +454,11 @@ fn normalize(tree: &mut Value, project: &str) {
                 o.insert("external".into(), json!(true));
             }
             if !o.contains_key("name") {
-                let n = if external { key.clone() } else { format!("{project}_{key}") };
+                let n = if external {
+                    key.clone()
+                } else {
+                    format!("{project}_{key}")
+                };
                 o.insert("name".into(), json!(n));
             }
         }
@@ -431,14 +476,26 @@ fn resolve_env_files(tree: &mut Value, base: &FsPath, vars: &env::Vars) -> Resul
         let mut from_files = Map::new();
         if let Some(Value::Array(list)) = s.shift_remove("env_file") {
             for (i, entry) in list.iter().enumerate() {
-                let p = Path::root().key("services").key(name).key("env_file").index(i);
+                let p = Path::root()
+                    .key("services")
+                    .key(name)
+                    .key("env_file")
+                    .index(i);
                 let (path, required) = match entry {
                     Value::String(p) => (p.clone(), true),
                     Value::Object(o) => (
-                        o.get("path").and_then(Value::as_str).unwrap_or_default().to_string(),
+                        o.get("path")
+                            .and_then(Value::as_str)
+                            .unwrap_or_default()
+                            .to_string(),
                         o.get("required").and_then(Value::as_bool).unwrap_or(true),
                     ),
-                    other => return Err((p, format!("expected a path, found {}", canonical::kind(other)))),
+                    other => {
+                        return Err((
+                            p,
+                            format!("expected a path, found {}", canonical::kind(other)),
+                        ))
+                    }
                 };
                 let abs = PathBuf::from(canonical::absolute(&path, base));
                 if !abs.is_file() {

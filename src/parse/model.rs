@@ -35,7 +35,11 @@ pub struct Project {
 
 impl Project {
     /// An error pointing at `path` in the last file that holds it.
-    pub fn error_at(&self, path: &super::path::Path, message: impl Into<String>) -> super::LoadError {
+    pub fn error_at(
+        &self,
+        path: &super::path::Path,
+        message: impl Into<String>,
+    ) -> super::LoadError {
         super::locate(&self.sources, message.into(), path, true)
     }
 
@@ -72,7 +76,10 @@ pub struct Service {
     pub volumes_from: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ports: Vec<Port>,
-    #[serde(skip_serializing_if = "Vec::is_empty", deserialize_with = "lenient::strings")]
+    #[serde(
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "lenient::strings"
+    )]
     pub expose: Vec<String>,
     #[serde(skip_serializing_if = "IndexMap::is_empty")]
     pub labels: IndexMap<String, String>,
@@ -88,15 +95,30 @@ pub struct Service {
     pub user: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub working_dir: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "lenient::opt_bool")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_bool"
+    )]
     pub init: Option<bool>,
-    #[serde(skip_serializing_if = "lenient::is_false", deserialize_with = "lenient::bool")]
+    #[serde(
+        skip_serializing_if = "lenient::is_false",
+        deserialize_with = "lenient::bool"
+    )]
     pub read_only: bool,
-    #[serde(skip_serializing_if = "lenient::is_false", deserialize_with = "lenient::bool")]
+    #[serde(
+        skip_serializing_if = "lenient::is_false",
+        deserialize_with = "lenient::bool"
+    )]
     pub privileged: bool,
-    #[serde(skip_serializing_if = "lenient::is_false", deserialize_with = "lenient::bool")]
+    #[serde(
+        skip_serializing_if = "lenient::is_false",
+        deserialize_with = "lenient::bool"
+    )]
     pub tty: bool,
-    #[serde(skip_serializing_if = "lenient::is_false", deserialize_with = "lenient::bool")]
+    #[serde(
+        skip_serializing_if = "lenient::is_false",
+        deserialize_with = "lenient::bool"
+    )]
     pub stdin_open: bool,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tmpfs: Vec<String>,
@@ -108,7 +130,10 @@ pub struct Service {
     pub stop_signal: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub profiles: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "lenient::opt_u64")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_u64"
+    )]
     pub scale: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deploy: Option<Deploy>,
@@ -132,19 +157,34 @@ pub struct Service {
     pub memswap_limit: Option<Bytes>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mem_reservation: Option<Bytes>,
-    #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "lenient::opt_f64")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_f64"
+    )]
     pub cpus: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "lenient::opt_i64")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_i64"
+    )]
     pub cpu_shares: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cpuset: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "lenient::opt_i64")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_i64"
+    )]
     pub pids_limit: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shm_size: Option<Bytes>,
-    #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "lenient::opt_bool")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_bool"
+    )]
     pub oom_kill_disable: Option<bool>,
-    #[serde(skip_serializing_if = "IndexMap::is_empty", deserialize_with = "lenient::string_map")]
+    #[serde(
+        skip_serializing_if = "IndexMap::is_empty",
+        deserialize_with = "lenient::string_map"
+    )]
     pub sysctls: IndexMap<String, String>,
     #[serde(skip_serializing_if = "IndexMap::is_empty")]
     pub ulimits: IndexMap<String, Ulimit>,
@@ -170,7 +210,10 @@ pub struct Service {
     pub mac_address: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub links: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "lenient::opt_bool")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_bool"
+    )]
     pub attach: Option<bool>,
 }
 
@@ -212,7 +255,10 @@ pub struct Build {
     pub tags: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub network: Option<String>,
-    #[serde(skip_serializing_if = "lenient::is_false", deserialize_with = "lenient::bool")]
+    #[serde(
+        skip_serializing_if = "lenient::is_false",
+        deserialize_with = "lenient::bool"
+    )]
     pub no_cache: bool,
 }
 
@@ -221,7 +267,10 @@ pub struct Build {
 #[serde(default)]
 pub struct DependsOn {
     pub condition: Condition,
-    #[serde(skip_serializing_if = "lenient::is_false", deserialize_with = "lenient::bool")]
+    #[serde(
+        skip_serializing_if = "lenient::is_false",
+        deserialize_with = "lenient::bool"
+    )]
     pub restart: bool,
     #[serde(deserialize_with = "lenient::bool")]
     pub required: bool,
@@ -267,7 +316,10 @@ pub struct ServiceNetwork {
     pub ipv4_address: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ipv6_address: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "lenient::opt_i64")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_i64"
+    )]
     pub priority: Option<i64>,
 }
 
@@ -280,7 +332,10 @@ pub struct ServiceVolume {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
     pub target: String,
-    #[serde(skip_serializing_if = "lenient::is_false", deserialize_with = "lenient::bool")]
+    #[serde(
+        skip_serializing_if = "lenient::is_false",
+        deserialize_with = "lenient::bool"
+    )]
     pub read_only: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bind: Option<BindOptions>,
@@ -295,7 +350,10 @@ pub struct ServiceVolume {
 pub struct BindOptions {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub propagation: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "lenient::opt_bool")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_bool"
+    )]
     pub create_host_path: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub selinux: Option<String>,
@@ -304,7 +362,10 @@ pub struct BindOptions {
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
 #[serde(default)]
 pub struct VolumeOptions {
-    #[serde(skip_serializing_if = "lenient::is_false", deserialize_with = "lenient::bool")]
+    #[serde(
+        skip_serializing_if = "lenient::is_false",
+        deserialize_with = "lenient::bool"
+    )]
     pub nocopy: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subpath: Option<String>,
@@ -315,7 +376,10 @@ pub struct VolumeOptions {
 pub struct TmpfsOptions {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub size: Option<Bytes>,
-    #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "lenient::opt_i64")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_i64"
+    )]
     pub mode: Option<i64>,
 }
 
@@ -331,7 +395,10 @@ pub struct Port {
     pub host_ip: Option<String>,
     #[serde(deserialize_with = "lenient::u64")]
     pub target: u64,
-    #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "lenient::opt_string")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_string"
+    )]
     pub published: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub protocol: Option<String>,
@@ -350,16 +417,25 @@ pub struct Healthcheck {
     pub start_period: Option<Duration>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub start_interval: Option<Duration>,
-    #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "lenient::opt_u64")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_u64"
+    )]
     pub retries: Option<u64>,
-    #[serde(skip_serializing_if = "lenient::is_false", deserialize_with = "lenient::bool")]
+    #[serde(
+        skip_serializing_if = "lenient::is_false",
+        deserialize_with = "lenient::bool"
+    )]
     pub disable: bool,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
 #[serde(default)]
 pub struct Deploy {
-    #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "lenient::opt_u64")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_u64"
+    )]
     pub replicas: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resources: Option<Resources>,
@@ -379,11 +455,17 @@ pub struct Resources {
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
 #[serde(default)]
 pub struct Resource {
-    #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "lenient::opt_f64")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_f64"
+    )]
     pub cpus: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub memory: Option<Bytes>,
-    #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "lenient::opt_i64")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_i64"
+    )]
     pub pids: Option<i64>,
 }
 
@@ -392,7 +474,10 @@ pub struct Resource {
 pub struct RestartPolicy {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub condition: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "lenient::opt_i64")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_i64"
+    )]
     pub max_attempts: Option<i64>,
 }
 
@@ -409,7 +494,10 @@ pub enum Ulimit {
 pub struct Logging {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub driver: Option<String>,
-    #[serde(skip_serializing_if = "IndexMap::is_empty", deserialize_with = "lenient::string_map")]
+    #[serde(
+        skip_serializing_if = "IndexMap::is_empty",
+        deserialize_with = "lenient::string_map"
+    )]
     pub options: IndexMap<String, String>,
 }
 
@@ -420,11 +508,20 @@ pub struct FileRef {
     pub source: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "lenient::opt_string")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_string"
+    )]
     pub uid: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "lenient::opt_string")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_string"
+    )]
     pub gid: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "lenient::opt_i64")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_i64"
+    )]
     pub mode: Option<i64>,
 }
 
@@ -436,17 +533,32 @@ pub struct Network {
     pub name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub driver: Option<String>,
-    #[serde(skip_serializing_if = "IndexMap::is_empty", deserialize_with = "lenient::string_map")]
+    #[serde(
+        skip_serializing_if = "IndexMap::is_empty",
+        deserialize_with = "lenient::string_map"
+    )]
     pub driver_opts: IndexMap<String, String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ipam: Option<Ipam>,
-    #[serde(skip_serializing_if = "lenient::is_false", deserialize_with = "lenient::bool")]
+    #[serde(
+        skip_serializing_if = "lenient::is_false",
+        deserialize_with = "lenient::bool"
+    )]
     pub external: bool,
-    #[serde(skip_serializing_if = "lenient::is_false", deserialize_with = "lenient::bool")]
+    #[serde(
+        skip_serializing_if = "lenient::is_false",
+        deserialize_with = "lenient::bool"
+    )]
     pub internal: bool,
-    #[serde(skip_serializing_if = "lenient::is_false", deserialize_with = "lenient::bool")]
+    #[serde(
+        skip_serializing_if = "lenient::is_false",
+        deserialize_with = "lenient::bool"
+    )]
     pub attachable: bool,
-    #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "lenient::opt_bool")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_bool"
+    )]
     pub enable_ipv6: Option<bool>,
     #[serde(skip_serializing_if = "IndexMap::is_empty")]
     pub labels: IndexMap<String, String>,
@@ -483,9 +595,15 @@ pub struct Volume {
     pub name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub driver: Option<String>,
-    #[serde(skip_serializing_if = "IndexMap::is_empty", deserialize_with = "lenient::string_map")]
+    #[serde(
+        skip_serializing_if = "IndexMap::is_empty",
+        deserialize_with = "lenient::string_map"
+    )]
     pub driver_opts: IndexMap<String, String>,
-    #[serde(skip_serializing_if = "lenient::is_false", deserialize_with = "lenient::bool")]
+    #[serde(
+        skip_serializing_if = "lenient::is_false",
+        deserialize_with = "lenient::bool"
+    )]
     pub external: bool,
     #[serde(skip_serializing_if = "IndexMap::is_empty")]
     pub labels: IndexMap<String, String>,
@@ -502,6 +620,9 @@ pub struct FileObject {
     pub environment: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub content: Option<String>,
-    #[serde(skip_serializing_if = "lenient::is_false", deserialize_with = "lenient::bool")]
+    #[serde(
+        skip_serializing_if = "lenient::is_false",
+        deserialize_with = "lenient::bool"
+    )]
     pub external: bool,
 }

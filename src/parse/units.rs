@@ -9,7 +9,11 @@ pub struct Duration(pub i64);
 
 impl Duration {
     pub fn parse(s: &str) -> Result<Self, String> {
-        let bad = || format!("`{s}` is not a duration (expected a number and a unit, e.g. 30s, 1m30s, 500ms)");
+        let bad = || {
+            format!(
+                "`{s}` is not a duration (expected a number and a unit, e.g. 30s, 1m30s, 500ms)"
+            )
+        };
         let s = s.trim();
         if s.is_empty() {
             return Err(bad());
@@ -120,7 +124,8 @@ pub struct Bytes(pub i64);
 
 impl Bytes {
     pub fn parse(s: &str) -> Result<Self, String> {
-        let bad = || format!("`{s}` is not a size in bytes (expected e.g. 512m, 1g, 100k or a number)");
+        let bad =
+            || format!("`{s}` is not a size in bytes (expected e.g. 512m, 1g, 100k or a number)");
         let t = s.trim().to_ascii_lowercase();
         let num_len = t
             .find(|c: char| !(c.is_ascii_digit() || c == '.'))

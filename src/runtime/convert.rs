@@ -62,7 +62,10 @@ pub fn container_labels(
         (labels::CONFIG_HASH, hash::service(svc)),
         (labels::VERSION, labels::COMPOSE_VERSION.to_string()),
         (labels::CONFIG_FILES, files.join(",")),
-        (labels::WORKING_DIR, project.working_dir.display().to_string()),
+        (
+            labels::WORKING_DIR,
+            project.working_dir.display().to_string(),
+        ),
         (labels::DEPENDS_ON, deps.join(",")),
         (labels::IMAGE, image_id.to_string()),
     ];
@@ -84,11 +87,12 @@ fn endpoint(project: &Project, svc: &Service, key: &str, cname: &str) -> Endpoin
     let cfg = svc.networks.get(key).cloned().flatten().unwrap_or_default();
     let mut aliases = vec![cname.to_string(), svc.name.clone()];
     aliases.extend(cfg.aliases.iter().cloned());
-    let ipam = (cfg.ipv4_address.is_some() || cfg.ipv6_address.is_some()).then(|| EndpointIpamConfig {
-        ipv4_address: cfg.ipv4_address.clone(),
-        ipv6_address: cfg.ipv6_address.clone(),
-        ..Default::default()
-    });
+    let ipam =
+        (cfg.ipv4_address.is_some() || cfg.ipv6_address.is_some()).then(|| EndpointIpamConfig {
+            ipv4_address: cfg.ipv4_address.clone(),
+            ipv6_address: cfg.ipv6_address.clone(),
+            ..Default::default()
+        });
     let _ = project;
     EndpointSettings {
         aliases: Some(aliases),
@@ -203,13 +207,10 @@ fn mount_of(project: &Project, v: &ServiceVolume) -> (Option<String>, Option<Mou
         }
         _ => {
             let opts = v.volume.clone().unwrap_or_default();
-            let source = v
-                .source
-                .as_ref()
-                .map(|s| match project.volumes.get(s) {
-                    Some(vol) => vol.name.clone(),
-                    None => s.clone(),
-                });
+            let source = v.source.as_ref().map(|s| match project.volumes.get(s) {
+                Some(vol) => vol.name.clone(),
+                None => s.clone(),
+            });
             match source {
                 Some(src) if !opts.nocopy && opts.subpath.is_none() => {
                     let mut s = format!("{src}:{}", v.target);
@@ -257,7 +258,9 @@ pub fn container(project: &Project, svc: &Service, number: u64, image_id: &str) 
         ("config", &svc.configs, &project.configs),
     ] {
         for r in refs {
-            let Some(def) = defs.get(&r.source) else { continue };
+            let Some(def) = defs.get(&r.source) else {
+                continue;
+            };
             let Some(file) = &def.file else { continue };
             let target = match (&r.target, kind) {
                 (Some(t), "secret") if !t.starts_with('/') => format!("/run/secrets/{t}"),
@@ -286,7 +289,13 @@ pub fn container(project: &Project, svc: &Service, number: u64, image_id: &str) 
     let mut exposed: Vec<String> = svc
         .expose
         .iter()
-        .map(|e| if e.contains('/') { e.clone() } else { format!("{e}/tcp") })
+        .map(|e| {
+            if e.contains('/') {
+                e.clone()
+            } else {
+                format!("{e}/tcp")
+            }
+        })
         .collect();
     let mut bindings: HashMap<String, Option<Vec<PortBinding>>> = HashMap::new();
     for p in &svc.ports {
@@ -310,10 +319,17 @@ pub fn container(project: &Project, svc: &Service, number: u64, image_id: &str) 
     let memory = limit.and_then(|l| l.memory).or(svc.mem_limit).map(|b| b.0);
     let cpus = limit.and_then(|l| l.cpus).or(svc.cpus);
     let pids = limit.and_then(|l| l.pids).or(svc.pids_limit);
-    let mem_reservation = reservation.and_then(|r| r.memory).or(svc.mem_reservation).map(|b| b.0);
+    let mem_reservation = reservation
+        .and_then(|r| r.memory)
+        .or(svc.mem_reservation)
+        .map(|b| b.0);
 
     let healthcheck = svc.healthcheck.as_ref().map(|h| HealthConfig {
-        test: Some(if h.disable { vec!["NONE".to_string()] } else { h.test.clone() }),
+        test: Some(if h.disable {
+            vec!["NONE".to_string()]
+        } else {
+            h.test.clone()
+        }),
         interval: h.interval.map(|d| d.0),
         timeout: h.timeout.map(|d| d.0),
         retries: h.retries.map(|r| r as i64),
@@ -324,7 +340,9 @@ pub fn container(project: &Project, svc: &Service, number: u64, image_id: &str) 
     let ordered = ordered_networks(svc);
     let network_mode = match &svc.network_mode {
         Some(m) => Some(namespace(project, m)),
-        None => ordered.first().map(|k| project.networks[k.as_str()].name.clone()),
+        None => ordered
+            .first()
+            .map(|k| project.networks[k.as_str()].name.clone()),
     };
     let mut endpoints = HashMap::new();
     let mut extra_networks = Vec::new();
@@ -365,10 +383,19 @@ pub fn container(project: &Project, svc: &Service, number: u64, image_id: &str) 
         dns: some_vec(&svc.dns),
         dns_search: some_vec(&svc.dns_search),
         dns_options: some_vec(&svc.dns_opt),
-        extra_hosts: Some(svc.extra_hosts.iter().map(|h| h.replacen('=', ":", 1)).collect()),
+        extra_hosts: Some(
+            svc.extra_hosts
+                .iter()
+                .map(|h| h.replacen('=', ":", 1))
+                .collect(),
+        ),
         group_add: some_vec(&svc.group_add),
-        sysctls: (!svc.sysctls.is_empty())
-            .then(|| svc.sysctls.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
+        sysctls: (!svc.sysctls.is_empty()).then(|| {
+            svc.sysctls
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        }),
         ulimits: (!svc.ulimits.is_empty()).then(|| {
             svc.ulimits
                 .iter()
@@ -377,13 +404,22 @@ pub fn container(project: &Project, svc: &Service, number: u64, image_id: &str) 
                         Ulimit::Single(n) => (*n, *n),
                         Ulimit::Pair { soft, hard } => (*soft, *hard),
                     };
-                    ResourcesUlimits { name: Some(name.clone()), soft: Some(soft), hard: Some(hard) }
+                    ResourcesUlimits {
+                        name: Some(name.clone()),
+                        soft: Some(soft),
+                        hard: Some(hard),
+                    }
                 })
                 .collect()
         }),
         log_config: svc.logging.as_ref().map(|l| HostConfigLogConfig {
             typ: l.driver.clone(),
-            config: Some(l.options.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
+            config: Some(
+                l.options
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+            ),
         }),
         ipc_mode: svc.ipc.as_deref().map(|m| namespace(project, m)),
         pid_mode: svc.pid.as_deref().map(|m| namespace(project, m)),
@@ -394,7 +430,9 @@ pub fn container(project: &Project, svc: &Service, number: u64, image_id: &str) 
                 .map(|v| match v.strip_prefix("container:") {
                     Some(c) => c.to_string(),
                     None => {
-                        let (s, mode) = v.split_once(':').map_or((v.as_str(), None), |(s, m)| (s, Some(m)));
+                        let (s, mode) = v
+                            .split_once(':')
+                            .map_or((v.as_str(), None), |(s, m)| (s, Some(m)));
                         let cname = project
                             .services
                             .get(s)
@@ -465,12 +503,31 @@ mod tests {
 
     #[test]
     fn primary_network_and_aliases() {
-        let mut p = Project { name: "p".into(), ..Default::default() };
+        let mut p = Project {
+            name: "p".into(),
+            ..Default::default()
+        };
         for k in ["back", "front"] {
-            p.networks.insert(k.into(), Network { name: format!("p_{k}"), ..Default::default() });
+            p.networks.insert(
+                k.into(),
+                Network {
+                    name: format!("p_{k}"),
+                    ..Default::default()
+                },
+            );
         }
-        let mut s = Service { name: "web".into(), image: Some("img".into()), ..Default::default() };
-        s.networks.insert("front".into(), Some(ServiceNetwork { aliases: vec!["www".into()], ..Default::default() }));
+        let mut s = Service {
+            name: "web".into(),
+            image: Some("img".into()),
+            ..Default::default()
+        };
+        s.networks.insert(
+            "front".into(),
+            Some(ServiceNetwork {
+                aliases: vec!["www".into()],
+                ..Default::default()
+            }),
+        );
         s.networks.insert("back".into(), None);
         let spec = container(&p, &s, 1, "sha256:x");
         let hc = spec.body.host_config.unwrap();

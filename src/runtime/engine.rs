@@ -90,7 +90,9 @@ pub async fn connect() -> Result<Docker, EngineError> {
         };
         EngineError::new(
             ErrorKind::Connect,
-            format!("cannot connect to the Docker engine at {at}: {e}. Is the docker daemon running?"),
+            format!(
+                "cannot connect to the Docker engine at {at}: {e}. Is the docker daemon running?"
+            ),
         )
     })
 }

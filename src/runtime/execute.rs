@@ -36,8 +36,15 @@ pub struct Context {
 }
 
 impl Context {
-    pub fn new(docker: Docker, project: Arc<Project>, report: Reporter, parallel: Option<usize>) -> Self {
-        let permits = parallel.filter(|n| *n > 0).unwrap_or(Semaphore::MAX_PERMITS);
+    pub fn new(
+        docker: Docker,
+        project: Arc<Project>,
+        report: Reporter,
+        parallel: Option<usize>,
+    ) -> Self {
+        let permits = parallel
+            .filter(|n| *n > 0)
+            .unwrap_or(Semaphore::MAX_PERMITS);
         Context {
             docker,
             project,
@@ -103,7 +110,11 @@ async fn perform(ctx: &Context, op: &Op) -> Result<(), EngineError> {
             let out = create_volume(ctx, key, name).await;
             finish(r, &res, out, "Created")
         }
-        Op::CreateContainer { service, number, name } => {
+        Op::CreateContainer {
+            service,
+            number,
+            name,
+        } => {
             let res = container_res(name);
             r(event(&res, Status::Working, "Creating"));
             let out = create_container(ctx, service, *number).await;
@@ -113,11 +124,10 @@ async fn perform(ctx: &Context, op: &Op) -> Result<(), EngineError> {
             let res = container_res(name);
             r(event(&res, Status::Working, "Starting"));
             let _p = ctx.limit.acquire().await;
-            let out = ctx
-                .docker
-                .start_container(name, None)
-                .await
-                .map_err(|e| EngineError::from_bollard(&format!("starting container {name}"), e));
+            let out =
+                ctx.docker.start_container(name, None).await.map_err(|e| {
+                    EngineError::from_bollard(&format!("starting container {name}"), e)
+                });
             finish(r, &res, out, "Started")
         }
         Op::Await { service, condition } => await_condition(ctx, service, *condition).await,
@@ -130,8 +140,13 @@ async fn perform(ctx: &Context, op: &Op) -> Result<(), EngineError> {
                 b = b.t(t as i32);
             }
             let out = match ctx.docker.stop_container(name, Some(b.build())).await {
-                Err(bollard::errors::Error::DockerResponseServerError { status_code: 304 | 404, .. }) => Ok(()),
-                other => other.map_err(|e| EngineError::from_bollard(&format!("stopping container {name}"), e)),
+                Err(bollard::errors::Error::DockerResponseServerError {
+                    status_code: 304 | 404,
+                    ..
+                }) => Ok(()),
+                other => other.map_err(|e| {
+                    EngineError::from_bollard(&format!("stopping container {name}"), e)
+                }),
             };
             finish(r, &res, out, "Stopped")
         }
@@ -139,10 +154,17 @@ async fn perform(ctx: &Context, op: &Op) -> Result<(), EngineError> {
             let res = container_res(name);
             r(event(&res, Status::Working, "Removing"));
             let _p = ctx.limit.acquire().await;
-            let opts = RemoveContainerOptionsBuilder::default().force(true).v(*volumes).build();
+            let opts = RemoveContainerOptionsBuilder::default()
+                .force(true)
+                .v(*volumes)
+                .build();
             let out = match ctx.docker.remove_container(name, Some(opts)).await {
-                Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => Ok(()),
-                other => other.map_err(|e| EngineError::from_bollard(&format!("removing container {name}"), e)),
+                Err(bollard::errors::Error::DockerResponseServerError {
+                    status_code: 404, ..
+                }) => Ok(()),
+                other => other.map_err(|e| {
+                    EngineError::from_bollard(&format!("removing container {name}"), e)
+                }),
             };
             finish(r, &res, out, "Removed")
         }
@@ -151,8 +173,11 @@ async fn perform(ctx: &Context, op: &Op) -> Result<(), EngineError> {
             r(event(&res, Status::Working, "Removing"));
             let _p = ctx.limit.acquire().await;
             let out = match ctx.docker.remove_network(name).await {
-                Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => Ok(()),
-                other => other.map_err(|e| EngineError::from_bollard(&format!("removing network {name}"), e)),
+                Err(bollard::errors::Error::DockerResponseServerError {
+                    status_code: 404, ..
+                }) => Ok(()),
+                other => other
+                    .map_err(|e| EngineError::from_bollard(&format!("removing network {name}"), e)),
             };
             finish(r, &res, out, "Removed")
         }
@@ -160,16 +185,28 @@ async fn perform(ctx: &Context, op: &Op) -> Result<(), EngineError> {
             let res = format!("Volume {name}");
             r(event(&res, Status::Working, "Removing"));
             let _p = ctx.limit.acquire().await;
-            let out = match ctx.docker.remove_volume(name, None::<bollard::query_parameters::RemoveVolumeOptions>).await {
-                Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => Ok(()),
-                other => other.map_err(|e| EngineError::from_bollard(&format!("removing volume {name}"), e)),
+            let out = match ctx
+                .docker
+                .remove_volume(name, None::<bollard::query_parameters::RemoveVolumeOptions>)
+                .await
+            {
+                Err(bollard::errors::Error::DockerResponseServerError {
+                    status_code: 404, ..
+                }) => Ok(()),
+                other => other
+                    .map_err(|e| EngineError::from_bollard(&format!("removing volume {name}"), e)),
             };
             finish(r, &res, out, "Removed")
         }
     }
 }
 
-fn finish(r: &Reporter, res: &str, out: Result<(), EngineError>, done: &str) -> Result<(), EngineError> {
+fn finish(
+    r: &Reporter,
+    res: &str,
+    out: Result<(), EngineError>,
+    done: &str,
+) -> Result<(), EngineError> {
     match &out {
         Ok(()) => r(event(res, Status::Done, done)),
         Err(e) => r(event(res, Status::Error, e.to_string())),
@@ -182,15 +219,21 @@ fn stop_timeout(ctx: &Context, name: &str) -> Option<i64> {
     ctx.project
         .services
         .values()
-        .find(|s| name.starts_with(&format!("{}-{}-", ctx.project.name, s.name)) || s.container_name.as_deref() == Some(name))
+        .find(|s| {
+            name.starts_with(&format!("{}-{}-", ctx.project.name, s.name))
+                || s.container_name.as_deref() == Some(name)
+        })
         .and_then(|s| s.stop_grace_period)
         .map(|d| d.0 / 1_000_000_000)
 }
 
 async fn create_network(ctx: &Context, key: &str, name: &str) -> Result<(), EngineError> {
     let net = &ctx.project.networks[key];
-    let mut labels: HashMap<String, String> =
-        net.labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    let mut labels: HashMap<String, String> = net
+        .labels
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
     labels.insert(labels::PROJECT.into(), ctx.project.name.clone());
     labels.insert(labels::NETWORK.into(), key.into());
     labels.insert(labels::VERSION.into(), labels::COMPOSE_VERSION.into());
@@ -203,12 +246,21 @@ async fn create_network(ctx: &Context, key: &str, name: &str) -> Result<(), Engi
                     subnet: c.subnet.clone(),
                     ip_range: c.ip_range.clone(),
                     gateway: c.gateway.clone(),
-                    auxiliary_addresses: (!c.aux_addresses.is_empty())
-                        .then(|| c.aux_addresses.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
+                    auxiliary_addresses: (!c.aux_addresses.is_empty()).then(|| {
+                        c.aux_addresses
+                            .iter()
+                            .map(|(k, v)| (k.clone(), v.clone()))
+                            .collect()
+                    }),
                 })
                 .collect(),
         ),
-        options: (!i.options.is_empty()).then(|| i.options.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
+        options: (!i.options.is_empty()).then(|| {
+            i.options
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        }),
     });
     let req = NetworkCreateRequest {
         name: name.to_string(),
@@ -216,7 +268,12 @@ async fn create_network(ctx: &Context, key: &str, name: &str) -> Result<(), Engi
         internal: Some(net.internal),
         attachable: Some(net.attachable),
         enable_ipv6: net.enable_ipv6,
-        options: Some(net.driver_opts.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
+        options: Some(
+            net.driver_opts
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        ),
         labels: Some(labels),
         ipam,
         ..Default::default()
@@ -224,22 +281,35 @@ async fn create_network(ctx: &Context, key: &str, name: &str) -> Result<(), Engi
     match ctx.docker.create_network(req).await {
         Ok(_) => Ok(()),
         // Another command created it meanwhile.
-        Err(bollard::errors::Error::DockerResponseServerError { status_code: 409, .. }) => Ok(()),
-        Err(e) => Err(EngineError::from_bollard(&format!("creating network {name}"), e)),
+        Err(bollard::errors::Error::DockerResponseServerError {
+            status_code: 409, ..
+        }) => Ok(()),
+        Err(e) => Err(EngineError::from_bollard(
+            &format!("creating network {name}"),
+            e,
+        )),
     }
 }
 
 async fn create_volume(ctx: &Context, key: &str, name: &str) -> Result<(), EngineError> {
     let vol = &ctx.project.volumes[key];
-    let mut labels: HashMap<String, String> =
-        vol.labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    let mut labels: HashMap<String, String> = vol
+        .labels
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
     labels.insert(labels::PROJECT.into(), ctx.project.name.clone());
     labels.insert(labels::VOLUME.into(), key.into());
     labels.insert(labels::VERSION.into(), labels::COMPOSE_VERSION.into());
     let req = VolumeCreateRequest {
         name: Some(name.to_string()),
         driver: vol.driver.clone(),
-        driver_opts: Some(vol.driver_opts.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
+        driver_opts: Some(
+            vol.driver_opts
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        ),
         labels: Some(labels),
         ..Default::default()
     };
@@ -258,16 +328,25 @@ async fn image_id(ctx: &Context, image: &str) -> Result<String, EngineError> {
     }
     let id = match ctx.docker.inspect_image(image).await {
         Ok(i) => i.id.unwrap_or_default(),
-        Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => {
+        Err(bollard::errors::Error::DockerResponseServerError {
+            status_code: 404, ..
+        }) => {
             let res = format!("Image {image}");
             (ctx.report)(event(&res, Status::Working, "Pulling"));
-            let opts = CreateImageOptionsBuilder::default().from_image(image).build();
+            let opts = CreateImageOptionsBuilder::default()
+                .from_image(image)
+                .build();
             let mut stream = ctx.docker.create_image(Some(opts), None, None);
             while let Some(item) = stream.next().await {
                 if let Err(e) = item {
                     let err = EngineError::new(
                         ErrorKind::NotFound,
-                        format!("image `{image}` is not on this engine and pulling it failed: {}", EngineError::from_bollard("pull", e).message.trim_start_matches("pull: ")),
+                        format!(
+                            "image `{image}` is not on this engine and pulling it failed: {}",
+                            EngineError::from_bollard("pull", e)
+                                .message
+                                .trim_start_matches("pull: ")
+                        ),
                     );
                     (ctx.report)(event(&res, Status::Error, "Error"));
                     return Err(err);
@@ -281,7 +360,12 @@ async fn image_id(ctx: &Context, image: &str) -> Result<String, EngineError> {
                 .id
                 .unwrap_or_default()
         }
-        Err(e) => return Err(EngineError::from_bollard(&format!("inspecting image {image}"), e)),
+        Err(e) => {
+            return Err(EngineError::from_bollard(
+                &format!("inspecting image {image}"),
+                e,
+            ))
+        }
     };
     cache.insert(image.to_string(), id.clone());
     Ok(id)
@@ -294,7 +378,9 @@ async fn create_container(ctx: &Context, service: &str, number: u64) -> Result<(
     let id = image_id(ctx, &image).await?;
     let spec = convert::container(project, svc, number, &id);
     let _p = ctx.limit.acquire().await;
-    let opts = CreateContainerOptionsBuilder::default().name(&spec.name).build();
+    let opts = CreateContainerOptionsBuilder::default()
+        .name(&spec.name)
+        .build();
     ctx.docker
         .create_container(Some(opts), spec.body)
         .await
@@ -312,7 +398,11 @@ async fn create_container(ctx: &Context, service: &str, number: u64) -> Result<(
 }
 
 /// Waits until every container of `service` meets `condition`.
-async fn await_condition(ctx: &Context, service: &str, condition: Condition) -> Result<(), EngineError> {
+async fn await_condition(
+    ctx: &Context,
+    service: &str,
+    condition: Condition,
+) -> Result<(), EngineError> {
     if condition == Condition::ServiceStarted {
         return Ok(());
     }
@@ -335,7 +425,9 @@ async fn await_condition(ctx: &Context, service: &str, condition: Condition) -> 
                 .docker
                 .inspect_container(name, None)
                 .await
-                .map_err(|e| EngineError::from_bollard(&format!("inspecting container {name}"), e))?;
+                .map_err(|e| {
+                    EngineError::from_bollard(&format!("inspecting container {name}"), e)
+                })?;
             let state = info.state.unwrap_or_default();
             let status = state.status.map(|s| s.to_string()).unwrap_or_default();
             match condition {
@@ -361,7 +453,10 @@ async fn await_condition(ctx: &Context, service: &str, condition: Condition) -> 
                     if status == "exited" || status == "dead" {
                         return Err(EngineError::new(
                             ErrorKind::Condition,
-                            format!("dependency failed to start: container {name} exited ({})", state.exit_code.unwrap_or(0)),
+                            format!(
+                                "dependency failed to start: container {name} exited ({})",
+                                state.exit_code.unwrap_or(0)
+                            ),
                         ));
                     }
                 }
@@ -374,7 +469,9 @@ async fn await_condition(ctx: &Context, service: &str, condition: Condition) -> 
                         }
                         return Err(EngineError::new(
                             ErrorKind::Condition,
-                            format!("service \"{service}\" didn't complete successfully: exit {code}"),
+                            format!(
+                                "service \"{service}\" didn't complete successfully: exit {code}"
+                            ),
                         ));
                     }
                 }

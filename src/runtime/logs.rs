@@ -17,13 +17,21 @@ pub enum Stream {
 #[derive(Debug, Clone)]
 pub enum LogEvent {
     /// One line, without its newline.
-    Line { container: String, stream: Stream, text: Vec<u8> },
+    Line {
+        container: String,
+        stream: Stream,
+        text: Vec<u8>,
+    },
     /// The container stopped with this exit code.
     Exited { container: String, code: i64 },
 }
 
 /// Follows each container's stdout and stderr until it exits; then sends its exit code.
-pub fn follow(docker: &Docker, containers: Vec<String>, tail: &str) -> mpsc::UnboundedReceiver<LogEvent> {
+pub fn follow(
+    docker: &Docker,
+    containers: Vec<String>,
+    tail: &str,
+) -> mpsc::UnboundedReceiver<LogEvent> {
     let (tx, rx) = mpsc::unbounded_channel();
     for name in containers {
         let docker = docker.clone();
@@ -41,7 +49,9 @@ pub fn follow(docker: &Docker, containers: Vec<String>, tail: &str) -> mpsc::Unb
             while let Some(Ok(chunk)) = stream.next().await {
                 let (which, bytes) = match chunk {
                     LogOutput::StdErr { message } => (Stream::Stderr, message),
-                    LogOutput::StdOut { message } | LogOutput::Console { message } => (Stream::Stdout, message),
+                    LogOutput::StdOut { message } | LogOutput::Console { message } => {
+                        (Stream::Stdout, message)
+                    }
                     LogOutput::StdIn { .. } => continue,
                 };
                 let buf = &mut partial[which as usize];
@@ -52,16 +62,30 @@ pub fn follow(docker: &Docker, containers: Vec<String>, tail: &str) -> mpsc::Unb
                     if line.last() == Some(&b'\r') {
                         line.pop();
                     }
-                    let _ = tx.send(LogEvent::Line { container: name.clone(), stream: which, text: line });
+                    let _ = tx.send(LogEvent::Line {
+                        container: name.clone(),
+                        stream: which,
+                        text: line,
+                    });
                 }
             }
             for (i, rest) in partial.into_iter().enumerate() {
                 if !rest.is_empty() {
-                    let stream = if i == 0 { Stream::Stdout } else { Stream::Stderr };
-                    let _ = tx.send(LogEvent::Line { container: name.clone(), stream, text: rest });
+                    let stream = if i == 0 {
+                        Stream::Stdout
+                    } else {
+                        Stream::Stderr
+                    };
+                    let _ = tx.send(LogEvent::Line {
+                        container: name.clone(),
+                        stream,
+                        text: rest,
+                    });
                 }
             }
-            let opts = WaitContainerOptionsBuilder::default().condition("not-running").build();
+            let opts = WaitContainerOptionsBuilder::default()
+                .condition("not-running")
+                .build();
             let code = match docker.wait_container(&name, Some(opts)).next().await {
                 Some(Ok(r)) => r.status_code,
                 Some(Err(bollard::errors::Error::DockerContainerWaitError { code, .. })) => code,
@@ -73,7 +97,10 @@ pub fn follow(docker: &Docker, containers: Vec<String>, tail: &str) -> mpsc::Unb
                     .and_then(|s| s.exit_code)
                     .unwrap_or(-1),
             };
-            let _ = tx.send(LogEvent::Exited { container: name, code });
+            let _ = tx.send(LogEvent::Exited {
+                container: name,
+                code,
+            });
         });
     }
     rx

@@ -13,10 +13,10 @@ use bollard::Docker;
 use std::fmt;
 use std::sync::Arc;
 
-pub use engine::{EngineError, ErrorKind};
 use crate::graph::reconcile::{self, DownTarget, UpPlanOptions};
 use crate::graph::{plan::Plan, Cycle};
 use crate::parse::Project;
+pub use engine::{EngineError, ErrorKind};
 use progress::Reporter;
 
 /// Why a runtime operation failed.
@@ -93,15 +93,32 @@ impl Runtime {
 
     /// Converges the engine to the project: returns the plan that was run and its warnings.
     pub async fn up(&self, project: Arc<Project>, opts: &UpOptions) -> Result<Plan, Error> {
-        let external_nets: Vec<String> = project.networks.values().filter(|n| n.external).map(|n| n.name.clone()).collect();
-        let external_vols: Vec<String> = project.volumes.values().filter(|v| v.external).map(|v| v.name.clone()).collect();
-        let observed = observe::snapshot(&self.docker, &project.name, &external_nets, &external_vols).await?;
+        let external_nets: Vec<String> = project
+            .networks
+            .values()
+            .filter(|n| n.external)
+            .map(|n| n.name.clone())
+            .collect();
+        let external_vols: Vec<String> = project
+            .volumes
+            .values()
+            .filter(|v| v.external)
+            .map(|v| v.name.clone())
+            .collect();
+        let observed =
+            observe::snapshot(&self.docker, &project.name, &external_nets, &external_vols).await?;
         for (key, n) in project.networks.iter().filter(|(_, n)| n.external) {
-            let used = project.services.values().any(|s| s.networks.contains_key(key));
+            let used = project
+                .services
+                .values()
+                .any(|s| s.networks.contains_key(key));
             if used && observed.network(&n.name).is_none() {
                 return Err(EngineError::new(
                     ErrorKind::NotFound,
-                    format!("network {} declared as external, but could not be found", n.name),
+                    format!(
+                        "network {} declared as external, but could not be found",
+                        n.name
+                    ),
                 )
                 .into());
             }
@@ -120,7 +137,12 @@ impl Runtime {
         if opts.dry_run {
             return Ok(plan);
         }
-        let mut ctx = execute::Context::new(self.docker.clone(), project, self.report.clone(), self.parallel);
+        let mut ctx = execute::Context::new(
+            self.docker.clone(),
+            project,
+            self.report.clone(),
+            self.parallel,
+        );
         ctx.timeout = opts.timeout;
         let errors = execute::run(&ctx, &plan).await;
         if !errors.is_empty() {
@@ -131,7 +153,12 @@ impl Runtime {
 
     /// Removes the project's containers, networks and (with `-v`) volumes. With no model, the
     /// project is found by its labels alone.
-    pub async fn down(&self, project: Arc<Project>, has_model: bool, opts: &DownOptions) -> Result<Plan, Error> {
+    pub async fn down(
+        &self,
+        project: Arc<Project>,
+        has_model: bool,
+        opts: &DownOptions,
+    ) -> Result<Plan, Error> {
         let observed = observe::snapshot(&self.docker, &project.name, &[], &[]).await?;
         let mut target = DownTarget {
             remove_orphans: opts.remove_orphans,
@@ -140,21 +167,52 @@ impl Runtime {
             ..Default::default()
         };
         if has_model {
-            for (name, s) in project.services.iter().chain(project.disabled_services.iter()) {
-                target.services.insert(name.clone(), s.depends_on.keys().cloned().collect());
+            for (name, s) in project
+                .services
+                .iter()
+                .chain(project.disabled_services.iter())
+            {
+                target
+                    .services
+                    .insert(name.clone(), s.depends_on.keys().cloned().collect());
             }
-            target.networks = project.networks.values().filter(|n| !n.external).map(|n| n.name.clone()).collect();
+            target.networks = project
+                .networks
+                .values()
+                .filter(|n| !n.external)
+                .map(|n| n.name.clone())
+                .collect();
             if opts.volumes {
-                target.volumes = project.volumes.values().filter(|v| !v.external).map(|v| v.name.clone()).collect();
+                target.volumes = project
+                    .volumes
+                    .values()
+                    .filter(|v| !v.external)
+                    .map(|v| v.name.clone())
+                    .collect();
             }
         } else {
-            target.networks = observed.networks.iter().filter(|n| n.project.as_deref() == Some(&project.name)).map(|n| n.name.clone()).collect();
+            target.networks = observed
+                .networks
+                .iter()
+                .filter(|n| n.project.as_deref() == Some(&project.name))
+                .map(|n| n.name.clone())
+                .collect();
             if opts.volumes {
-                target.volumes = observed.volumes.iter().filter(|v| v.project.as_deref() == Some(&project.name)).map(|v| v.name.clone()).collect();
+                target.volumes = observed
+                    .volumes
+                    .iter()
+                    .filter(|v| v.project.as_deref() == Some(&project.name))
+                    .map(|v| v.name.clone())
+                    .collect();
             }
         }
         let plan = reconcile::down(&target, &observed)?;
-        let mut ctx = execute::Context::new(self.docker.clone(), project, self.report.clone(), self.parallel);
+        let mut ctx = execute::Context::new(
+            self.docker.clone(),
+            project,
+            self.report.clone(),
+            self.parallel,
+        );
         ctx.timeout = opts.timeout;
         let errors = execute::run(&ctx, &plan).await;
         if !errors.is_empty() {
@@ -168,7 +226,11 @@ impl Runtime {
         let list = observe::containers(&self.docker, project).await?;
         let mut rows: Vec<ContainerRow> = list
             .iter()
-            .filter(|c| c.labels.as_ref().is_some_and(|l| l.contains_key(labels::CONFIG_HASH)))
+            .filter(|c| {
+                c.labels
+                    .as_ref()
+                    .is_some_and(|l| l.contains_key(labels::CONFIG_HASH))
+            })
             .filter(|c| all || c.state.map(|s| s.to_string()) == Some("running".into()))
             .map(|c| {
                 let o = observe::container(c);
@@ -186,9 +248,12 @@ impl Runtime {
                         .iter()
                         .flatten()
                         .map(|p| {
-                            let proto = p.typ.map(|t| t.to_string()).unwrap_or_else(|| "tcp".into());
+                            let proto =
+                                p.typ.map(|t| t.to_string()).unwrap_or_else(|| "tcp".into());
                             match (&p.ip, p.public_port) {
-                                (Some(ip), Some(pp)) => format!("{ip}:{pp}->{}/{proto}", p.private_port),
+                                (Some(ip), Some(pp)) => {
+                                    format!("{ip}:{pp}->{}/{proto}", p.private_port)
+                                }
                                 _ => format!("{}/{proto}", p.private_port),
                             }
                         })

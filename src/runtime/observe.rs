@@ -16,7 +16,10 @@ fn filters(project: &str) -> HashMap<String, Vec<String>> {
 }
 
 /// Lists every container of the project (running or not), with its raw summary.
-pub async fn containers(docker: &Docker, project: &str) -> Result<Vec<ContainerSummary>, EngineError> {
+pub async fn containers(
+    docker: &Docker,
+    project: &str,
+) -> Result<Vec<ContainerSummary>, EngineError> {
     let opts = ListContainersOptionsBuilder::default()
         .all(true)
         .filters(&filters(project))
@@ -68,7 +71,11 @@ pub async fn snapshot(
     );
     let containers = cs?
         .iter()
-        .filter(|c| c.labels.as_ref().is_some_and(|l| l.contains_key(labels::CONFIG_HASH)))
+        .filter(|c| {
+            c.labels
+                .as_ref()
+                .is_some_and(|l| l.contains_key(labels::CONFIG_HASH))
+        })
         .map(container)
         .collect();
     let nets = nets.map_err(|e| EngineError::from_bollard("listing networks", e))?;

@@ -1,0 +1,316 @@
+//! The end-to-end harness: a unique project per test, the real `rcompose` binary, engine state
+//! read through the Engine API, and cleanup by label even when the test fails.
+
+use bollard::query_parameters::{
+    InspectContainerOptions, ListContainersOptionsBuilder, ListNetworksOptionsBuilder,
+    ListVolumesOptionsBuilder, RemoveContainerOptionsBuilder,
+};
+use bollard::Docker;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+pub const IMAGE: &str = "rcompose-test:latest";
+pub const PROJECT_LABEL: &str = "com.docker.compose.project";
+
+/// A command that stops at once on SIGTERM, for fixtures.
+pub const IDLE: &str = r#"["sh", "-c", "trap 'exit 0' TERM; sleep 100000 & wait"]"#;
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+/// Runs async engine calls from synchronous tests.
+pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+        .block_on(f)
+}
+
+/// The engine, or `None` (with a loud message) when none answers outside CI. Under CI a missing
+/// engine fails the test.
+pub fn engine() -> Option<Docker> {
+    let found = block_on(async {
+        let d = Docker::connect_with_defaults().ok()?;
+        d.negotiate_version().await.ok()
+    });
+    if found.is_none() {
+        let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
+        assert!(
+            !ci,
+            "CI=true but no Docker engine answers: the end-to-end tests cannot run"
+        );
+        eprintln!("\n!!! SKIPPED: no Docker engine answers; end-to-end test not run !!!\n");
+    }
+    found
+}
+
+/// Whether the reference `docker compose` v2 is installed (required under CI).
+pub fn reference_available() -> bool {
+    let ok = Command::new("docker")
+        .args(["compose", "version"])
+        .output()
+        .is_ok_and(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).contains("v2."));
+    if !ok {
+        let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
+        assert!(
+            !ci,
+            "CI=true but the reference docker compose is not installed"
+        );
+        eprintln!("\n!!! SKIPPED: the reference docker compose v2 is not installed !!!\n");
+    }
+    ok
+}
+
+/// The path of the built `rcompose` binary.
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_rcompose"))
+}
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// One test's project: a folder for its files and a unique name; removes everything labelled
+/// with that name when dropped.
+pub struct Stack {
+    pub name: String,
+    pub dir: tempfile::TempDir,
+    pub docker: Docker,
+}
+
+impl Stack {
+    /// A new project named after the test, with `compose.yaml` holding `yaml`.
+    pub fn new(docker: &Docker, test: &str, yaml: &str) -> Stack {
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let name = format!("e2e-{}-{}-{n}", test.replace('_', "-"), std::process::id());
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join("compose.yaml"), yaml).expect("write compose.yaml");
+        let stack = Stack {
+            name,
+            dir,
+            docker: docker.clone(),
+        };
+        stack.cleanup();
+        stack
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Runs `rcompose -p <name> ARGS` in the project folder.
+    pub fn rcompose(&self, args: &[&str]) -> Output {
+        run(Command::new(bin())
+            .arg("-p")
+            .arg(&self.name)
+            .args(args)
+            .current_dir(self.path()))
+    }
+
+    /// Runs the reference `docker compose -p <name> ARGS` in the project folder.
+    pub fn reference(&self, args: &[&str]) -> Output {
+        run(Command::new("docker")
+            .arg("compose")
+            .arg("-p")
+            .arg(&self.name)
+            .args(args)
+            .current_dir(self.path()))
+    }
+
+    /// The project's containers by name: (id, state, labels).
+    pub fn containers(&self) -> HashMap<String, Container> {
+        block_on(list_containers(&self.docker, &self.name))
+    }
+
+    pub fn networks(&self) -> Vec<String> {
+        block_on(async {
+            let f = HashMap::from([(
+                "label".to_string(),
+                vec![format!("{PROJECT_LABEL}={}", self.name)],
+            )]);
+            let nets = self
+                .docker
+                .list_networks(Some(
+                    ListNetworksOptionsBuilder::default().filters(&f).build(),
+                ))
+                .await
+                .expect("list networks");
+            let mut names: Vec<String> = nets.into_iter().filter_map(|n| n.name).collect();
+            names.sort();
+            names
+        })
+    }
+
+    pub fn volumes(&self) -> Vec<String> {
+        block_on(async {
+            let f = HashMap::from([(
+                "label".to_string(),
+                vec![format!("{PROJECT_LABEL}={}", self.name)],
+            )]);
+            let vols = self
+                .docker
+                .list_volumes(Some(
+                    ListVolumesOptionsBuilder::default().filters(&f).build(),
+                ))
+                .await
+                .expect("list volumes");
+            let mut names: Vec<String> = vols
+                .volumes
+                .unwrap_or_default()
+                .into_iter()
+                .map(|v| v.name)
+                .collect();
+            names.sort();
+            names
+        })
+    }
+
+    /// Full inspect of a container.
+    pub fn inspect(&self, container: &str) -> bollard::models::ContainerInspectResponse {
+        block_on(
+            self.docker
+                .inspect_container(container, None::<InspectContainerOptions>),
+        )
+        .expect("inspect container")
+    }
+
+    /// Runs a command in a running container (through the docker CLI) and returns its output.
+    pub fn exec(&self, container: &str, cmd: &[&str]) -> Output {
+        run(Command::new("docker").arg("exec").arg(container).args(cmd))
+    }
+
+    /// Removes every container, network and volume labelled with this project.
+    pub fn cleanup(&self) {
+        block_on(remove_project(&self.docker, &self.name));
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        self.cleanup();
+    }
+}
+
+/// A container as the tests see it.
+#[derive(Debug, Clone)]
+pub struct Container {
+    pub id: String,
+    pub state: String,
+    pub labels: HashMap<String, String>,
+}
+
+async fn list_containers(docker: &Docker, project: &str) -> HashMap<String, Container> {
+    let f = HashMap::from([(
+        "label".to_string(),
+        vec![format!("{PROJECT_LABEL}={project}")],
+    )]);
+    let list = docker
+        .list_containers(Some(
+            ListContainersOptionsBuilder::default()
+                .all(true)
+                .filters(&f)
+                .build(),
+        ))
+        .await
+        .expect("list containers");
+    list.into_iter()
+        .map(|c| {
+            let name = c
+                .names
+                .unwrap_or_default()
+                .first()
+                .cloned()
+                .unwrap_or_default();
+            (
+                name.trim_start_matches('/').to_string(),
+                Container {
+                    id: c.id.unwrap_or_default(),
+                    state: c.state.map(|s| s.to_string()).unwrap_or_default(),
+                    labels: c.labels.unwrap_or_default(),
+                },
+            )
+        })
+        .collect()
+}
+
+async fn remove_project(docker: &Docker, project: &str) {
+    let f = HashMap::from([(
+        "label".to_string(),
+        vec![format!("{PROJECT_LABEL}={project}")],
+    )]);
+    for (name, _) in list_containers(docker, project).await {
+        let opts = RemoveContainerOptionsBuilder::default()
+            .force(true)
+            .v(true)
+            .build();
+        let _ = docker.remove_container(&name, Some(opts)).await;
+    }
+    if let Ok(nets) = docker
+        .list_networks(Some(
+            ListNetworksOptionsBuilder::default().filters(&f).build(),
+        ))
+        .await
+    {
+        for n in nets.into_iter().filter_map(|n| n.name) {
+            let _ = docker.remove_network(&n).await;
+        }
+    }
+    if let Ok(vols) = docker
+        .list_volumes(Some(
+            ListVolumesOptionsBuilder::default().filters(&f).build(),
+        ))
+        .await
+    {
+        for v in vols.volumes.unwrap_or_default() {
+            let _ = docker
+                .remove_volume(
+                    &v.name,
+                    None::<bollard::query_parameters::RemoveVolumeOptions>,
+                )
+                .await;
+        }
+    }
+}
+
+/// Runs a command with no standard input and returns its output.
+pub fn run(cmd: &mut Command) -> Output {
+    cmd.stdin(Stdio::null()).output().expect("run command")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Asserts success and shows both streams when it is not.
+#[track_caller]
+pub fn ok(o: &Output) -> &Output {
+    assert!(
+        o.status.success(),
+        "command failed ({:?})\nstdout:\n{}\nstderr:\n{}",
+        o.status.code(),
+        stdout(o),
+        stderr(o)
+    );
+    o
+}
+
+/// Polls `check` until it holds or `timeout` passes.
+#[track_caller]
+pub fn eventually(timeout: Duration, what: &str, mut check: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while start.elapsed() < timeout {
+        if check() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("timed out after {timeout:?} waiting for: {what}");
+}

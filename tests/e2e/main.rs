@@ -1,0 +1,5 @@
+//! End-to-end tests: the real `rcompose` binary against the real engine, one binary for all.
+
+mod errors;
+mod harness;
+mod skeleton;
