@@ -30,8 +30,13 @@ pub async fn run(ctx: &Context, args: DownArgs) -> Result<(), CliError> {
         remove_orphans,
         timeout: args.timeout,
         stop_only: false,
+        dry_run: ctx.args.dry_run,
     };
     let out = rt.down(project, has_model, &opts).await;
     renderer.finish();
-    out.map(|_| ()).map_err(CliError::new)
+    let plan = out.map_err(CliError::new)?;
+    if ctx.args.dry_run {
+        print!("{plan}");
+    }
+    Ok(())
 }

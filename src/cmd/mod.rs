@@ -51,7 +51,7 @@ pub struct ProjectArgs {
     /// Maximum number of engine calls at once [env: COMPOSE_PARALLEL_LIMIT]
     #[arg(long, global = true, value_name = "N")]
     pub parallel: Option<i64>,
-    /// Print what would be done, change nothing
+    /// Print the plan (`up`, `down`), change nothing
     #[arg(long, global = true)]
     pub dry_run: bool,
 }

@@ -153,16 +153,11 @@ fn mount_of(project: &Project, v: &ServiceVolume) -> (Option<String>, Option<Mou
             let simple = opts.create_host_path != Some(false) && opts.propagation.is_none();
             if simple {
                 let mut s = format!("{src}:{}", v.target);
-                let mut modes = Vec::new();
-                if v.read_only {
-                    modes.push("ro".to_string());
-                }
+                let mut modes = vec![if v.read_only { "ro" } else { "rw" }.to_string()];
                 if let Some(z) = &opts.selinux {
                     modes.push(z.clone());
                 }
-                if !modes.is_empty() {
-                    s = format!("{s}:{}", modes.join(","));
-                }
+                s = format!("{s}:{}", modes.join(","));
                 return (Some(s), None);
             }
             let propagation = opts.propagation.as_deref().map(|p| match p {
@@ -213,11 +208,8 @@ fn mount_of(project: &Project, v: &ServiceVolume) -> (Option<String>, Option<Mou
             });
             match source {
                 Some(src) if !opts.nocopy && opts.subpath.is_none() => {
-                    let mut s = format!("{src}:{}", v.target);
-                    if v.read_only {
-                        s.push_str(":ro");
-                    }
-                    (Some(s), None)
+                    let mode = if v.read_only { "ro" } else { "rw" };
+                    (Some(format!("{src}:{}:{mode}", v.target)), None)
                 }
                 source => (
                     None,

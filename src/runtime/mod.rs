@@ -80,6 +80,8 @@ pub struct DownOptions {
     pub volumes: bool,
     pub remove_orphans: bool,
     pub timeout: Option<i64>,
+    /// Plan only.
+    pub dry_run: bool,
 }
 
 impl Runtime {
@@ -207,6 +209,9 @@ impl Runtime {
             }
         }
         let plan = reconcile::down(&target, &observed)?;
+        if opts.dry_run {
+            return Ok(plan);
+        }
         let mut ctx = execute::Context::new(
             self.docker.clone(),
             project,
