@@ -1,5 +1,6 @@
 //! The command line: flags to options, results to text. No YAML and no engine types here.
 
+mod config;
 mod down;
 mod progress;
 mod ps;
@@ -40,7 +41,12 @@ pub struct ProjectArgs {
     #[arg(long = "env-file", global = true, value_name = "FILE")]
     pub env_files: Vec<PathBuf>,
     /// Profiles to enable (repeatable; `*` enables all) [env: COMPOSE_PROFILES]
-    #[arg(long = "profile", global = true, value_name = "PROFILE")]
+    #[arg(
+        long = "profile",
+        id = "profile",
+        global = true,
+        value_name = "PROFILE"
+    )]
     pub profiles: Vec<String>,
     /// When to use colours [env: COMPOSE_ANSI]
     #[arg(long, global = true, value_enum, value_name = "WHEN")]
@@ -78,6 +84,8 @@ pub enum Command {
     Up(up::UpArgs),
     /// Stop and remove containers, networks (and volumes with -v)
     Down(down::DownArgs),
+    /// Validate and print the canonical compose model
+    Config(config::ConfigArgs),
     /// List containers
     Ps(ps::PsArgs),
     /// Show the rcompose version
@@ -153,6 +161,7 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Up(a) => up::run(&ctx, a).await,
         Command::Down(a) => down::run(&ctx, a).await,
+        Command::Config(a) => config::run(&ctx, a),
         Command::Ps(a) => ps::run(&ctx, a).await,
         Command::Version(a) => version::run(a),
     }
@@ -267,5 +276,32 @@ impl Context {
             .await
             .map_err(CliError::new)?;
         Ok((rt, renderer))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn global_and_command_flags_parse_together() {
+        let cli = Cli::try_parse_from([
+            "rcompose",
+            "config",
+            "--profiles",
+            "--profile",
+            "a",
+            "-p",
+            "x",
+        ])
+        .unwrap();
+        assert_eq!(cli.project.profiles, vec!["a"]);
+        assert!(matches!(cli.command, Command::Config(ref c) if c.profiles));
     }
 }

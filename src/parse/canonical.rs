@@ -177,8 +177,9 @@ pub fn service_networks(v: &Value) -> Result<Value, String> {
     }
 }
 
-/// `secrets` / `configs` of a service: names or long entries.
-pub fn file_refs(v: &Value) -> Result<Value, String> {
+/// `secrets` / `configs` of a service: names or long entries, with the target filled in
+/// (`dir` + source; a relative target goes under `dir`).
+pub fn file_refs(v: &Value, dir: &str) -> Result<Value, String> {
     let Value::Array(items) = v else {
         if v.is_null() {
             return Ok(json!([]));
@@ -188,8 +189,22 @@ pub fn file_refs(v: &Value) -> Result<Value, String> {
     items
         .iter()
         .map(|i| match i {
-            Value::String(s) => Ok(json!({ "source": s })),
-            Value::Object(_) => Ok(i.clone()),
+            Value::String(s) => Ok(json!({ "source": s, "target": format!("{dir}{s}") })),
+            Value::Object(m) => {
+                let mut m = m.clone();
+                let source = m
+                    .get("source")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string();
+                let target = match m.get("target").and_then(Value::as_str) {
+                    Some(t) if t.starts_with('/') => t.to_string(),
+                    Some(t) => format!("{dir}{t}"),
+                    None => format!("{dir}{source}"),
+                };
+                m.insert("target".into(), json!(target));
+                Ok(Value::Object(m))
+            }
             other => Err(format!(
                 "expected a name or a mapping with `source`, found {}",
                 kind(other)

@@ -15,6 +15,7 @@ pub mod merge;
 pub mod model;
 pub mod name;
 pub mod path;
+pub mod render;
 pub mod units;
 pub mod validate;
 pub mod yaml;
@@ -41,6 +42,8 @@ pub struct LoadOptions {
     /// The OS environment.
     pub os_env: env::Vars,
     pub cwd: PathBuf,
+    /// Leave `${...}` as written (`config --no-interpolate`).
+    pub no_interpolate: bool,
 }
 
 impl LoadOptions {
@@ -145,9 +148,13 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, LoadError> {
             ))
             .at(&file.path, &file.text, &Path::root(), false));
         }
-        let unset = interpolate::tree(&mut doc.tree, &lookup).map_err(|e| {
-            LoadError::new(e.error.to_string()).at(&file.path, &file.text, &e.path, false)
-        })?;
+        let unset = if opts.no_interpolate {
+            vec![]
+        } else {
+            interpolate::tree(&mut doc.tree, &lookup).map_err(|e| {
+                LoadError::new(e.error.to_string()).at(&file.path, &file.text, &e.path, false)
+            })?
+        };
         for name in unset {
             warnings.push(format!(
                 "The \"{name}\" variable is not set. Defaulting to a blank string."
@@ -179,7 +186,7 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, LoadError> {
     let locate = |msg: String, p: &Path, key: bool| locate(&sources, msg, p, key);
 
     let name = project_name(opts, &tree, &working_dir, &dotenv)?;
-    normalize(&mut tree, &name);
+    normalize(&mut tree, &name, &working_dir);
     resolve_env_files(&mut tree, &working_dir, &vars).map_err(|(p, msg)| locate(msg, &p, false))?;
 
     let mut project = Project {
@@ -215,6 +222,12 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, LoadError> {
             project.disabled_services.insert(name, svc);
         }
     }
+    project.extensions = root
+        .iter()
+        .filter(|(k, _)| k.starts_with("x-"))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    prune(&mut project);
     for s in &opts.services {
         if !project.services.contains_key(s) {
             let known = project.services.keys().map(String::as_str);
@@ -232,6 +245,37 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, LoadError> {
     })?;
     project.sources = sources;
     Ok(Loaded { project, warnings })
+}
+
+/// Drops networks, volumes, secrets and configs that no enabled service uses, as docker
+/// compose does.
+fn prune(project: &mut Project) {
+    let services: Vec<&Service> = project.services.values().collect();
+    let nets: Vec<String> = services
+        .iter()
+        .flat_map(|s| s.networks.keys().cloned())
+        .collect();
+    let vols: Vec<String> = services
+        .iter()
+        .flat_map(|s| {
+            s.volumes
+                .iter()
+                .filter(|v| v.kind == "volume")
+                .filter_map(|v| v.source.clone())
+        })
+        .collect();
+    let secrets: Vec<String> = services
+        .iter()
+        .flat_map(|s| s.secrets.iter().map(|r| r.source.clone()))
+        .collect();
+    let configs: Vec<String> = services
+        .iter()
+        .flat_map(|s| s.configs.iter().map(|r| r.source.clone()))
+        .collect();
+    project.networks.retain(|k, _| nets.contains(k));
+    project.volumes.retain(|k, _| vols.contains(k));
+    project.secrets.retain(|k, _| secrets.contains(k));
+    project.configs.retain(|k, _| configs.contains(k));
 }
 
 /// An error pointing at `p` in the last of `sources` that holds it.
@@ -376,8 +420,8 @@ fn canonicalize(tree: &mut Value, base: &FsPath) -> Result<(), Located> {
             ("depends_on", canonical::depends_on),
             ("networks", canonical::service_networks),
             ("ports", canonical::ports),
-            ("secrets", canonical::file_refs),
-            ("configs", canonical::file_refs),
+            ("secrets", |v| canonical::file_refs(v, "/run/secrets/")),
+            ("configs", |v| canonical::file_refs(v, "/")),
             ("extra_hosts", canonical::extra_hosts),
             ("tmpfs", canonical::string_list),
             ("dns", canonical::string_list),
@@ -404,6 +448,19 @@ fn canonicalize(tree: &mut Value, base: &FsPath) -> Result<(), Located> {
             if let Value::String(ctx) = b {
                 *b = json!({ "context": ctx });
             }
+            if let Value::Object(bm) = b {
+                let ctx = bm
+                    .get("context")
+                    .and_then(Value::as_str)
+                    .unwrap_or(".")
+                    .to_string();
+                if !ctx.contains("://") {
+                    bm.insert("context".into(), json!(canonical::absolute(&ctx, base)));
+                }
+                if !bm.contains_key("dockerfile") && !bm.contains_key("dockerfile_inline") {
+                    bm.insert("dockerfile".into(), json!("Dockerfile"));
+                }
+            }
             if let Some(args) = b.get_mut("args") {
                 *args = canonical::key_values(args, true)
                     .map_err(|m| (sp.key("build").key("args"), m))?;
@@ -414,7 +471,7 @@ fn canonicalize(tree: &mut Value, base: &FsPath) -> Result<(), Located> {
 }
 
 /// Resource names, the implicit default network, and null entries made empty mappings.
-fn normalize(tree: &mut Value, project: &str) {
+fn normalize(tree: &mut Value, project: &str, base: &FsPath) {
     let Value::Object(root) = tree else { return };
     let mut needs_default = false;
     if let Some(Value::Object(services)) = root.get_mut("services") {
@@ -460,6 +517,10 @@ fn normalize(tree: &mut Value, project: &str) {
                     format!("{project}_{key}")
                 };
                 o.insert("name".into(), json!(n));
+            }
+            if let Some(Value::String(f)) = o.get("file") {
+                let abs = canonical::absolute(f, base);
+                o.insert("file".into(), json!(abs));
             }
         }
     }

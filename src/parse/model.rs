@@ -31,6 +31,8 @@ pub struct Project {
     pub environment: IndexMap<String, String>,
     /// Each compose file and its text, to point errors found later at their source.
     pub sources: Vec<(PathBuf, String)>,
+    /// Top-level `x-` keys, kept for `config`.
+    pub extensions: IndexMap<String, serde_json::Value>,
 }
 
 impl Project {

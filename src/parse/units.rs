@@ -117,10 +117,16 @@ impl<'de> Deserialize<'de> for Duration {
     }
 }
 
-/// A size in bytes, read from `512m`, `1g`, `100kb` or a plain number.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize)]
-#[serde(transparent)]
+/// A size in bytes, read from `512m`, `1g`, `100kb` or a plain number; written as a string of
+/// bytes, as docker compose does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Bytes(pub i64);
+
+impl Serialize for Bytes {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0)
+    }
+}
 
 impl Bytes {
     pub fn parse(s: &str) -> Result<Self, String> {

@@ -255,7 +255,6 @@ pub fn container(project: &Project, svc: &Service, number: u64, image_id: &str) 
             };
             let Some(file) = &def.file else { continue };
             let target = match (&r.target, kind) {
-                (Some(t), "secret") if !t.starts_with('/') => format!("/run/secrets/{t}"),
                 (Some(t), _) => t.clone(),
                 (None, "secret") => format!("/run/secrets/{}", r.source),
                 (None, _) => format!("/{}", r.source),

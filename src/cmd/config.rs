@@ -1,0 +1,136 @@
+//! `rcompose config`: the canonical, interpolated, merged model, or parts of it.
+
+use clap::{Args, ValueEnum};
+use std::collections::BTreeSet;
+
+use super::{CliError, Context};
+use crate::graph::hash;
+use crate::parse::{self, render};
+
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// Output format
+    #[arg(long, value_enum, default_value = "yaml")]
+    pub format: Format,
+    /// Write the model to this file instead of standard output
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
+    /// Only validate; print nothing
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// Print the service names, one per line
+    #[arg(long)]
+    pub services: bool,
+    /// Print the volume names, one per line
+    #[arg(long)]
+    pub volumes: bool,
+    /// Print the network names, one per line
+    #[arg(long)]
+    pub networks: bool,
+    /// Print the profile names, one per line
+    #[arg(long)]
+    pub profiles: bool,
+    /// Print the image names, one per line
+    #[arg(long)]
+    pub images: bool,
+    /// Print `<service> <config hash>` for these services (comma-separated, `*` for all)
+    #[arg(long, value_name = "SERVICES")]
+    pub hash: Option<String>,
+    /// Do not interpolate variables
+    #[arg(long)]
+    pub no_interpolate: bool,
+    /// Print the environment used for interpolation
+    #[arg(long)]
+    pub environment: bool,
+    /// Only these services
+    #[arg(value_name = "SERVICE")]
+    pub service_names: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Yaml,
+    Json,
+}
+
+pub fn run(ctx: &Context, args: ConfigArgs) -> Result<(), CliError> {
+    let mut opts = ctx.load_options(&args.service_names);
+    opts.no_interpolate = args.no_interpolate;
+    let loaded = parse::load(&opts).map_err(CliError::new)?;
+    for w in &loaded.warnings {
+        eprintln!("WARN[0000] {w}");
+    }
+    let mut project = loaded.project;
+    if !args.service_names.is_empty() {
+        project
+            .services
+            .retain(|k, _| args.service_names.contains(k));
+    }
+    if args.quiet {
+        return Ok(());
+    }
+    let lines: Option<Vec<String>> = if args.services {
+        Some(project.services.keys().cloned().collect())
+    } else if args.volumes {
+        Some(project.volumes.keys().cloned().collect())
+    } else if args.networks {
+        Some(project.networks.keys().cloned().collect())
+    } else if args.profiles {
+        let all: BTreeSet<String> = project
+            .services
+            .values()
+            .chain(project.disabled_services.values())
+            .flat_map(|s| s.profiles.iter().cloned())
+            .collect();
+        Some(all.into_iter().collect())
+    } else if args.images {
+        Some(
+            project
+                .services
+                .values()
+                .map(|s| s.image_name(&project.name))
+                .collect(),
+        )
+    } else if let Some(which) = &args.hash {
+        let wanted: Vec<&str> = which.split(',').map(str::trim).collect();
+        Some(
+            project
+                .services
+                .values()
+                .filter(|s| wanted.contains(&"*") || wanted.contains(&s.name.as_str()))
+                .map(|s| format!("{} {}", s.name, hash::service(s)))
+                .collect(),
+        )
+    } else if args.environment {
+        Some(
+            project
+                .environment
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect(),
+        )
+    } else {
+        None
+    };
+    let text = match lines {
+        Some(l) => l.iter().map(|x| format!("{x}\n")).collect::<String>(),
+        None => match args.format {
+            Format::Json => {
+                let tree = render::project(&project, render::Flavour::Json);
+                serde_json::to_string_pretty(&tree).map_err(CliError::new)? + "\n"
+            }
+            Format::Yaml => {
+                let tree = render::project(&project, render::Flavour::Yaml);
+                parse::yaml::to_string(&tree).map_err(CliError::new)?
+            }
+        },
+    };
+    match &args.output {
+        Some(path) => std::fs::write(path, text)
+            .map_err(|e| CliError::new(format!("cannot write `{}`: {e}", path.display()))),
+        None => {
+            print!("{text}");
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,75 @@
+//! The project as `config` prints it: the canonical model in docker compose's shape.
+
+use serde_json::{json, Map, Value};
+
+use super::model::Project;
+
+/// Output flavour: JSON carries a few keys YAML leaves out (`command: null`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavour {
+    Json,
+    Yaml,
+}
+
+fn section<T: serde::Serialize>(
+    items: &indexmap::IndexMap<String, T>,
+    fix: impl Fn(&mut Map<String, Value>),
+) -> Value {
+    let mut out = Map::new();
+    let mut keys: Vec<&String> = items.keys().collect();
+    keys.sort();
+    for k in keys {
+        let mut v = serde_json::to_value(&items[k]).unwrap_or(Value::Null);
+        if let Value::Object(m) = &mut v {
+            fix(m);
+        }
+        out.insert(k.clone(), v);
+    }
+    Value::Object(out)
+}
+
+/// The whole project as a tree.
+pub fn project(p: &Project, flavour: Flavour) -> Value {
+    let mut parts: Vec<(&str, Value)> = Vec::new();
+    let services = section(&p.services, |s| {
+        if flavour == Flavour::Json {
+            s.entry("command").or_insert(Value::Null);
+            s.entry("entrypoint").or_insert(Value::Null);
+        }
+        if let Some(Value::Object(d)) = s.get_mut("deploy") {
+            d.entry("placement").or_insert(json!({}));
+        }
+    });
+    parts.push(("services", services));
+    if !p.networks.is_empty() {
+        parts.push((
+            "networks",
+            section(&p.networks, |n| {
+                if !n.contains_key("external") {
+                    n.entry("ipam").or_insert(json!({}));
+                }
+            }),
+        ));
+    }
+    if !p.volumes.is_empty() {
+        parts.push(("volumes", section(&p.volumes, |_| {})));
+    }
+    if !p.secrets.is_empty() {
+        parts.push(("secrets", section(&p.secrets, |_| {})));
+    }
+    if !p.configs.is_empty() {
+        parts.push(("configs", section(&p.configs, |_| {})));
+    }
+    if flavour == Flavour::Json {
+        parts.sort_by(|a, b| a.0.cmp(b.0));
+    }
+    let mut root = Map::new();
+    root.insert("name".into(), json!(p.name));
+    for (k, v) in parts {
+        root.insert(k.into(), v);
+    }
+    for (k, v) in &p.extensions {
+        root.insert(k.clone(), v.clone());
+    }
+    Value::Object(root)
+}
