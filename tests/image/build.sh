@@ -7,7 +7,7 @@ image=${RCOMPOSE_TEST_IMAGE:-rcompose-test:latest}
 busybox=${BUSYBOX:-/bin/busybox}
 [[ -x $busybox ]] || { echo "error: $busybox not found: apt-get install busybox-static" >&2; exit 1; }
 
-inputs=$( { sha256sum "$busybox"; sha256sum "$0"; } | sha256sum | cut -c1-16)
+inputs=$(cat "$busybox" "$0" | sha256sum | cut -c1-16)
 have=$(docker image inspect -f '{{index .Config.Labels "dev.rcompose.test-image"}}' "$image" 2>/dev/null || true)
 if [[ $have == "$inputs" ]]; then
   echo "$image is up to date ($inputs)"
