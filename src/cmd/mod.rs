@@ -1,7 +1,9 @@
 //! The command line: flags to options, results to text. No YAML and no engine types here.
 
+mod completion;
 mod config;
 mod down;
+pub mod man;
 mod progress;
 mod ps;
 mod up;
@@ -90,6 +92,8 @@ pub enum Command {
     Ps(ps::PsArgs),
     /// Show the rcompose version
     Version(version::VersionArgs),
+    /// Print shell completions (bash, zsh, fish, elvish, powershell)
+    Completion(completion::CompletionArgs),
 }
 
 /// A failure with the exit code it maps to.
@@ -164,6 +168,7 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Config(a) => config::run(&ctx, a),
         Command::Ps(a) => ps::run(&ctx, a).await,
         Command::Version(a) => version::run(a),
+        Command::Completion(a) => completion::run(a),
     }
 }
 
