@@ -3,6 +3,7 @@
 use clap::Args;
 
 use super::{CliError, Context};
+use crate::runtime::lock::ProjectLock;
 use crate::runtime::DownOptions;
 
 #[derive(Debug, Args)]
@@ -32,6 +33,7 @@ pub async fn run(ctx: &Context, args: DownArgs) -> Result<(), CliError> {
         stop_only: false,
         dry_run: ctx.args.dry_run,
     };
+    let _lock = ProjectLock::acquire(&project.name).await?;
     let out = rt.down(project, has_model, &opts).await;
     renderer.finish();
     let plan = out.map_err(CliError::new)?;

@@ -3,6 +3,7 @@
 mod completion;
 mod config;
 mod down;
+mod lifecycle;
 pub mod man;
 mod progress;
 mod ps;
@@ -86,6 +87,22 @@ pub enum Command {
     Up(up::UpArgs),
     /// Stop and remove containers, networks (and volumes with -v)
     Down(down::DownArgs),
+    /// Create containers without starting them
+    Create(up::CreateArgs),
+    /// Start existing containers
+    Start(lifecycle::StartArgs),
+    /// Stop running containers without removing them
+    Stop(lifecycle::StopArgs),
+    /// Restart containers
+    Restart(lifecycle::RestartArgs),
+    /// Force stop containers with a signal
+    Kill(lifecycle::KillArgs),
+    /// Remove stopped containers
+    Rm(lifecycle::RmArgs),
+    /// Pause containers
+    Pause(lifecycle::ServicesArgs),
+    /// Unpause containers
+    Unpause(lifecycle::ServicesArgs),
     /// Validate and print the canonical compose model
     Config(config::ConfigArgs),
     /// List containers
@@ -165,6 +182,14 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Up(a) => up::run(&ctx, a).await,
         Command::Down(a) => down::run(&ctx, a).await,
+        Command::Create(a) => up::create(&ctx, a).await,
+        Command::Start(a) => lifecycle::start(&ctx, a).await,
+        Command::Stop(a) => lifecycle::stop(&ctx, a).await,
+        Command::Restart(a) => lifecycle::restart(&ctx, a).await,
+        Command::Kill(a) => lifecycle::kill(&ctx, a).await,
+        Command::Rm(a) => lifecycle::rm(&ctx, a).await,
+        Command::Pause(a) => lifecycle::pause(&ctx, a).await,
+        Command::Unpause(a) => lifecycle::unpause(&ctx, a).await,
         Command::Config(a) => config::run(&ctx, a),
         Command::Ps(a) => ps::run(&ctx, a).await,
         Command::Version(a) => version::run(a),

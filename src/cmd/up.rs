@@ -10,6 +10,7 @@ use crate::graph::reconcile::{container_name, UpPlanOptions};
 use crate::graph::{Cycle, ServiceGraph};
 use crate::parse::path::Path;
 use crate::parse::Project;
+use crate::runtime::lock::ProjectLock;
 use crate::runtime::logs::{self, LogEvent, Stream};
 use crate::runtime::{DownOptions, Error, UpOptions};
 
@@ -24,9 +25,30 @@ pub struct UpArgs {
     /// Recreate containers even if their configuration has not changed
     #[arg(long)]
     pub force_recreate: bool,
+    /// Keep existing containers even if their configuration changed
+    #[arg(long, conflicts_with = "force_recreate")]
+    pub no_recreate: bool,
+    /// Recreate dependent containers (the dependencies of the services named)
+    #[arg(long, conflicts_with = "no_recreate")]
+    pub always_recreate_deps: bool,
+    /// Recreate anonymous volumes instead of keeping them from the previous containers
+    #[arg(short = 'V', long, conflicts_with = "no_recreate")]
+    pub renew_anon_volumes: bool,
+    /// Do not start the services the named services depend on
+    #[arg(long)]
+    pub no_deps: bool,
+    /// Scale SERVICE to NUM instances (overrides `scale` and `deploy.replicas`)
+    #[arg(long, value_name = "SERVICE=NUM")]
+    pub scale: Vec<String>,
     /// Create containers but do not start them
     #[arg(long)]
     pub no_start: bool,
+    /// Wait for services to be running or healthy (implies detached mode)
+    #[arg(long)]
+    pub wait: bool,
+    /// With --wait: give up after this many seconds (0: never)
+    #[arg(long, value_name = "SECONDS", requires = "wait")]
+    pub wait_timeout: Option<u64>,
     /// Seconds to wait for containers to stop when recreating or on Ctrl-C
     #[arg(short = 't', long, value_name = "SECONDS")]
     pub timeout: Option<i64>,
@@ -40,6 +62,74 @@ pub struct UpArgs {
     pub services: Vec<String>,
 }
 
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// Recreate containers even if their configuration has not changed
+    #[arg(long)]
+    pub force_recreate: bool,
+    /// Keep existing containers even if their configuration changed
+    #[arg(long, conflicts_with = "force_recreate")]
+    pub no_recreate: bool,
+    /// Remove containers of services not in the file [env: COMPOSE_REMOVE_ORPHANS]
+    #[arg(long)]
+    pub remove_orphans: bool,
+    /// Scale SERVICE to NUM instances (overrides `scale` and `deploy.replicas`)
+    #[arg(long, value_name = "SERVICE=NUM")]
+    pub scale: Vec<String>,
+    /// Services to create (with their dependencies); all when none
+    pub services: Vec<String>,
+}
+
+/// `create`: `up --no-start`.
+pub async fn create(ctx: &Context, args: CreateArgs) -> Result<(), CliError> {
+    let up = UpArgs {
+        detach: true,
+        remove_orphans: args.remove_orphans,
+        force_recreate: args.force_recreate,
+        no_recreate: args.no_recreate,
+        always_recreate_deps: false,
+        renew_anon_volumes: false,
+        no_deps: false,
+        scale: args.scale,
+        no_start: true,
+        wait: false,
+        wait_timeout: None,
+        timeout: None,
+        no_color: false,
+        no_log_prefix: false,
+        services: args.services,
+    };
+    run(ctx, up).await
+}
+
+/// Applies `--scale SERVICE=NUM` to the model.
+pub fn apply_scale(project: &mut Project, scale: &[String]) -> Result<(), CliError> {
+    for s in scale {
+        let parsed = s
+            .split_once('=')
+            .and_then(|(svc, n)| Some((svc, n.trim().parse::<u64>().ok()?)));
+        let Some((name, n)) = parsed else {
+            return Err(CliError::new(format!(
+                "invalid --scale `{s}`: expected SERVICE=NUM, e.g. --scale web=3"
+            )));
+        };
+        let Some(svc) = project.services.get_mut(name) else {
+            return Err(CliError::new(format!("no such service: {name}")));
+        };
+        if n > 1 && svc.container_name.is_some() {
+            return Err(CliError::new(format!(
+                "services.{name}: container_name `{}` is set, so it cannot be scaled to {n}",
+                svc.container_name.as_deref().unwrap_or_default()
+            )));
+        }
+        svc.scale = Some(n);
+        if let Some(d) = svc.deploy.as_mut() {
+            d.replicas = Some(n);
+        }
+    }
+    Ok(())
+}
+
 /// A cycle error pointing at the `depends_on` entry that closes it.
 pub fn cycle_error(project: &Project, cycle: &Cycle) -> CliError {
     let (a, b) = (&cycle.0[0], &cycle.0[1]);
@@ -51,7 +141,8 @@ pub fn cycle_error(project: &Project, cycle: &Cycle) -> CliError {
 }
 
 pub async fn run(ctx: &Context, args: UpArgs) -> Result<(), CliError> {
-    let project = ctx.load(&args.services)?;
+    let mut project = ctx.load(&args.services)?;
+    apply_scale(&mut project, &args.scale)?;
     if let Err(c) = ServiceGraph::of(&project) {
         return Err(cycle_error(&project, &c));
     }
@@ -64,13 +155,21 @@ pub async fn run(ctx: &Context, args: UpArgs) -> Result<(), CliError> {
             services: args.services.clone(),
             remove_orphans,
             force_recreate: args.force_recreate,
+            no_recreate: args.no_recreate,
+            always_recreate_deps: args.always_recreate_deps,
+            renew_anon_volumes: args.renew_anon_volumes,
+            no_deps: args.no_deps,
             no_start: args.no_start,
         },
         timeout: args.timeout,
         dry_run: ctx.args.dry_run,
+        wait: args.wait,
+        wait_timeout: args.wait_timeout.map(std::time::Duration::from_secs),
     };
     let (rt, renderer) = ctx.runtime().await?;
+    let lock = ProjectLock::acquire(&project.name).await?;
     let result = rt.up(project.clone(), &opts).await;
+    drop(lock);
     renderer.finish();
     let plan = match result {
         Ok(p) => p,
@@ -88,7 +187,7 @@ pub async fn run(ctx: &Context, args: UpArgs) -> Result<(), CliError> {
         print!("{plan}");
         return Ok(());
     }
-    if args.detach || args.no_start {
+    if args.detach || args.no_start || args.wait {
         return Ok(());
     }
     attach(ctx, &rt, project, &args).await

@@ -1,6 +1,7 @@
 //! The dependency graph of services (petgraph) and the plans that `up` and `down` execute.
 
 pub mod hash;
+pub mod lifecycle;
 pub mod observed;
 pub mod plan;
 pub mod reconcile;

@@ -19,6 +19,12 @@ pub enum Op {
         service: String,
         number: u64,
         name: String,
+        /// A container (being replaced) whose anonymous volumes the new one keeps.
+        inherit: Option<String>,
+    },
+    RenameContainer {
+        name: String,
+        to: String,
     },
     StartContainer {
         service: String,
@@ -30,6 +36,19 @@ pub enum Op {
         condition: Condition,
     },
     StopContainer {
+        name: String,
+    },
+    RestartContainer {
+        name: String,
+    },
+    KillContainer {
+        name: String,
+        signal: String,
+    },
+    PauseContainer {
+        name: String,
+    },
+    UnpauseContainer {
         name: String,
     },
     RemoveContainer {
@@ -49,10 +68,21 @@ impl fmt::Display for Op {
         match self {
             Op::CreateNetwork { name, .. } => write!(f, "create network {name}"),
             Op::CreateVolume { name, .. } => write!(f, "create volume {name}"),
-            Op::CreateContainer { name, .. } => write!(f, "create container {name}"),
+            Op::CreateContainer { name, inherit, .. } => {
+                write!(f, "create container {name}")?;
+                if let Some(old) = inherit {
+                    write!(f, " with the anonymous volumes of {old}")?;
+                }
+                Ok(())
+            }
+            Op::RenameContainer { name, to } => write!(f, "rename container {name} to {to}"),
             Op::StartContainer { name, .. } => write!(f, "start container {name}"),
             Op::Await { service, condition } => write!(f, "await {service} {}", condition.as_str()),
             Op::StopContainer { name } => write!(f, "stop container {name}"),
+            Op::RestartContainer { name } => write!(f, "restart container {name}"),
+            Op::KillContainer { name, signal } => write!(f, "kill container {name} with {signal}"),
+            Op::PauseContainer { name } => write!(f, "pause container {name}"),
+            Op::UnpauseContainer { name } => write!(f, "unpause container {name}"),
             Op::RemoveContainer { name, volumes } => {
                 write!(f, "remove container {name}")?;
                 if *volumes {

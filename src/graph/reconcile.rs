@@ -15,6 +15,14 @@ pub struct UpPlanOptions {
     pub services: Vec<String>,
     pub remove_orphans: bool,
     pub force_recreate: bool,
+    /// Keep existing containers even when their configuration changed.
+    pub no_recreate: bool,
+    /// Recreate the dependencies of the services named on the command line.
+    pub always_recreate_deps: bool,
+    /// Recreated containers get fresh anonymous volumes (`-V`).
+    pub renew_anon_volumes: bool,
+    /// Only the services named, not their dependencies.
+    pub no_deps: bool,
     pub no_start: bool,
 }
 
@@ -45,6 +53,8 @@ pub fn up(project: &Project, observed: &Observed, opts: &UpPlanOptions) -> Resul
     let graph = ServiceGraph::of(project)?;
     let selected: Vec<String> = if opts.services.is_empty() {
         project.services.keys().cloned().collect()
+    } else if opts.no_deps {
+        opts.services.clone()
     } else {
         graph.with_dependencies(&opts.services)
     };
@@ -104,6 +114,7 @@ pub fn up(project: &Project, observed: &Observed, opts: &UpPlanOptions) -> Resul
     // Per service: create steps, then start steps; `starts` records what dependents wait on.
     let mut starts: IndexMap<&str, Vec<usize>> = IndexMap::new();
     let mut awaits: IndexMap<(String, Condition), usize> = IndexMap::new();
+    let mut recreated: Vec<String> = Vec::new();
     let order = topological(&graph, &selected);
     for name in &order {
         let svc = &project.services[name.as_str()];
@@ -150,19 +161,49 @@ pub fn up(project: &Project, observed: &Observed, opts: &UpPlanOptions) -> Resul
             dep_waits.push(i);
         }
 
-        let existing: Vec<&ObservedContainer> = observed
+        let mut existing: Vec<&ObservedContainer> = observed
             .containers
             .iter()
             .filter(|c| !c.oneoff && c.service == *name)
             .collect();
-        let mut svc_starts = Vec::new();
+        // The canonical name first, so that leftovers of an interrupted recreation lose.
+        existing.sort_by_key(|c| {
+            (
+                c.number,
+                c.name != container_name(&project.name, svc, c.number),
+            )
+        });
         let replicas = svc.replicas();
+        let forced = if opts.force_recreate {
+            Some("--force-recreate".to_string())
+        } else if opts.always_recreate_deps
+            && !opts.services.is_empty()
+            && !opts.services.contains(name)
+        {
+            Some("--always-recreate-deps".to_string())
+        } else {
+            svc.depends_on
+                .iter()
+                .filter(|(d, dep)| dep.restart && recreated.contains(*d))
+                .map(|(d, _)| d.clone())
+                .chain(
+                    shared_services(svc)
+                        .into_iter()
+                        .filter(|d| recreated.contains(d)),
+                )
+                .next()
+                .map(|d| format!("{d} was recreated"))
+        };
+        let mut svc_starts = Vec::new();
+        let mut kept: Vec<&str> = Vec::new();
         for number in 1..=replicas {
             let cname = container_name(&project.name, svc, number);
-            let current = existing.iter().find(|c| c.number == number);
+            let current = existing.iter().find(|c| c.number == number).copied();
             let mut create_deps = resource_deps.clone();
+            let changed = current.is_some_and(|c| c.config_hash != want || c.name != cname);
             let (created, cause) = match current {
-                Some(c) if c.config_hash == want && !opts.force_recreate => {
+                Some(c) if forced.is_none() && (!changed || opts.no_recreate) => {
+                    kept.push(&c.name);
                     if c.running() || opts.no_start {
                         svc_starts.push(plan.add(
                             Op::Await {
@@ -174,46 +215,76 @@ pub fn up(project: &Project, observed: &Observed, opts: &UpPlanOptions) -> Resul
                         ));
                         continue;
                     }
-                    (None, "stopped")
+                    (None, "stopped".to_string())
                 }
                 Some(c) => {
-                    let cause = if opts.force_recreate {
-                        "--force-recreate"
+                    kept.push(&c.name);
+                    recreated.push(name.clone());
+                    let cause = forced
+                        .clone()
+                        .unwrap_or_else(|| "configuration changed".into());
+                    // As the reference: stop, set the old container aside, create the new one
+                    // with the old one's anonymous volumes, then remove the old one.
+                    let mut prev = vec![];
+                    if c.running() || c.state == "paused" || c.state == "restarting" {
+                        prev.push(plan.add(
+                            Op::StopContainer {
+                                name: c.name.clone(),
+                            },
+                            vec![],
+                            cause.clone(),
+                        ));
+                    }
+                    let aside = format!("{}_{cname}", &c.id[..c.id.len().min(12)]);
+                    let old = if c.name == aside {
+                        c.name.clone()
                     } else {
-                        "configuration changed"
+                        let rename = plan.add(
+                            Op::RenameContainer {
+                                name: c.name.clone(),
+                                to: aside.clone(),
+                            },
+                            prev,
+                            cause.clone(),
+                        );
+                        prev = vec![rename];
+                        aside
                     };
-                    let stop = plan.add(
-                        Op::StopContainer {
-                            name: c.name.clone(),
-                        },
-                        vec![],
+                    create_deps.extend(prev);
+                    (
+                        Some((
+                            create_deps,
+                            (!opts.renew_anon_volumes).then(|| old.clone()),
+                            Some(old),
+                        )),
                         cause,
-                    );
-                    let rm = plan.add(
-                        Op::RemoveContainer {
-                            name: c.name.clone(),
-                            volumes: false,
-                        },
-                        vec![stop],
-                        cause,
-                    );
-                    create_deps.push(rm);
-                    (Some(create_deps), cause)
+                    )
                 }
-                None => (Some(create_deps), "missing"),
+                None => (Some((create_deps, None, None)), "missing".to_string()),
             };
             let mut start_deps = dep_waits.clone();
-            if let Some(deps) = created {
+            if let Some((deps, inherit, old)) = created {
                 let c = plan.add(
                     Op::CreateContainer {
                         service: name.clone(),
                         number,
                         name: cname.clone(),
+                        inherit,
                     },
                     deps,
-                    cause,
+                    cause.clone(),
                 );
                 start_deps.push(c);
+                if let Some(old) = old {
+                    start_deps.push(plan.add(
+                        Op::RemoveContainer {
+                            name: old,
+                            volumes: false,
+                        },
+                        vec![c],
+                        cause.clone(),
+                    ));
+                }
             }
             if !opts.no_start {
                 svc_starts.push(plan.add(
@@ -226,13 +297,18 @@ pub fn up(project: &Project, observed: &Observed, opts: &UpPlanOptions) -> Resul
                 ));
             }
         }
-        for extra in existing.iter().filter(|c| c.number > replicas) {
+        for extra in existing.iter().filter(|c| !kept.contains(&c.name.as_str())) {
+            let cause = if extra.number > replicas {
+                "scaled down"
+            } else {
+                "left over from an interrupted recreation"
+            };
             let stop = plan.add(
                 Op::StopContainer {
                     name: extra.name.clone(),
                 },
                 vec![],
-                "scaled down",
+                cause,
             );
             plan.add(
                 Op::RemoveContainer {
@@ -240,7 +316,7 @@ pub fn up(project: &Project, observed: &Observed, opts: &UpPlanOptions) -> Resul
                     volumes: false,
                 },
                 vec![stop],
-                "scaled down",
+                cause,
             );
         }
         starts.insert(name.as_str(), svc_starts);
@@ -296,7 +372,7 @@ fn shared_services(svc: &Service) -> Vec<String> {
 }
 
 /// `selected` with every service after its dependencies (file order otherwise).
-fn topological(graph: &ServiceGraph, selected: &[String]) -> Vec<String> {
+pub(crate) fn topological(graph: &ServiceGraph, selected: &[String]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     fn visit(g: &ServiceGraph, s: &str, sel: &[String], out: &mut Vec<String>) {
         if out.iter().any(|o| o == s) || !sel.iter().any(|x| x == s) {

@@ -231,6 +231,52 @@ fn mount_of(project: &Project, v: &ServiceVolume) -> (Option<String>, Option<Mou
     }
 }
 
+/// Gives the new container the anonymous volumes of the one it replaces (by target), so that
+/// recreation keeps their data, as the reference does.
+pub fn inherit_anonymous_volumes(
+    project: &Project,
+    spec: &mut ContainerSpec,
+    old: &[bollard::models::MountPoint],
+) {
+    let named: Vec<&str> = project.volumes.values().map(|v| v.name.as_str()).collect();
+    let host = spec.body.host_config.get_or_insert_with(Default::default);
+    let binds = host.binds.clone().unwrap_or_default();
+    let mounts = host.mounts.get_or_insert_with(Vec::new);
+    for m in old {
+        let (Some(name), Some(dest)) = (&m.name, &m.destination) else {
+            continue;
+        };
+        let is_volume = m.typ.as_ref().map(|t| t.to_string()).as_deref() == Some("volume");
+        if !is_volume || named.contains(&name.as_str()) {
+            continue;
+        }
+        if let Some(anon) = mounts
+            .iter_mut()
+            .find(|x| x.target.as_deref() == Some(dest.as_str()))
+        {
+            if anon.typ == Some(MountType::VOLUME) && anon.source.is_none() {
+                anon.source = Some(name.clone());
+            }
+            continue;
+        }
+        let bound = binds
+            .iter()
+            .any(|b| b.split(':').nth(1) == Some(dest.as_str()));
+        if !bound {
+            mounts.push(Mount {
+                typ: Some(MountType::VOLUME),
+                source: Some(name.clone()),
+                target: Some(dest.clone()),
+                read_only: Some(!m.rw.unwrap_or(true)),
+                ..Default::default()
+            });
+        }
+    }
+    if mounts.is_empty() {
+        host.mounts = None;
+    }
+}
+
 fn some_vec(v: &[String]) -> Option<Vec<String>> {
     (!v.is_empty()).then(|| v.to_vec())
 }

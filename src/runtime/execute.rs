@@ -11,13 +11,14 @@ use futures::future::{join_all, BoxFuture, FutureExt, Shared};
 use futures::StreamExt;
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 use tokio::sync::{Mutex, Semaphore};
 
 use super::convert;
 use super::engine::{EngineError, ErrorKind};
+use super::events::Hub;
 use super::labels;
 use super::progress::{event, Reporter, Status};
+use super::wait::{self, Target};
 use crate::graph::plan::{Op, Plan};
 use crate::parse::{Condition, Project};
 
@@ -31,6 +32,8 @@ pub struct Context {
     pub limit: Arc<Semaphore>,
     /// Stop timeout in seconds, overriding `stop_grace_period` (`-t`).
     pub timeout: Option<i64>,
+    /// Container events, when the plan waits on conditions.
+    pub hub: Option<Arc<Hub>>,
     /// Image ids, looked up once per image.
     images: Arc<Mutex<HashMap<String, String>>>,
 }
@@ -51,6 +54,7 @@ impl Context {
             report,
             limit: Arc::new(Semaphore::new(permits)),
             timeout: None,
+            hub: None,
             images: Arc::default(),
         }
     }
@@ -114,11 +118,32 @@ async fn perform(ctx: &Context, op: &Op) -> Result<(), EngineError> {
             service,
             number,
             name,
+            inherit,
         } => {
             let res = container_res(name);
-            r(event(&res, Status::Working, "Creating"));
-            let out = create_container(ctx, service, *number).await;
-            finish(r, &res, out, "Created")
+            let doing = if inherit.is_some() {
+                "Recreate"
+            } else {
+                "Creating"
+            };
+            r(event(&res, Status::Working, doing));
+            let out = create_container(ctx, service, *number, inherit.as_deref()).await;
+            let done = if inherit.is_some() {
+                "Recreated"
+            } else {
+                "Created"
+            };
+            finish(r, &res, out, done)
+        }
+        Op::RenameContainer { name, to } => {
+            let _p = ctx.limit.acquire().await;
+            let opts = bollard::query_parameters::RenameContainerOptionsBuilder::default()
+                .name(to)
+                .build();
+            ctx.docker
+                .rename_container(name, opts)
+                .await
+                .map_err(|e| EngineError::from_bollard(&format!("renaming container {name}"), e))
         }
         Op::StartContainer { name, .. } => {
             let res = container_res(name);
@@ -149,6 +174,60 @@ async fn perform(ctx: &Context, op: &Op) -> Result<(), EngineError> {
                 }),
             };
             finish(r, &res, out, "Stopped")
+        }
+        Op::RestartContainer { name } => {
+            let res = container_res(name);
+            r(event(&res, Status::Working, "Restarting"));
+            let _p = ctx.limit.acquire().await;
+            let mut b = bollard::query_parameters::RestartContainerOptionsBuilder::default();
+            if let Some(t) = ctx.timeout.or_else(|| stop_timeout(ctx, name)) {
+                b = b.t(t as i32);
+            }
+            let out = ctx
+                .docker
+                .restart_container(name, Some(b.build()))
+                .await
+                .map_err(|e| EngineError::from_bollard(&format!("restarting container {name}"), e));
+            finish(r, &res, out, "Started")
+        }
+        Op::KillContainer { name, signal } => {
+            let res = container_res(name);
+            r(event(&res, Status::Working, "Killing"));
+            let _p = ctx.limit.acquire().await;
+            let opts = bollard::query_parameters::KillContainerOptionsBuilder::default()
+                .signal(signal)
+                .build();
+            let out = match ctx.docker.kill_container(name, Some(opts)).await {
+                // Already gone or not running: nothing to kill.
+                Err(bollard::errors::Error::DockerResponseServerError {
+                    status_code: 404 | 409,
+                    ..
+                }) => Ok(()),
+                other => other.map_err(|e| {
+                    EngineError::from_bollard(&format!("killing container {name}"), e)
+                }),
+            };
+            finish(r, &res, out, "Killed")
+        }
+        Op::PauseContainer { name } => {
+            let res = container_res(name);
+            r(event(&res, Status::Working, "Pausing"));
+            let _p = ctx.limit.acquire().await;
+            let out =
+                ctx.docker.pause_container(name).await.map_err(|e| {
+                    EngineError::from_bollard(&format!("pausing container {name}"), e)
+                });
+            finish(r, &res, out, "Paused")
+        }
+        Op::UnpauseContainer { name } => {
+            let res = container_res(name);
+            r(event(&res, Status::Working, "Unpausing"));
+            let _p = ctx.limit.acquire().await;
+            let out =
+                ctx.docker.unpause_container(name).await.map_err(|e| {
+                    EngineError::from_bollard(&format!("unpausing container {name}"), e)
+                });
+            finish(r, &res, out, "Unpaused")
         }
         Op::RemoveContainer { name, volumes } => {
             let res = container_res(name);
@@ -371,13 +450,25 @@ async fn image_id(ctx: &Context, image: &str) -> Result<String, EngineError> {
     Ok(id)
 }
 
-async fn create_container(ctx: &Context, service: &str, number: u64) -> Result<(), EngineError> {
+async fn create_container(
+    ctx: &Context,
+    service: &str,
+    number: u64,
+    inherit: Option<&str>,
+) -> Result<(), EngineError> {
     let project = &ctx.project;
     let svc = &project.services[service];
     let image = svc.image_name(&project.name);
     let id = image_id(ctx, &image).await?;
-    let spec = convert::container(project, svc, number, &id);
+    let mut spec = convert::container(project, svc, number, &id);
     let _p = ctx.limit.acquire().await;
+    if let Some(old) = inherit {
+        let info =
+            ctx.docker.inspect_container(old, None).await.map_err(|e| {
+                EngineError::from_bollard(&format!("inspecting container {old}"), e)
+            })?;
+        convert::inherit_anonymous_volumes(project, &mut spec, &info.mounts.unwrap_or_default());
+    }
     let opts = CreateContainerOptionsBuilder::default()
         .name(&spec.name)
         .build();
@@ -397,87 +488,43 @@ async fn create_container(ctx: &Context, service: &str, number: u64) -> Result<(
     Ok(())
 }
 
-/// Waits until every container of `service` meets `condition`.
+/// Waits until every container of `service` meets `condition`, reading the event stream.
 async fn await_condition(
     ctx: &Context,
     service: &str,
     condition: Condition,
 ) -> Result<(), EngineError> {
-    if condition == Condition::ServiceStarted {
-        return Ok(());
-    }
+    let target = match condition {
+        Condition::ServiceStarted => return Ok(()),
+        Condition::ServiceHealthy => Target::Healthy,
+        Condition::ServiceCompletedSuccessfully => Target::Completed,
+    };
     let project = &ctx.project;
     let Some(svc) = project.services.get(service) else {
         return Ok(());
     };
+    let Some(hub) = &ctx.hub else {
+        return Err(EngineError::new(
+            ErrorKind::Api,
+            "internal: a wait was planned without an event subscription",
+        ));
+    };
     let names: Vec<String> = (1..=svc.replicas())
         .map(|n| crate::graph::reconcile::container_name(&project.name, svc, n))
         .collect();
-    for name in &names {
+    let waits = names.iter().map(|name| async move {
         let res = container_res(name);
-        let waiting = match condition {
-            Condition::ServiceHealthy => "Waiting",
-            _ => "Waiting",
+        (ctx.report)(event(&res, Status::Working, "Waiting"));
+        let out = wait::container(&ctx.docker, hub, name, service, target).await;
+        let done = if target == Target::Healthy {
+            "Healthy"
+        } else {
+            "Exited"
         };
-        (ctx.report)(event(&res, Status::Working, waiting));
-        loop {
-            let info = ctx
-                .docker
-                .inspect_container(name, None)
-                .await
-                .map_err(|e| {
-                    EngineError::from_bollard(&format!("inspecting container {name}"), e)
-                })?;
-            let state = info.state.unwrap_or_default();
-            let status = state.status.map(|s| s.to_string()).unwrap_or_default();
-            match condition {
-                Condition::ServiceHealthy => {
-                    let Some(health) = state.health else {
-                        return Err(EngineError::new(
-                            ErrorKind::Condition,
-                            format!("dependency failed to start: container {name} has no healthcheck configured"),
-                        ));
-                    };
-                    let h = health.status.map(|s| s.to_string()).unwrap_or_default();
-                    if h == "healthy" {
-                        (ctx.report)(event(&res, Status::Done, "Healthy"));
-                        break;
-                    }
-                    if h == "unhealthy" {
-                        (ctx.report)(event(&res, Status::Error, "Error"));
-                        return Err(EngineError::new(
-                            ErrorKind::Condition,
-                            format!("dependency failed to start: container {name} is unhealthy"),
-                        ));
-                    }
-                    if status == "exited" || status == "dead" {
-                        return Err(EngineError::new(
-                            ErrorKind::Condition,
-                            format!(
-                                "dependency failed to start: container {name} exited ({})",
-                                state.exit_code.unwrap_or(0)
-                            ),
-                        ));
-                    }
-                }
-                _ => {
-                    if status == "exited" || status == "dead" {
-                        let code = state.exit_code.unwrap_or(0);
-                        if code == 0 {
-                            (ctx.report)(event(&res, Status::Done, "Exited"));
-                            break;
-                        }
-                        return Err(EngineError::new(
-                            ErrorKind::Condition,
-                            format!(
-                                "service \"{service}\" didn't complete successfully: exit {code}"
-                            ),
-                        ));
-                    }
-                }
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        finish(&ctx.report, &res, out, done)
+    });
+    for r in join_all(waits).await {
+        r?;
     }
     Ok(())
 }

@@ -3,19 +3,24 @@
 
 pub mod convert;
 pub mod engine;
+pub mod events;
 pub mod execute;
 pub mod labels;
+pub mod lock;
 pub mod logs;
 pub mod observe;
 pub mod progress;
+pub mod wait;
 
 use bollard::Docker;
 use std::fmt;
 use std::sync::Arc;
 
+use crate::graph::lifecycle;
+use crate::graph::plan::{Op, Plan};
 use crate::graph::reconcile::{self, DownTarget, UpPlanOptions};
-use crate::graph::{plan::Plan, Cycle};
-use crate::parse::Project;
+use crate::graph::Cycle;
+use crate::parse::{Condition, Project};
 pub use engine::{EngineError, ErrorKind};
 use progress::Reporter;
 
@@ -70,6 +75,19 @@ pub struct UpOptions {
     pub plan: UpPlanOptions,
     pub timeout: Option<i64>,
     pub dry_run: bool,
+    /// `--wait`: after converging, wait for the services to be running or healthy.
+    pub wait: bool,
+    /// `--wait-timeout`: give up waiting after this long.
+    pub wait_timeout: Option<std::time::Duration>,
+}
+
+/// Options of the lifecycle commands.
+#[derive(Debug, Clone, Default)]
+pub struct LifecycleOptions {
+    pub timeout: Option<i64>,
+    pub dry_run: bool,
+    pub wait: bool,
+    pub wait_timeout: Option<std::time::Duration>,
 }
 
 /// Options of `down`.
@@ -146,11 +164,94 @@ impl Runtime {
             self.parallel,
         );
         ctx.timeout = opts.timeout;
+        let waits = plan.steps.iter().any(|s| {
+            matches!(&s.op, Op::Await { condition, .. } if *condition != Condition::ServiceStarted)
+        });
+        if waits || opts.wait {
+            ctx.hub = Some(Arc::new(events::Hub::start(
+                &self.docker,
+                &ctx.project.name,
+            )));
+        }
         let errors = execute::run(&ctx, &plan).await;
         if !errors.is_empty() {
             return Err(Error::Failed(errors));
         }
+        if let (true, Some(hub)) = (opts.wait, &ctx.hub) {
+            let services = if opts.plan.services.is_empty() {
+                ctx.project.services.keys().cloned().collect()
+            } else {
+                opts.plan.services.clone()
+            };
+            self.wait_ready(&ctx.project, hub, &services, opts.wait_timeout)
+                .await?;
+        }
         Ok(plan)
+    }
+
+    /// `--wait`: every container of `services` running (or healthy when it has a healthcheck);
+    /// services others wait for with `service_completed_successfully` must exit 0 instead.
+    pub async fn wait_ready(
+        &self,
+        project: &Project,
+        hub: &events::Hub,
+        services: &[String],
+        timeout: Option<std::time::Duration>,
+    ) -> Result<(), Error> {
+        let completes = |name: &str| {
+            project.services.values().any(|s| {
+                s.depends_on
+                    .get(name)
+                    .is_some_and(|d| d.condition == Condition::ServiceCompletedSuccessfully)
+            })
+        };
+        let mut waits = Vec::new();
+        for name in services {
+            let Some(svc) = project.services.get(name) else {
+                continue;
+            };
+            let target = if completes(name) {
+                wait::Target::Completed
+            } else {
+                wait::Target::Ready
+            };
+            for n in 1..=svc.replicas() {
+                let cname = reconcile::container_name(&project.name, svc, n);
+                let docker = self.docker.clone();
+                let report = self.report.clone();
+                let service = name.clone();
+                waits.push(async move {
+                    let res = format!("Container {cname}");
+                    report(progress::event(&res, progress::Status::Working, "Waiting"));
+                    let out = wait::container(&docker, hub, &cname, &service, target).await;
+                    match &out {
+                        Ok(()) => report(progress::event(&res, progress::Status::Done, "Healthy")),
+                        Err(e) => report(progress::event(
+                            &res,
+                            progress::Status::Error,
+                            e.to_string(),
+                        )),
+                    }
+                    out
+                });
+            }
+        }
+        let all = async {
+            for r in futures::future::join_all(waits).await {
+                r?;
+            }
+            Ok::<(), EngineError>(())
+        };
+        match timeout.filter(|t| !t.is_zero()) {
+            Some(t) => match tokio::time::timeout(t, all).await {
+                Ok(r) => r.map_err(Error::Engine),
+                Err(_) => Err(Error::Engine(EngineError::new(
+                    ErrorKind::Condition,
+                    format!("application not healthy after {}", go_duration(t)),
+                ))),
+            },
+            None => all.await.map_err(Error::Engine),
+        }
     }
 
     /// Removes the project's containers, networks and (with `-v`) volumes. With no model, the
@@ -226,6 +327,62 @@ impl Runtime {
         Ok(plan)
     }
 
+    /// Runs a lifecycle command (`start`, `stop`, `restart`, `kill`, `pause`, `unpause`, `rm`) on
+    /// the containers of `services` (all when empty). With no model, dependencies come from labels.
+    pub async fn lifecycle(
+        &self,
+        project: Arc<Project>,
+        action: &lifecycle::Action,
+        services: &[String],
+        opts: &LifecycleOptions,
+    ) -> Result<Plan, Error> {
+        let observed = observe::snapshot(&self.docker, &project.name, &[], &[]).await?;
+        let deps: lifecycle::Dependencies = project
+            .services
+            .iter()
+            .map(|(name, s)| {
+                let d = s
+                    .depends_on
+                    .iter()
+                    .map(|(d, o)| (d.clone(), o.condition))
+                    .collect();
+                (name.clone(), d)
+            })
+            .collect();
+        let plan = lifecycle::plan(action, &deps, &observed, services)?;
+        if opts.dry_run {
+            return Ok(plan);
+        }
+        let mut ctx = execute::Context::new(
+            self.docker.clone(),
+            project,
+            self.report.clone(),
+            self.parallel,
+        );
+        ctx.timeout = opts.timeout;
+        let waits = plan.steps.iter().any(|s| matches!(s.op, Op::Await { .. }));
+        if waits || opts.wait {
+            ctx.hub = Some(Arc::new(events::Hub::start(
+                &self.docker,
+                &ctx.project.name,
+            )));
+        }
+        let errors = execute::run(&ctx, &plan).await;
+        if !errors.is_empty() {
+            return Err(Error::Failed(errors));
+        }
+        if let (true, Some(hub)) = (opts.wait, &ctx.hub) {
+            let services = if services.is_empty() {
+                ctx.project.services.keys().cloned().collect()
+            } else {
+                services.to_vec()
+            };
+            self.wait_ready(&ctx.project, hub, &services, opts.wait_timeout)
+                .await?;
+        }
+        Ok(plan)
+    }
+
     /// The project's containers for `ps`, sorted by name.
     pub async fn ps(&self, project: &str, all: bool) -> Result<Vec<ContainerRow>, EngineError> {
         let list = observe::containers(&self.docker, project).await?;
@@ -284,4 +441,15 @@ pub struct ContainerRow {
     pub state: String,
     pub status: String,
     pub ports: Vec<String>,
+}
+
+/// A duration as Go prints it (`30s`, `1m30s`), as the reference's messages do.
+fn go_duration(d: std::time::Duration) -> String {
+    let secs = d.as_secs();
+    let (h, m, s) = (secs / 3600, secs % 3600 / 60, secs % 60);
+    match (h, m) {
+        (0, 0) => format!("{s}s"),
+        (0, _) => format!("{m}m{s}s"),
+        _ => format!("{h}h{m}m{s}s"),
+    }
 }

@@ -111,6 +111,30 @@ impl Stack {
             .current_dir(self.path()))
     }
 
+    /// `rcompose -p <name> ARGS` in the project folder, not yet started.
+    pub fn rcompose_cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(bin());
+        c.arg("-p")
+            .arg(&self.name)
+            .args(args)
+            .current_dir(self.path())
+            .stdin(Stdio::null());
+        c
+    }
+
+    /// Replaces `compose.yaml`.
+    pub fn write(&self, yaml: &str) {
+        std::fs::write(self.path().join("compose.yaml"), yaml).expect("write compose.yaml");
+    }
+
+    /// The ids of the project's containers by name.
+    pub fn ids(&self) -> std::collections::BTreeMap<String, String> {
+        self.containers()
+            .into_iter()
+            .map(|(n, c)| (n, c.id))
+            .collect()
+    }
+
     /// Runs the reference `docker compose -p <name> ARGS` in the project folder.
     pub fn reference(&self, args: &[&str]) -> Output {
         run(Command::new("docker")

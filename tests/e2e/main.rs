@@ -1,5 +1,6 @@
 //! End-to-end tests: the real `rcompose` binary against the real engine, one binary for all.
 
+mod convergence;
 mod errors;
 mod harness;
 mod skeleton;

@@ -1,0 +1,213 @@
+//! `create`, `start`, `stop`, `restart`, `kill`, `rm`, `pause`, `unpause`: one plan each over the
+//! containers that exist, in dependency order.
+
+use clap::Args;
+use std::io::{BufRead, IsTerminal, Write};
+use std::sync::Arc;
+
+use super::{CliError, Context};
+use crate::graph::lifecycle::Action;
+use crate::graph::plan::Op;
+use crate::runtime::lock::ProjectLock;
+use crate::runtime::LifecycleOptions;
+
+#[derive(Debug, Args)]
+pub struct StartArgs {
+    /// Wait for services to be running or healthy
+    #[arg(long)]
+    pub wait: bool,
+    /// With --wait: give up after this many seconds (0: never)
+    #[arg(long, value_name = "SECONDS", requires = "wait")]
+    pub wait_timeout: Option<u64>,
+    /// Services to start; all when none
+    pub services: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct StopArgs {
+    /// Seconds to wait for each container to stop before killing it
+    #[arg(short = 't', long, value_name = "SECONDS")]
+    pub timeout: Option<i64>,
+    /// Services to stop; all when none
+    pub services: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RestartArgs {
+    /// Seconds to wait for each container to stop before killing it
+    #[arg(short = 't', long, value_name = "SECONDS")]
+    pub timeout: Option<i64>,
+    /// Do not restart the services that depend on the named ones
+    #[arg(long)]
+    pub no_deps: bool,
+    /// Services to restart; all when none
+    pub services: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct KillArgs {
+    /// Signal to send
+    #[arg(short = 's', long, default_value = "SIGKILL")]
+    pub signal: String,
+    /// Also kill containers of services not in the file [env: COMPOSE_REMOVE_ORPHANS]
+    #[arg(long)]
+    pub remove_orphans: bool,
+    /// Services to kill; all when none
+    pub services: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RmArgs {
+    /// Do not ask for confirmation
+    #[arg(short = 'f', long)]
+    pub force: bool,
+    /// Stop the containers first if they are running
+    #[arg(short = 's', long)]
+    pub stop: bool,
+    /// Also remove the anonymous volumes of the containers
+    #[arg(short = 'v', long)]
+    pub volumes: bool,
+    /// Services whose containers to remove; all when none
+    pub services: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServicesArgs {
+    /// Services; all when none
+    pub services: Vec<String>,
+}
+
+/// Runs `action` with the project loaded from its files, or found by its labels with `-p`.
+async fn apply(
+    ctx: &Context,
+    action: Action,
+    services: &[String],
+    opts: LifecycleOptions,
+) -> Result<crate::graph::plan::Plan, CliError> {
+    let (project, has_model) = ctx.project_or_name()?;
+    if has_model {
+        for s in services {
+            if !project.services.contains_key(s) && !project.disabled_services.contains_key(s) {
+                return Err(CliError::new(format!("no such service: {s}")));
+            }
+        }
+    }
+    let (rt, renderer) = ctx.runtime().await?;
+    let _lock = ProjectLock::acquire(&project.name).await?;
+    let out = rt
+        .lifecycle(Arc::clone(&project), &action, services, &opts)
+        .await;
+    renderer.finish();
+    let plan = out.map_err(CliError::new)?;
+    if ctx.args.dry_run {
+        print!("{plan}");
+    }
+    Ok(plan)
+}
+
+fn options(ctx: &Context, timeout: Option<i64>) -> LifecycleOptions {
+    LifecycleOptions {
+        timeout,
+        dry_run: ctx.args.dry_run,
+        ..Default::default()
+    }
+}
+
+pub async fn start(ctx: &Context, args: StartArgs) -> Result<(), CliError> {
+    let mut opts = options(ctx, None);
+    opts.wait = args.wait;
+    opts.wait_timeout = args.wait_timeout.map(std::time::Duration::from_secs);
+    apply(ctx, Action::Start, &args.services, opts).await?;
+    Ok(())
+}
+
+pub async fn stop(ctx: &Context, args: StopArgs) -> Result<(), CliError> {
+    let opts = options(ctx, args.timeout);
+    apply(ctx, Action::Stop, &args.services, opts).await?;
+    Ok(())
+}
+
+pub async fn restart(ctx: &Context, args: RestartArgs) -> Result<(), CliError> {
+    let action = Action::Restart {
+        dependents: !args.no_deps,
+    };
+    let opts = options(ctx, args.timeout);
+    apply(ctx, action, &args.services, opts).await?;
+    Ok(())
+}
+
+pub async fn kill(ctx: &Context, args: KillArgs) -> Result<(), CliError> {
+    let action = Action::Kill {
+        signal: args.signal.clone(),
+    };
+    apply(ctx, action, &args.services, options(ctx, None)).await?;
+    Ok(())
+}
+
+pub async fn pause(ctx: &Context, args: ServicesArgs) -> Result<(), CliError> {
+    apply(ctx, Action::Pause, &args.services, options(ctx, None)).await?;
+    Ok(())
+}
+
+pub async fn unpause(ctx: &Context, args: ServicesArgs) -> Result<(), CliError> {
+    apply(ctx, Action::Unpause, &args.services, options(ctx, None)).await?;
+    Ok(())
+}
+
+pub async fn rm(ctx: &Context, args: RmArgs) -> Result<(), CliError> {
+    let action = Action::Remove {
+        stop: args.stop,
+        volumes: args.volumes,
+    };
+    if !args.force {
+        // Show what would go, then ask, as the reference does.
+        let mut dry = options(ctx, None);
+        dry.dry_run = true;
+        let (project, _) = ctx.project_or_name()?;
+        let (rt, _renderer) = ctx.runtime().await?;
+        let plan = rt
+            .lifecycle(project, &action, &args.services, &dry)
+            .await
+            .map_err(CliError::new)?;
+        let names: Vec<&str> = plan
+            .steps
+            .iter()
+            .filter_map(|s| match &s.op {
+                Op::RemoveContainer { name, .. } => Some(name.as_str()),
+                _ => None,
+            })
+            .collect();
+        if names.is_empty() {
+            eprintln!("No stopped containers");
+            return Ok(());
+        }
+        eprintln!("Going to remove {}", names.join(", "));
+        if ctx.args.dry_run {
+            return Ok(());
+        }
+        if !confirm("Are you sure?") {
+            return Ok(());
+        }
+    }
+    let plan = apply(ctx, action, &args.services, options(ctx, None)).await?;
+    if args.force && plan.is_empty() {
+        eprintln!("No stopped containers");
+    }
+    Ok(())
+}
+
+/// Asks a yes/no question on stderr; no answer (end of input) is no.
+fn confirm(question: &str) -> bool {
+    eprint!("? {question} (y/N) ");
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() && stdin.lock().read_line(&mut line).unwrap_or(0) == 0 {
+        eprintln!();
+        return false;
+    }
+    if stdin.is_terminal() {
+        let _ = stdin.lock().read_line(&mut line);
+    }
+    matches!(line.trim(), "y" | "Y" | "yes" | "Yes")
+}
