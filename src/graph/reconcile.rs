@@ -602,3 +602,233 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod golden {
+    //! One golden plan per convergence situation the end-to-end tests exercise.
+    use super::*;
+    use crate::graph::observed::ObservedResource;
+    use crate::parse::{DependsOn, Network};
+
+    fn project(services: &[(&str, &[(&str, bool)])]) -> Project {
+        let mut p = Project {
+            name: "p".into(),
+            ..Default::default()
+        };
+        p.networks.insert(
+            "default".into(),
+            Network {
+                name: "p_default".into(),
+                ..Default::default()
+            },
+        );
+        for (name, deps) in services {
+            let mut s = Service {
+                name: name.to_string(),
+                image: Some("img".into()),
+                ..Default::default()
+            };
+            s.networks.insert("default".into(), None);
+            for (d, restart) in *deps {
+                s.depends_on.insert(
+                    d.to_string(),
+                    DependsOn {
+                        restart: *restart,
+                        ..Default::default()
+                    },
+                );
+            }
+            p.services.insert(name.to_string(), s);
+        }
+        p
+    }
+
+    /// The engine state after `up` of `p`: every container running and up to date.
+    fn converged(p: &Project) -> Observed {
+        Observed {
+            containers: p
+                .services
+                .values()
+                .flat_map(|s| {
+                    (1..=s.replicas()).map(move |n| ObservedContainer {
+                        id: format!("{:0>64}", format!("{}{n}", s.name)),
+                        name: format!("p-{}-{n}", s.name),
+                        service: s.name.clone(),
+                        number: n,
+                        config_hash: hash::service(s),
+                        state: "running".into(),
+                        ..Default::default()
+                    })
+                })
+                .collect(),
+            networks: vec![ObservedResource {
+                name: "p_default".into(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        }
+    }
+
+    fn chain() -> Project {
+        project(&[
+            ("db", &[]),
+            ("api", &[("db", false)]),
+            ("web", &[("api", true)]),
+            ("worker", &[("api", false)]),
+        ])
+    }
+
+    fn engine_ops(plan: &Plan) -> String {
+        plan.steps
+            .iter()
+            .filter(|s| !matches!(s.op, Op::Await { .. }))
+            .map(|s| format!("{} ({})\n", s.op, s.cause))
+            .collect()
+    }
+
+    #[test]
+    fn nothing_changed_means_no_engine_operation() {
+        let p = chain();
+        let plan = up(&p, &converged(&p), &UpPlanOptions::default()).unwrap();
+        assert_eq!(engine_ops(&plan), "");
+    }
+
+    #[test]
+    fn a_change_recreates_the_service_and_restart_dependents() {
+        let p = chain();
+        let before = converged(&p);
+        let mut p2 = p.clone();
+        if let Some(api) = p2.services.get_mut("api") {
+            api.environment.insert("X".into(), Some("2".into()));
+        }
+        let plan = up(&p2, &before, &UpPlanOptions::default()).unwrap();
+        assert_eq!(
+            engine_ops(&plan),
+            "stop container p-api-1 (configuration changed)\n\
+             rename container p-api-1 to 000000000000_p-api-1 (configuration changed)\n\
+             create container p-api-1 with the anonymous volumes of 000000000000_p-api-1 (configuration changed)\n\
+             remove container 000000000000_p-api-1 (configuration changed)\n\
+             start container p-api-1 (configuration changed)\n\
+             stop container p-web-1 (api was recreated)\n\
+             rename container p-web-1 to 000000000000_p-web-1 (api was recreated)\n\
+             create container p-web-1 with the anonymous volumes of 000000000000_p-web-1 (api was recreated)\n\
+             remove container 000000000000_p-web-1 (api was recreated)\n\
+             start container p-web-1 (api was recreated)\n"
+        );
+        let renew = UpPlanOptions {
+            renew_anon_volumes: true,
+            ..Default::default()
+        };
+        let plan = up(&p2, &before, &renew).unwrap();
+        assert!(engine_ops(&plan).contains("create container p-api-1 (configuration changed)"));
+        let keep = UpPlanOptions {
+            no_recreate: true,
+            ..Default::default()
+        };
+        assert_eq!(engine_ops(&up(&p2, &before, &keep).unwrap()), "");
+    }
+
+    #[test]
+    fn start_waits_for_the_dependency_await() {
+        let p = chain();
+        let plan = up(&p, &Observed::default(), &UpPlanOptions::default()).unwrap();
+        let text = plan.to_string();
+        assert!(text.contains("await db service_started"), "{text}");
+        assert!(text.contains("await api service_started"), "{text}");
+        // web and worker both wait on the one await of api.
+        assert_eq!(text.matches("await api").count(), 1, "{text}");
+    }
+
+    #[test]
+    fn scale_up_adds_numbers_and_scale_down_removes_the_highest() {
+        let mut p = project(&[("w", &[])]);
+        let before = converged(&p);
+        if let Some(w) = p.services.get_mut("w") {
+            w.scale = Some(3);
+        }
+        let plan = up(&p, &before, &UpPlanOptions::default()).unwrap();
+        assert_eq!(
+            engine_ops(&plan),
+            "create container p-w-2 (missing)\n\
+             start container p-w-2 (missing)\n\
+             create container p-w-3 (missing)\n\
+             start container p-w-3 (missing)\n"
+        );
+        let three = converged(&p);
+        if let Some(w) = p.services.get_mut("w") {
+            w.scale = Some(1);
+        }
+        let plan = up(&p, &three, &UpPlanOptions::default()).unwrap();
+        assert_eq!(
+            engine_ops(&plan),
+            "stop container p-w-2 (scaled down)\n\
+             remove container p-w-2 (scaled down)\n\
+             stop container p-w-3 (scaled down)\n\
+             remove container p-w-3 (scaled down)\n"
+        );
+    }
+
+    #[test]
+    fn orphans_warn_or_go() {
+        let p = project(&[("a", &[]), ("b", &[])]);
+        let before = converged(&p);
+        let only_a = project(&[("a", &[])]);
+        let plan = up(&only_a, &before, &UpPlanOptions::default()).unwrap();
+        assert_eq!(engine_ops(&plan), "");
+        assert_eq!(
+            plan.warnings,
+            ["Found orphan containers ([p-b-1]) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up."]
+        );
+        let remove = UpPlanOptions {
+            remove_orphans: true,
+            ..Default::default()
+        };
+        let plan = up(&only_a, &before, &remove).unwrap();
+        assert_eq!(
+            engine_ops(&plan),
+            "stop container p-b-1 (orphan)\nremove container p-b-1 (orphan)\n"
+        );
+    }
+
+    #[test]
+    fn interrupted_runs_are_finished() {
+        let p = chain();
+        // Killed after the first containers were created: the rest is created, nothing redone.
+        let mut partial = converged(&p);
+        partial.containers.retain(|c| c.service == "db");
+        let plan = up(&p, &partial, &UpPlanOptions::default()).unwrap();
+        let ops = engine_ops(&plan);
+        assert!(!ops.contains("p-db-1"), "{ops}");
+        assert!(ops.contains("create container p-api-1 (missing)"), "{ops}");
+
+        // Killed after the old container was set aside: it is replaced, inheriting its volumes.
+        let mut aside = converged(&p);
+        for c in &mut aside.containers {
+            if c.service == "api" {
+                c.name = "000000000000_p-api-1".into();
+            }
+        }
+        let plan = up(&p, &aside, &UpPlanOptions::default()).unwrap();
+        let ops = engine_ops(&plan);
+        assert!(
+            ops.starts_with(
+                "stop container 000000000000_p-api-1 (configuration changed)\n\
+                 create container p-api-1 with the anonymous volumes of 000000000000_p-api-1"
+            ),
+            "{ops}"
+        );
+
+        // Killed after the new container was created: the set-aside one is removed.
+        let mut both = converged(&p);
+        let mut old = both.containers[1].clone();
+        old.name = "000000000000_p-api-1".into();
+        old.config_hash = "old".into();
+        both.containers.push(old);
+        let plan = up(&p, &both, &UpPlanOptions::default()).unwrap();
+        assert_eq!(
+            engine_ops(&plan),
+            "stop container 000000000000_p-api-1 (left over from an interrupted recreation)\n\
+             remove container 000000000000_p-api-1 (left over from an interrupted recreation)\n"
+        );
+    }
+}
