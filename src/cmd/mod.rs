@@ -4,6 +4,8 @@ mod completion;
 mod config;
 mod down;
 mod lifecycle;
+mod logfmt;
+mod logs;
 pub mod man;
 mod progress;
 mod ps;
@@ -87,6 +89,8 @@ pub enum Command {
     Up(up::UpArgs),
     /// Stop and remove containers, networks (and volumes with -v)
     Down(down::DownArgs),
+    /// View output from containers
+    Logs(logs::LogsArgs),
     /// Create containers without starting them
     Create(up::CreateArgs),
     /// Start existing containers
@@ -182,6 +186,7 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Up(a) => up::run(&ctx, a).await,
         Command::Down(a) => down::run(&ctx, a).await,
+        Command::Logs(a) => logs::run(&ctx, a).await,
         Command::Create(a) => up::create(&ctx, a).await,
         Command::Start(a) => lifecycle::start(&ctx, a).await,
         Command::Stop(a) => lifecycle::stop(&ctx, a).await,

@@ -2,16 +2,16 @@
 
 use clap::Args;
 use std::collections::HashMap;
-use std::io::Write;
 use std::sync::Arc;
 
+use super::logfmt::{Printer, Style};
 use super::{CliError, Context};
 use crate::graph::reconcile::{container_name, UpPlanOptions};
 use crate::graph::{Cycle, ServiceGraph};
 use crate::parse::path::Path;
 use crate::parse::Project;
 use crate::runtime::lock::ProjectLock;
-use crate::runtime::logs::{self, LogEvent, Stream};
+use crate::runtime::logs::{self, LogEvent, LogOptions};
 use crate::runtime::{DownOptions, Error, UpOptions};
 
 #[derive(Debug, Args)]
@@ -58,6 +58,27 @@ pub struct UpArgs {
     /// Attached: do not prefix log lines with the container name
     #[arg(long)]
     pub no_log_prefix: bool,
+    /// Attached: show timestamps
+    #[arg(long)]
+    pub timestamps: bool,
+    /// Stop all containers if any container exits; exit with its code
+    #[arg(long, conflicts_with_all = ["detach", "wait"])]
+    pub abort_on_container_exit: bool,
+    /// Stop all containers if any container exits with a non-zero code; exit with it
+    #[arg(long, conflicts_with_all = ["detach", "wait", "abort_on_container_exit"])]
+    pub abort_on_container_failure: bool,
+    /// Return the exit code of this service's container (implies --abort-on-container-exit)
+    #[arg(long, value_name = "SERVICE", conflicts_with_all = ["detach", "wait"])]
+    pub exit_code_from: Option<String>,
+    /// Show the logs of these services only (repeatable)
+    #[arg(long, value_name = "SERVICE", conflicts_with_all = ["detach", "wait"])]
+    pub attach: Vec<String>,
+    /// Do not show the logs of these services (repeatable)
+    #[arg(long, value_name = "SERVICE", conflicts_with_all = ["detach", "wait"])]
+    pub no_attach: Vec<String>,
+    /// Also show the logs of the dependencies of the services named
+    #[arg(long, conflicts_with_all = ["detach", "wait"])]
+    pub attach_dependencies: bool,
     /// Services to start (with their dependencies); all when none
     pub services: Vec<String>,
 }
@@ -97,6 +118,13 @@ pub async fn create(ctx: &Context, args: CreateArgs) -> Result<(), CliError> {
         timeout: None,
         no_color: false,
         no_log_prefix: false,
+        timestamps: false,
+        abort_on_container_exit: false,
+        abort_on_container_failure: false,
+        exit_code_from: None,
+        attach: vec![],
+        no_attach: vec![],
+        attach_dependencies: false,
         services: args.services,
     };
     run(ctx, up).await
@@ -193,109 +221,147 @@ pub async fn run(ctx: &Context, args: UpArgs) -> Result<(), CliError> {
     attach(ctx, &rt, project, &args).await
 }
 
-/// Streams the logs of the project's containers until all exit; Ctrl-C stops the project.
+/// Streams the logs of the attached containers until they all exit; Ctrl-C stops the project;
+/// the abort flags stop it when a container exits.
 async fn attach(
     ctx: &Context,
     rt: &crate::runtime::Runtime,
     project: Arc<Project>,
     args: &UpArgs,
 ) -> Result<(), CliError> {
-    let selected: Vec<&crate::parse::Service> = project
-        .services
-        .values()
-        .filter(|s| args.services.is_empty() || args.services.contains(&s.name))
-        .filter(|s| s.attach != Some(false))
-        .collect();
+    if let Some(s) = &args.exit_code_from {
+        if !project.services.contains_key(s) {
+            return Err(CliError::new(format!("no such service: {s}")));
+        }
+    }
+    let named = if args.attach_dependencies || args.services.is_empty() {
+        None
+    } else {
+        Some(&args.services)
+    };
     let mut names = Vec::new();
-    let mut colour_of = HashMap::new();
-    for (i, s) in selected.iter().enumerate() {
+    let mut service_of = HashMap::new();
+    for s in project.services.values() {
+        let attached = if args.attach.is_empty() {
+            named.is_none_or(|n| n.contains(&s.name))
+                && s.attach != Some(false)
+                && !args.no_attach.contains(&s.name)
+        } else {
+            args.attach.contains(&s.name)
+        };
+        if !attached {
+            continue;
+        }
         for n in 1..=s.replicas() {
             let name = container_name(&project.name, s, n);
-            colour_of.insert(name.clone(), i);
+            service_of.insert(name.clone(), s.name.clone());
             names.push(name);
         }
     }
-    let short = |n: &str| {
-        n.strip_prefix(&format!("{}-", project.name))
-            .unwrap_or(n)
-            .to_string()
-    };
-    println!(
-        "Attaching to {}",
-        names
-            .iter()
-            .map(|n| short(n))
-            .collect::<Vec<_>>()
-            .join(", ")
+    let mut printer = Printer::new(
+        &project.name,
+        &names,
+        Style {
+            colour: ctx.colour && !args.no_color,
+            prefix: !args.no_log_prefix,
+            split_streams: true,
+        },
     );
-    let colour = ctx.colour && !args.no_color;
-    let palette = [
-        console::Style::new().cyan(),
-        console::Style::new().yellow(),
-        console::Style::new().green(),
-        console::Style::new().magenta(),
-        console::Style::new().blue(),
-        console::Style::new().cyan().bold(),
-        console::Style::new().yellow().bold(),
-        console::Style::new().green().bold(),
-        console::Style::new().magenta().bold(),
-        console::Style::new().blue().bold(),
-    ];
-    let prefix = |name: &str| -> String {
-        if args.no_log_prefix {
-            return String::new();
-        }
-        let p = format!("{}  | ", short(name));
-        if colour {
-            palette[colour_of.get(name).copied().unwrap_or(0) % palette.len()]
-                .apply_to(p)
-                .force_styling(true)
-                .to_string()
-        } else {
-            p
+    let shorts: Vec<&str> = names.iter().map(|n| printer.short(n)).collect();
+    printer.note(&format!("Attaching to {}", shorts.join(", ")));
+    printer.flush();
+    let services: Vec<String> = service_of.values().cloned().collect();
+    let opts = LogOptions {
+        follow: true,
+        timestamps: args.timestamps,
+        ..Default::default()
+    };
+    let mut rx = logs::stream(&rt.docker, &project.name, names.clone(), services, opts);
+    let abort_on_exit = args.abort_on_container_exit
+        || (args.exit_code_from.is_some() && !args.abort_on_container_failure);
+    let mut running: std::collections::HashSet<String> = names.iter().cloned().collect();
+    let mut codes: HashMap<String, i64> = HashMap::new();
+    let mut interrupts = 0;
+    let stop = |timeout: Option<i64>| {
+        let rt = rt.clone();
+        let project = project.clone();
+        async move {
+            let opts = DownOptions {
+                stop_only: true,
+                timeout,
+                ..Default::default()
+            };
+            let _ = rt.down(project, true, &opts).await;
         }
     };
-    let mut rx = logs::follow(&rt.docker, names.clone(), "all");
-    let mut running = names.len();
-    let mut interrupts = 0;
     loop {
         tokio::select! {
             ev = rx.recv() => match ev {
-                Some(LogEvent::Line { container, stream, text }) => {
-                    let mut line = prefix(&container).into_bytes();
-                    line.extend_from_slice(&text);
-                    line.push(b'\n');
-                    let _ = match stream {
-                        Stream::Stdout => std::io::stdout().lock().write_all(&line),
-                        Stream::Stderr => std::io::stderr().lock().write_all(&line),
-                    };
+                Some(LogEvent::Lines { container, stream, data }) => {
+                    running.insert(container.to_string());
+                    printer.lines(&container, stream, &data);
+                    printer.flush();
                 }
+                Some(LogEvent::End { .. }) => {}
                 Some(LogEvent::Exited { container, code }) => {
-                    println!("{} exited with code {code}", short(&container));
-                    running -= 1;
-                    if running == 0 {
-                        return if interrupts > 0 { Err(CliError::exit(130)) } else { Ok(()) };
+                    printer.exited(&container, code);
+                    printer.flush();
+                    running.remove(&*container);
+                    let service = service_of.get(&*container).cloned().unwrap_or_default();
+                    codes.entry(service).or_insert(code);
+                    if interrupts == 0 && (abort_on_exit || (args.abort_on_container_failure && code != 0)) {
+                        printer.note("Aborting on container exit...");
+                        printer.flush();
+                        stop(args.timeout).await;
+                        let code = match &args.exit_code_from {
+                            Some(s) => match codes.get(s) {
+                                Some(c) => *c,
+                                None => service_exit_code(rt, &project, s).await,
+                            },
+                            None => code,
+                        };
+                        return exit_with(code);
+                    }
+                    if running.is_empty() {
+                        if interrupts > 0 {
+                            return Err(CliError::exit(130));
+                        }
+                        let code = match &args.exit_code_from {
+                            Some(s) => codes.get(s).copied().unwrap_or(0),
+                            None => 0,
+                        };
+                        return exit_with(code);
                     }
                 }
-                None => return Ok(()),
+                None => return if interrupts > 0 { Err(CliError::exit(130)) } else { Ok(()) },
             },
             _ = tokio::signal::ctrl_c() => {
                 interrupts += 1;
                 if interrupts == 1 {
                     eprintln!("Gracefully Stopping... press Ctrl+C again to force");
-                    let rt2 = rt.clone();
-                    let project = project.clone();
-                    let timeout = args.timeout;
-                    tokio::spawn(async move {
-                        let opts = DownOptions { stop_only: true, timeout, ..Default::default() };
-                        let _ = rt2.down(project, true, &opts).await;
-                    });
+                    tokio::spawn(stop(args.timeout));
                 } else {
-                    let opts = DownOptions { stop_only: true, timeout: Some(0), ..Default::default() };
-                    let _ = rt.down(project.clone(), true, &opts).await;
+                    stop(Some(0)).await;
                     return Err(CliError::exit(130));
                 }
             }
         }
+    }
+}
+
+fn exit_with(code: i64) -> Result<(), CliError> {
+    if code == 0 {
+        Ok(())
+    } else {
+        Err(CliError::exit(code as i32))
+    }
+}
+
+/// The exit code of the first container of `service`, after it was stopped.
+async fn service_exit_code(rt: &crate::runtime::Runtime, project: &Project, service: &str) -> i64 {
+    let rows = rt.ps(&project.name, true).await.unwrap_or_default();
+    match rows.iter().find(|r| r.service == service) {
+        Some(r) => rt.exit_code(&r.name).await,
+        None => 0,
     }
 }

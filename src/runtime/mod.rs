@@ -383,6 +383,11 @@ impl Runtime {
         Ok(plan)
     }
 
+    /// The exit code of a stopped container (waiting for it to stop).
+    pub async fn exit_code(&self, container: &str) -> i64 {
+        logs::exit_code(&self.docker, container).await
+    }
+
     /// The project's containers for `ps`, sorted by name.
     pub async fn ps(&self, project: &str, all: bool) -> Result<Vec<ContainerRow>, EngineError> {
         let list = observe::containers(&self.docker, project).await?;
@@ -399,6 +404,7 @@ impl Runtime {
                 ContainerRow {
                     id: o.id.clone(),
                     name: o.name.clone(),
+                    number: o.number,
                     image: c.image.clone().unwrap_or_default(),
                     command: c.command.clone().unwrap_or_default(),
                     service: o.service.clone(),
@@ -433,6 +439,8 @@ impl Runtime {
 pub struct ContainerRow {
     pub id: String,
     pub name: String,
+    /// `com.docker.compose.container-number`.
+    pub number: u64,
     pub image: String,
     pub command: String,
     pub service: String,
