@@ -116,7 +116,9 @@ pub async fn run(ctx: &Context, args: LogsArgs) -> Result<(), CliError> {
 }
 
 /// One line waiting in `--merge`: its time, then the line (stamp kept or not).
-type Queued = (i64, Stream, Vec<u8>);
+type Queued = (i64, Vec<u8>);
+/// Each stream of each container is in time order on its own (not with the other stream).
+type Source = (Arc<str>, Stream);
 
 /// Prints lines in timestamp order across containers: a line goes out once every container
 /// still streaming has a later one queued (each container's own lines are already in order).
@@ -126,8 +128,14 @@ async fn merge(
     printer: &mut Printer,
     keep_stamps: bool,
 ) {
-    let mut queues: HashMap<Arc<str>, VecDeque<Queued>> = HashMap::new();
-    let mut open: Vec<Arc<str>> = names.iter().map(|n| Arc::from(n.as_str())).collect();
+    let mut queues: HashMap<Source, VecDeque<Queued>> = HashMap::new();
+    let mut open: Vec<Source> = names
+        .iter()
+        .flat_map(|n| {
+            let c: Arc<str> = Arc::from(n.as_str());
+            [(c.clone(), Stream::Stdout), (c, Stream::Stderr)]
+        })
+        .collect();
     loop {
         let ev = rx.recv().await;
         match &ev {
@@ -136,7 +144,7 @@ async fn merge(
                 stream,
                 data,
             }) => {
-                let q = queues.entry(container.clone()).or_default();
+                let q = queues.entry((container.clone(), *stream)).or_default();
                 for line in data.split_inclusive(|b| *b == b'\n') {
                     let sp = line.iter().position(|b| *b == b' ').unwrap_or(0);
                     let t = std::str::from_utf8(&line[..sp])
@@ -149,10 +157,10 @@ async fn merge(
                     } else {
                         &line[(sp + 1).min(line.len())..]
                     };
-                    q.push_back((t, *stream, text.to_vec()));
+                    q.push_back((t, text.to_vec()));
                 }
             }
-            Some(LogEvent::End { container }) => open.retain(|c| c != container),
+            Some(LogEvent::End { container }) => open.retain(|(c, _)| c != container),
             Some(LogEvent::Exited { .. }) => {}
             None => open.clear(),
         }
@@ -166,11 +174,11 @@ async fn merge(
             }
             let next = queues
                 .iter()
-                .filter_map(|(c, q)| q.front().map(|(t, _, _)| (*t, c.clone())))
+                .filter_map(|(src, q)| q.front().map(|(t, _)| (*t, src.clone())))
                 .min_by_key(|(t, _)| *t);
-            let Some((_, c)) = next else { break };
-            if let Some((_, stream, line)) = queues.get_mut(&c).and_then(|q| q.pop_front()) {
-                printer.lines(&c, stream, &line);
+            let Some((_, src)) = next else { break };
+            if let Some((_, line)) = queues.get_mut(&src).and_then(|q| q.pop_front()) {
+                printer.lines(&src.0, src.1, &line);
             }
         }
         if ev.is_none() {

@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 use super::events::{Action, Hub};
 
 /// Which stream a line came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Stream {
     Stdout,
     Stderr,
@@ -53,8 +53,9 @@ const MAX_LINE: usize = 1 << 20;
 /// Bytes gathered before a batch is sent.
 const BATCH: usize = 64 << 10;
 
-/// Streams the logs of `containers`. While following, containers of `services` that start later
-/// (scale, recreate, restart) join; the channel closes once no followed container is running.
+/// Streams the logs of `containers`. While following, a container that restarts goes on being
+/// followed, and containers of `services` that are created later (scale, recreate) join; the
+/// channel closes once no followed container runs.
 pub fn stream(
     docker: &Docker,
     project: &str,
@@ -66,12 +67,27 @@ pub fn stream(
     let docker = docker.clone();
     let project = project.to_string();
     tokio::spawn(async move {
-        let hub = opts.follow.then(|| Hub::start(&docker, &project));
+        let hub = opts.follow.then(|| Arc::new(Hub::start(&docker, &project)));
         let (done_tx, mut done_rx) = mpsc::unbounded_channel::<String>();
-        let mut active: HashSet<String> = HashSet::new();
-        for name in containers {
-            active.insert(name.clone());
-            spawn_follower(&docker, name, &opts, None, tx.clone(), done_tx.clone());
+        // Followed containers by id: the follower of a container also follows its restarts.
+        let mut known: HashSet<String> = HashSet::new();
+        let ids =
+            futures::future::join_all(containers.iter().map(|n| docker.inspect_container(n, None)))
+                .await;
+        let mut active = 0usize;
+        for (name, info) in containers.into_iter().zip(ids) {
+            let id = info.ok().and_then(|i| i.id).unwrap_or_default();
+            known.insert(id.clone());
+            active += 1;
+            let f = Follower {
+                docker: docker.clone(),
+                name,
+                id,
+                opts: opts.clone(),
+                hub: hub.clone(),
+                tx: tx.clone(),
+            };
+            spawn_follower(f, done_tx.clone());
         }
         let Some(hub) = hub else {
             drop(done_tx);
@@ -80,34 +96,39 @@ pub fn stream(
         };
         let mut watcher = hub.watcher();
         let mut pos = 0;
-        loop {
-            // Containers that started since the last look join, from the moment they started.
+        while active > 0 {
+            // Containers created since the last look join from their first line.
             let mut joined = Vec::new();
-            let read = hub.read(pos, |e| {
-                if e.action == Action::Start && services.contains(&e.service) {
-                    joined.push((e.name.clone(), e.time_nano));
+            if let Ok(p) = hub.read(pos, |e| {
+                if e.action == Action::Start
+                    && services.contains(&e.service)
+                    && !known.contains(&e.id)
+                {
+                    joined.push((e.name.clone(), e.id.clone()));
                 }
-            });
-            if let Ok(p) = read {
+            }) {
                 pos = p;
             }
-            for (name, t) in joined {
-                if active.insert(name.clone()) {
-                    let mut o = opts.clone();
-                    o.tail = None;
-                    o.since = Some((t / 1_000_000_000).to_string());
-                    spawn_follower(&docker, name, &o, Some(t), tx.clone(), done_tx.clone());
-                }
-            }
-            if active.is_empty() {
-                // A restart stops a container before it starts it again: give it a moment.
-                tokio::select! {
-                    _ = hub.changed(&mut watcher) => continue,
-                    _ = tokio::time::sleep(Duration::from_millis(1500)) => return,
+            for (name, id) in joined {
+                if known.insert(id.clone()) {
+                    active += 1;
+                    let f = Follower {
+                        docker: docker.clone(),
+                        name,
+                        id,
+                        opts: LogOptions {
+                            tail: None,
+                            since: None,
+                            ..opts.clone()
+                        },
+                        hub: Some(hub.clone()),
+                        tx: tx.clone(),
+                    };
+                    spawn_follower(f, done_tx.clone());
                 }
             }
             tokio::select! {
-                Some(name) = done_rx.recv() => { active.remove(&name); }
+                Some(_) = done_rx.recv() => active -= 1,
                 _ = hub.changed(&mut watcher) => {}
             }
         }
@@ -115,20 +136,70 @@ pub fn stream(
     rx
 }
 
-fn spawn_follower(
-    docker: &Docker,
+/// One container's log, followed across its restarts.
+struct Follower {
+    docker: Docker,
     name: String,
-    opts: &LogOptions,
-    from: Option<i64>,
+    id: String,
+    opts: LogOptions,
+    hub: Option<Arc<Hub>>,
     tx: mpsc::Sender<LogEvent>,
-    done: mpsc::UnboundedSender<String>,
-) {
-    let docker = docker.clone();
-    let opts = opts.clone();
+}
+
+fn spawn_follower(f: Follower, done: mpsc::UnboundedSender<String>) {
     tokio::spawn(async move {
-        follow_one(&docker, &name, &opts, from, &tx).await;
-        let _ = done.send(name);
+        let mut opts = f.opts.clone();
+        let mut from = None;
+        loop {
+            if !follow_one(&f.docker, &f.name, &opts, from, &f.tx).await || !opts.follow {
+                break;
+            }
+            let Some(hub) = &f.hub else { break };
+            // A restart stops the container before starting it again: wait a moment for it.
+            match restarted(hub, &f.id, Duration::from_millis(1500)).await {
+                Some(died) => {
+                    opts.tail = None;
+                    opts.since = Some((died / 1_000_000_000).to_string());
+                    from = Some(died);
+                }
+                None => break,
+            }
+        }
+        let _ = done.send(f.name);
     });
+}
+
+/// When container `id` starts again after its last death, the time it died (Unix nanoseconds).
+async fn restarted(hub: &Hub, id: &str, grace: Duration) -> Option<i64> {
+    let mut watcher = hub.watcher();
+    let deadline = tokio::time::Instant::now() + grace;
+    loop {
+        let (mut died, mut started, mut gone) = (None, false, false);
+        let _ = hub.read(0, |e| {
+            if e.id != id {
+                return;
+            }
+            match e.action {
+                Action::Die { .. } => {
+                    died = Some(e.time_nano);
+                    started = false;
+                }
+                Action::Start if died.is_some() => started = true,
+                Action::Destroy => gone = true,
+                _ => {}
+            }
+        });
+        if gone {
+            return None;
+        }
+        if started {
+            return died;
+        }
+        tokio::select! {
+            _ = hub.changed(&mut watcher) => {}
+            _ = tokio::time::sleep_until(deadline) => return None,
+        }
+    }
 }
 
 /// Splits a container's output into batches of whole lines.
@@ -215,13 +286,14 @@ fn after(data: &[u8], from: i64, keep_stamp: bool) -> Vec<u8> {
     out
 }
 
+/// Sends one run's lines, then (following) its exit code; false when nobody listens any more.
 async fn follow_one(
     docker: &Docker,
     name: &str,
     opts: &LogOptions,
     from: Option<i64>,
     tx: &mpsc::Sender<LogEvent>,
-) {
+) -> bool {
     let mut b = LogsOptionsBuilder::default()
         .follow(opts.follow)
         .stdout(true)
@@ -249,7 +321,7 @@ async fn follow_one(
                 for s in [Stream::Stdout, Stream::Stderr] {
                     if let Some(ev) = split.take(s) {
                         if tx.send(ev).await.is_err() {
-                            return;
+                            return false;
                         }
                     }
                 }
@@ -266,31 +338,37 @@ async fn follow_one(
         };
         if let Some(ev) = split.push(stream, &bytes) {
             if tx.send(ev).await.is_err() {
-                return;
+                return false;
             }
         }
     }
     for s in [Stream::Stdout, Stream::Stderr] {
         if let Some(ev) = split.finish(s) {
             if tx.send(ev).await.is_err() {
-                return;
+                return false;
             }
         }
     }
-    let _ = tx
+    if tx
         .send(LogEvent::End {
             container: Arc::from(name),
         })
-        .await;
+        .await
+        .is_err()
+    {
+        return false;
+    }
     if opts.follow {
         let code = exit_code(docker, name).await;
-        let _ = tx
+        let sent = tx
             .send(LogEvent::Exited {
                 container: Arc::from(name),
                 code,
             })
             .await;
+        return sent.is_ok();
     }
+    true
 }
 
 /// The exit code of a container that stopped (or is stopping).

@@ -68,9 +68,7 @@ fn judge(target: Target, name: &str, service: &str, s: &State) -> Verdict {
         },
         Target::Healthy | Target::Ready => {
             if let Some(code) = s.exit_code {
-                return Verdict::Fail(format!(
-                    "dependency failed to start: container {name} exited ({code})"
-                ));
+                return Verdict::Fail(format!("container {name} exited ({code})"));
             }
             match s.health.as_deref() {
                 Some("healthy") => Verdict::Done,
@@ -160,10 +158,7 @@ mod tests {
             "dependency failed to start: container p-db-1 is unhealthy"
         );
         s.apply(&Action::Die { exit_code: 3 });
-        assert_eq!(
-            verdict(Target::Ready, &s),
-            "dependency failed to start: container p-db-1 exited (3)"
-        );
+        assert_eq!(verdict(Target::Ready, &s), "container p-db-1 exited (3)");
     }
 
     #[test]

@@ -3,4 +3,5 @@
 mod convergence;
 mod errors;
 mod harness;
+mod logs;
 mod skeleton;
