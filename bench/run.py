@@ -70,7 +70,24 @@ def wide30():
     return {"services": {f"s{i:02d}": service() for i in range(30)}}
 
 
-SCENARIOS = {"chain10": chain10, "wide30": wide30}
+def health3():
+    """Three services, each waiting for the previous one to be healthy (interval 1s)."""
+    services = {}
+    prev = None
+    for name in ["db", "api", "web"]:
+        s = service()
+        s["healthcheck"] = {"test": ["CMD", "true"], "interval": "1s", "timeout": "1s", "retries": 3}
+        if prev:
+            s["depends_on"] = {prev: {"condition": "service_healthy"}}
+        services[name] = s
+        prev = name
+    return {"services": services}
+
+
+SCENARIOS = {"chain10": chain10, "wide30": wide30, "health3": health3}
+# The floor does not wait for health, so it is no baseline for these.
+NO_FLOOR = {"health3"}
+OPS = ("up", "up again", "down")
 
 
 # ---------------------------------------------------------------- the engine floor
@@ -152,11 +169,13 @@ def compose_cmd(tool, rcompose):
 
 def timed(tool, op, project, folder, model, rcompose):
     if tool == "floor":
+        if op == "up again":
+            return None
         t = time.perf_counter()
         (floor_up if op == "up" else lambda p, m: floor_down(p))(project, model)
         return time.perf_counter() - t
     base = compose_cmd(tool, rcompose) + ["-p", project, "--progress", "quiet"]
-    args = ["up", "-d"] if op == "up" else ["down", "-v"]
+    args = ["down", "-v"] if op == "down" else ["up", "-d"]
     return run(base + args, folder)
 
 
@@ -208,8 +227,8 @@ def report(results, tools, rounds):
     return "\n".join(lines)
 
 
-def write_section(path, body):
-    start, end = "<!-- bench:compose:start -->", "<!-- bench:compose:end -->"
+def write_section(path, body, name="compose"):
+    start, end = f"<!-- bench:{name}:start -->", f"<!-- bench:{name}:end -->"
     text = open(path).read() if os.path.exists(path) else "# Benchmarks\n"
     block = f"{start}\n{body}\n{end}"
     if start in text and end in text:
@@ -239,19 +258,22 @@ def main():
             os.makedirs(folder)
             with open(os.path.join(folder, "compose.yaml"), "w") as f:
                 json.dump(model, f, indent=1)  # JSON is YAML
-            for op in ("up", "down"):
+            here = [t for t in tools if not (t == "floor" and scenario in NO_FLOOR)]
+            for op in OPS:
                 results[(scenario, op)] = {t: [] for t in tools}
             for r in range(a.rounds):
-                order = tools[r % len(tools):] + tools[: r % len(tools)]
+                order = here[r % len(here):] + here[: r % len(here)]
                 for tool in order:
                     project = f"bench-{scenario}-{tool}-{os.getpid()}"
                     projects.append(project)
                     cleanup(project)
-                    up = timed(tool, "up", project, folder, model, a.rcompose)
-                    down = timed(tool, "down", project, folder, model, a.rcompose)
-                    results[(scenario, "up")][tool].append(up)
-                    results[(scenario, "down")][tool].append(down)
-                    print(f"{scenario} round {r + 1} {tool}: up {up:.3f}s down {down:.3f}s", file=sys.stderr)
+                    times = []
+                    for op in OPS:
+                        dt = timed(tool, op, project, folder, model, a.rcompose)
+                        if dt is not None:
+                            results[(scenario, op)][tool].append(dt)
+                            times.append(f"{op} {dt:.3f}s")
+                    print(f"{scenario} round {r + 1} {tool}: " + ", ".join(times), file=sys.stderr)
     finally:
         for p in set(projects):
             cleanup(p)
@@ -260,11 +282,14 @@ def main():
     print(table)
     if a.write:
         body = (
-            f"## `up -d` and `down -v` ({datetime.date.today()}, {a.rounds} rounds, medians)\n\n"
+            f"## `up -d`, `up -d` again and `down -v` ({datetime.date.today()}, {a.rounds} rounds, medians)\n\n"
             f"Machine: {machine()}.\n\n"
             "`chain10`: 10 services in three `depends_on` chains, a user network and a named volume. "
-            "`wide30`: 30 independent services. floor: the same containers created and started in parallel "
-            "through the Engine API with no orchestration. Run: `bench/run.py --write BENCHMARKS.md`.\n\n"
+            "`wide30`: 30 independent services. `health3`: three services, each `service_healthy`-gated on "
+            "the previous one (healthcheck interval 1s). `up` starts the stack from nothing, `up again` runs "
+            "`up -d` on the running stack (nothing to do), `down` is `down -v`. floor: the same containers "
+            "created and started in parallel through the Engine API with no orchestration. "
+            "Run: `bench/run.py --write BENCHMARKS.md`.\n\n"
             + table
         )
         write_section(a.write, body)

@@ -94,7 +94,10 @@ pub async fn run(ctx: &Context, args: LogsArgs) -> Result<(), CliError> {
         let ev = match rx.try_recv() {
             Ok(ev) => ev,
             Err(_) => {
-                printer.flush();
+                // Following, show lines as they come; otherwise the buffer fills first.
+                if args.follow {
+                    printer.flush();
+                }
                 match rx.recv().await {
                     Some(ev) => ev,
                     None => break,

@@ -314,9 +314,12 @@ async fn follow_one(
         from: from.map(|f| (f, opts.timestamps)),
     };
     loop {
-        // Send what is gathered whenever the engine has nothing more right now.
-        let chunk = match futures::FutureExt::now_or_never(logs.next()) {
+        // Following, send what is gathered whenever the engine has nothing more right now;
+        // otherwise only full batches, for throughput.
+        let ready = futures::FutureExt::now_or_never(logs.next());
+        let chunk = match ready {
             Some(c) => c,
+            None if !opts.follow => logs.next().await,
             None => {
                 for s in [Stream::Stdout, Stream::Stderr] {
                     if let Some(ev) = split.take(s) {
