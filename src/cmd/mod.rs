@@ -3,10 +3,13 @@
 mod completion;
 mod config;
 mod down;
+mod images;
 mod lifecycle;
 mod logfmt;
 mod logs;
+mod ls;
 pub mod man;
+mod port;
 mod progress;
 mod ps;
 mod up;
@@ -111,6 +114,12 @@ pub enum Command {
     Config(config::ConfigArgs),
     /// List containers
     Ps(ps::PsArgs),
+    /// Print the public port of a container's port
+    Port(port::PortArgs),
+    /// List running compose projects
+    Ls(ls::LsArgs),
+    /// List the images used by the project's containers
+    Images(images::ImagesArgs),
     /// Show the rcompose version
     Version(version::VersionArgs),
     /// Print shell completions (bash, zsh, fish, elvish, powershell)
@@ -197,6 +206,9 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Unpause(a) => lifecycle::unpause(&ctx, a).await,
         Command::Config(a) => config::run(&ctx, a),
         Command::Ps(a) => ps::run(&ctx, a).await,
+        Command::Port(a) => port::run(&ctx, a).await,
+        Command::Ls(a) => ls::run(&ctx, a).await,
+        Command::Images(a) => images::run(&ctx, a).await,
         Command::Version(a) => version::run(a),
         Command::Completion(a) => completion::run(a),
     }

@@ -1,8 +1,16 @@
-//! `rcompose ps`.
+//! `rcompose ps`: the project's containers as a table, JSON lines, ids or service names.
 
-use clap::Args;
+use clap::{Args, ValueEnum};
+use serde_json::json;
 
 use super::{CliError, Context};
+use crate::runtime::ContainerRow;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+}
 
 #[derive(Debug, Args)]
 pub struct PsArgs {
@@ -12,23 +20,53 @@ pub struct PsArgs {
     /// Only print container ids
     #[arg(short = 'q', long)]
     pub quiet: bool,
+    /// Print the services' names
+    #[arg(long)]
+    pub services: bool,
+    /// Only containers in this state (repeatable): created, restarting, running, removing,
+    /// paused, exited, dead
+    #[arg(long, value_name = "STATUS")]
+    pub status: Vec<String>,
+    /// Filter by a property (`status=running`)
+    #[arg(long, value_name = "FILTER")]
+    pub filter: Vec<String>,
+    /// Output format: a table, or one JSON object per line
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+    /// Do not truncate the output
+    #[arg(long)]
+    pub no_trunc: bool,
     /// Only these services
-    pub services: Vec<String>,
+    #[arg(value_name = "SERVICE")]
+    pub names: Vec<String>,
 }
 
-/// "2 minutes ago" as docker prints it.
-fn ago(created: i64) -> String {
-    let now = chrono::Utc::now().timestamp();
-    let s = (now - created).max(0);
-    match s {
-        0..=1 => "Less than a second ago".into(),
-        2..=59 => format!("{s} seconds ago"),
-        60..=119 => "About a minute ago".into(),
-        120..=3599 => format!("{} minutes ago", s / 60),
-        3600..=7199 => "About an hour ago".into(),
-        7200..=172_799 => format!("{} hours ago", s / 3600),
-        _ => format!("{} days ago", s / 86400),
+const STATES: [&str; 7] = [
+    "created",
+    "restarting",
+    "running",
+    "removing",
+    "paused",
+    "exited",
+    "dead",
+];
+
+/// "2 minutes" as docker prints durations.
+fn human(secs: i64) -> String {
+    match secs.max(0) {
+        0 => "Less than a second".into(),
+        1 => "1 second".into(),
+        s @ 2..=59 => format!("{s} seconds"),
+        60..=119 => "About a minute".into(),
+        s @ 120..=3599 => format!("{} minutes", s / 60),
+        3600..=7199 => "About an hour".into(),
+        s @ 7200..=172_799 => format!("{} hours", s / 3600),
+        s => format!("{} days", s / 86400),
     }
+}
+
+fn ago(created: i64) -> String {
+    format!("{} ago", human(chrono::Utc::now().timestamp() - created))
 }
 
 fn truncate(s: &str, n: usize) -> String {
@@ -40,17 +78,152 @@ fn truncate(s: &str, n: usize) -> String {
     t
 }
 
-pub async fn run(ctx: &Context, args: PsArgs) -> Result<(), CliError> {
-    let (project, _) = ctx.project_or_name()?;
-    let (rt, _) = ctx.runtime().await?;
-    let rows = rt.ps(&project.name, args.all).await?;
-    let rows: Vec<_> = rows
-        .into_iter()
-        .filter(|r| args.services.is_empty() || args.services.contains(&r.service))
+/// The exit code in a status like `Exited (3) 2 seconds ago`.
+fn exit_code(status: &str) -> i64 {
+    status
+        .strip_prefix("Exited (")
+        .and_then(|r| r.split(')').next())
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0)
+}
+
+/// The health in a status like `Up 3 seconds (healthy)`.
+fn health(status: &str) -> &'static str {
+    if status.contains("(healthy)") {
+        "healthy"
+    } else if status.contains("(unhealthy)") {
+        "unhealthy"
+    } else if status.contains("(health: starting)") {
+        "starting"
+    } else {
+        ""
+    }
+}
+
+fn command(r: &ContainerRow, no_trunc: bool) -> String {
+    let c = if no_trunc {
+        r.command.clone()
+    } else {
+        truncate(&r.command, 20)
+    };
+    format!("\"{c}\"")
+}
+
+fn ports(r: &ContainerRow) -> String {
+    let all: Vec<String> = r.publishers.iter().map(|p| p.display()).collect();
+    all.join(", ")
+}
+
+/// One object per container with the reference's fields.
+fn json_row(r: &ContainerRow, project: &str, no_trunc: bool) -> serde_json::Value {
+    let labels: Vec<String> = r.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let mounts: Vec<String> = r
+        .mounts
+        .iter()
+        .map(|(n, _)| if no_trunc { n.clone() } else { truncate(n, 15) })
         .collect();
+    let created = chrono::DateTime::from_timestamp(r.created, 0)
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S +0000 UTC").to_string())
+        .unwrap_or_default();
+    let publishers: Vec<serde_json::Value> = r
+        .publishers
+        .iter()
+        .map(|p| {
+            json!({"URL": p.url, "TargetPort": p.target_port, "PublishedPort": p.published_port, "Protocol": p.protocol})
+        })
+        .collect();
+    json!({
+        "Command": command(r, no_trunc),
+        "CreatedAt": created,
+        "ExitCode": exit_code(&r.status),
+        "Health": health(&r.status),
+        "ID": if no_trunc { r.id.clone() } else { r.id.chars().take(12).collect() },
+        "Image": r.image,
+        "Labels": labels.join(","),
+        "LocalVolumes": r.mounts.iter().filter(|(_, local)| *local).count().to_string(),
+        "Mounts": mounts.join(","),
+        "Name": r.name,
+        "Names": r.name,
+        "Networks": r.networks.join(","),
+        "Ports": ports(r),
+        "Project": project,
+        "Publishers": publishers,
+        "RunningFor": ago(r.created),
+        "Service": r.service,
+        "Size": "0B",
+        "State": r.state,
+        "Status": r.status,
+    })
+}
+
+pub async fn run(ctx: &Context, args: PsArgs) -> Result<(), CliError> {
+    let (project, has_model) = ctx.project_or_name()?;
+    if has_model {
+        for s in &args.names {
+            if !project.services.contains_key(s) {
+                return Err(CliError::new(format!("no such service: {s}")));
+            }
+        }
+    }
+    let mut statuses = args.status.clone();
+    for f in &args.filter {
+        match f.split_once('=') {
+            Some(("status", v)) => statuses.push(v.to_string()),
+            _ => {
+                return Err(CliError::new(format!(
+                    "invalid filter `{f}`: the supported filter is status=STATE"
+                )))
+            }
+        }
+    }
+    for s in &statuses {
+        if !STATES.contains(&s.as_str()) {
+            return Err(CliError::new(format!(
+                "invalid status `{s}`: expected one of {}",
+                STATES.join(", ")
+            )));
+        }
+    }
+    let (rt, _) = ctx.runtime().await?;
+    let rows = rt
+        .ps(&project.name, args.all || !statuses.is_empty())
+        .await?;
+    let rows: Vec<ContainerRow> = rows
+        .into_iter()
+        .filter(|r| args.names.is_empty() || args.names.contains(&r.service))
+        .filter(|r| statuses.is_empty() || statuses.contains(&r.state))
+        .filter(|r| {
+            r.labels
+                .get("com.docker.compose.oneoff")
+                .map(String::as_str)
+                != Some("True")
+                || args.all
+        })
+        .collect();
+    if args.services {
+        let mut seen: Vec<&str> = Vec::new();
+        for r in &rows {
+            if !seen.contains(&r.service.as_str()) {
+                seen.push(&r.service);
+                println!("{}", r.service);
+            }
+        }
+        return Ok(());
+    }
     if args.quiet {
         for r in rows {
-            println!("{}", r.id);
+            let id = if args.no_trunc {
+                r.id.clone()
+            } else {
+                r.id.chars().take(12).collect()
+            };
+            println!("{id}");
+        }
+        return Ok(());
+    }
+    if args.format == Format::Json {
+        for r in &rows {
+            println!("{}", json_row(r, &project.name, args.no_trunc));
         }
         return Ok(());
     }
@@ -60,11 +233,11 @@ pub async fn run(ctx: &Context, args: PsArgs) -> Result<(), CliError> {
             [
                 r.name.clone(),
                 r.image.clone(),
-                format!("\"{}\"", truncate(&r.command, 20)),
+                command(r, args.no_trunc),
                 r.service.clone(),
                 ago(r.created),
                 r.status.clone(),
-                r.ports.join(", "),
+                ports(r),
             ]
         })
         .collect();
@@ -83,7 +256,9 @@ pub async fn run(ctx: &Context, args: PsArgs) -> Result<(), CliError> {
             if i + 1 == cells.len() {
                 out.push_str(c);
             } else {
-                out.push_str(&format!("{c:<w$}   ", w = widths[i]));
+                let pad = widths[i] - c.chars().count();
+                out.push_str(c);
+                out.push_str(&" ".repeat(pad + 3));
             }
         }
         println!("{}", out.trim_end());
@@ -93,4 +268,18 @@ pub async fn run(ctx: &Context, args: PsArgs) -> Result<(), CliError> {
         line(row.iter().map(String::as_str).collect());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_parsing() {
+        assert_eq!(exit_code("Exited (3) 2 seconds ago"), 3);
+        assert_eq!(exit_code("Up 2 seconds"), 0);
+        assert_eq!(health("Up 3 seconds (healthy)"), "healthy");
+        assert_eq!(health("Up 1 second (health: starting)"), "starting");
+        assert_eq!(human(90), "About a minute");
+    }
 }

@@ -383,6 +383,73 @@ impl Runtime {
         Ok(plan)
     }
 
+    /// Every compose project on the engine, from container labels (`all`: stopped ones too).
+    pub async fn projects(&self, all: bool) -> Result<Vec<ProjectRow>, EngineError> {
+        let list = observe::all_projects(&self.docker).await?;
+        let mut out: std::collections::BTreeMap<String, ProjectRow> = Default::default();
+        for c in &list {
+            let labels = c.labels.clone().unwrap_or_default();
+            let Some(name) = labels.get(labels::PROJECT) else {
+                continue;
+            };
+            let state = c.state.map(|s| s.to_string()).unwrap_or_default();
+            if !all && state != "running" {
+                continue;
+            }
+            let row = out.entry(name.clone()).or_insert_with(|| ProjectRow {
+                name: name.clone(),
+                ..Default::default()
+            });
+            *row.states.entry(state).or_insert(0) += 1;
+            if let Some(f) = labels.get(labels::CONFIG_FILES) {
+                if row.config_files.is_empty() {
+                    row.config_files = f.clone();
+                }
+            }
+        }
+        Ok(out.into_values().collect())
+    }
+
+    /// Image details by id, for `images`.
+    pub async fn images(&self, ids: Vec<String>) -> Result<Vec<ImageRow>, EngineError> {
+        let mut unique = ids;
+        unique.sort();
+        unique.dedup();
+        let mut out = Vec::new();
+        for id in unique {
+            let i = self
+                .docker
+                .inspect_image(&id)
+                .await
+                .map_err(|e| EngineError::from_bollard(&format!("inspecting image {id}"), e))?;
+            let tag = i.repo_tags.as_ref().and_then(|t| t.first()).cloned();
+            let (repository, tag) = match tag.as_deref().and_then(|t| t.rsplit_once(':')) {
+                Some((r, t)) => (r.to_string(), t.to_string()),
+                None => ("<none>".into(), "<none>".into()),
+            };
+            let created = i
+                .created
+                .as_deref()
+                .and_then(|c| chrono::DateTime::parse_from_rfc3339(c).ok())
+                .map(|t| chrono::Utc::now().signed_duration_since(t).num_seconds())
+                .unwrap_or(0);
+            out.push(ImageRow {
+                id: i.id.clone().unwrap_or(id),
+                repository,
+                tag,
+                platform: format!(
+                    "{}/{}",
+                    i.os.clone().unwrap_or_default(),
+                    i.architecture.clone().unwrap_or_default()
+                ),
+                size: i.size.unwrap_or(0),
+                last_tag_time: i.metadata.and_then(|m| m.last_tag_time).unwrap_or_default(),
+                created_ago: ago(created),
+            });
+        }
+        Ok(out)
+    }
+
     /// The exit code of a stopped container (waiting for it to stop).
     pub async fn exit_code(&self, container: &str) -> i64 {
         logs::exit_code(&self.docker, container).await
@@ -401,31 +468,53 @@ impl Runtime {
             .filter(|c| all || c.state.map(|s| s.to_string()) == Some("running".into()))
             .map(|c| {
                 let o = observe::container(c);
+                let mut publishers: Vec<Publisher> = c
+                    .ports
+                    .iter()
+                    .flatten()
+                    .map(|p| Publisher {
+                        url: p.ip.clone().unwrap_or_default(),
+                        target_port: p.private_port,
+                        published_port: p.public_port.unwrap_or(0),
+                        protocol: p.typ.map(|t| t.to_string()).unwrap_or_else(|| "tcp".into()),
+                    })
+                    .collect();
+                publishers.sort_by(|a, b| {
+                    (a.target_port, &a.protocol, &a.url).cmp(&(b.target_port, &b.protocol, &b.url))
+                });
                 ContainerRow {
                     id: o.id.clone(),
                     name: o.name.clone(),
                     number: o.number,
                     image: c.image.clone().unwrap_or_default(),
+                    image_id: c.image_id.clone().unwrap_or_default(),
                     command: c.command.clone().unwrap_or_default(),
                     service: o.service.clone(),
                     created: c.created.unwrap_or(0),
                     state: o.state.clone(),
                     status: c.status.clone().unwrap_or_default(),
-                    ports: c
-                        .ports
+                    labels: c.labels.clone().unwrap_or_default().into_iter().collect(),
+                    mounts: c
+                        .mounts
                         .iter()
                         .flatten()
-                        .map(|p| {
-                            let proto =
-                                p.typ.map(|t| t.to_string()).unwrap_or_else(|| "tcp".into());
-                            match (&p.ip, p.public_port) {
-                                (Some(ip), Some(pp)) => {
-                                    format!("{ip}:{pp}->{}/{proto}", p.private_port)
-                                }
-                                _ => format!("{}/{proto}", p.private_port),
-                            }
+                        .map(|m| {
+                            let local = m.driver.as_deref() == Some("local");
+                            let name = m.name.clone().or_else(|| m.source.clone());
+                            (name.unwrap_or_default(), local)
                         })
                         .collect(),
+                    networks: c
+                        .network_settings
+                        .as_ref()
+                        .and_then(|n| n.networks.as_ref())
+                        .map(|n| {
+                            let mut v: Vec<String> = n.keys().cloned().collect();
+                            v.sort();
+                            v
+                        })
+                        .unwrap_or_default(),
+                    publishers,
                 }
             })
             .collect();
@@ -442,13 +531,80 @@ pub struct ContainerRow {
     /// `com.docker.compose.container-number`.
     pub number: u64,
     pub image: String,
+    pub image_id: String,
     pub command: String,
     pub service: String,
     /// Unix seconds.
     pub created: i64,
     pub state: String,
     pub status: String,
-    pub ports: Vec<String>,
+    pub labels: std::collections::BTreeMap<String, String>,
+    /// Volume names (or bind sources), and whether each is a local volume.
+    pub mounts: Vec<(String, bool)>,
+    pub networks: Vec<String>,
+    pub publishers: Vec<Publisher>,
+}
+
+/// A project as `ls` shows it.
+#[derive(Debug, Clone, Default)]
+pub struct ProjectRow {
+    pub name: String,
+    /// Container count per state, e.g. `running` -> 2.
+    pub states: std::collections::BTreeMap<String, usize>,
+    pub config_files: String,
+}
+
+/// An image as `images` shows it.
+#[derive(Debug, Clone, Default)]
+pub struct ImageRow {
+    pub id: String,
+    pub repository: String,
+    pub tag: String,
+    pub platform: String,
+    pub size: i64,
+    pub last_tag_time: String,
+    pub created_ago: String,
+}
+
+/// "49 minutes ago", as docker prints ages.
+fn ago(secs: i64) -> String {
+    let s = match secs.max(0) {
+        0..=1 => "Less than a second".to_string(),
+        s @ 2..=59 => format!("{s} seconds"),
+        60..=119 => "About a minute".into(),
+        s @ 120..=3599 => format!("{} minutes", s / 60),
+        3600..=7199 => "About an hour".into(),
+        s @ 7200..=172_799 => format!("{} hours", s / 3600),
+        s => format!("{} days", s / 86400),
+    };
+    format!("{s} ago")
+}
+
+/// A port of a container, published or only exposed (`published_port` 0).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Publisher {
+    pub url: String,
+    pub target_port: u16,
+    pub published_port: u16,
+    pub protocol: String,
+}
+
+impl Publisher {
+    /// `127.0.0.1:8080->80/tcp`, `[::]:8080->80/tcp` or `80/tcp`, as docker prints ports.
+    pub fn display(&self) -> String {
+        if self.published_port == 0 {
+            return format!("{}/{}", self.target_port, self.protocol);
+        }
+        let host = if self.url.contains(':') {
+            format!("[{}]", self.url)
+        } else {
+            self.url.clone()
+        };
+        format!(
+            "{host}:{}->{}/{}",
+            self.published_port, self.target_port, self.protocol
+        )
+    }
 }
 
 /// A duration as Go prints it (`30s`, `1m30s`), as the reference's messages do.

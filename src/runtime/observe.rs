@@ -30,6 +30,19 @@ pub async fn containers(
         .map_err(|e| EngineError::from_bollard("listing containers", e))
 }
 
+/// Lists every container that carries a compose project label, of any project.
+pub async fn all_projects(docker: &Docker) -> Result<Vec<ContainerSummary>, EngineError> {
+    let f = HashMap::from([("label".to_string(), vec![labels::PROJECT.to_string()])]);
+    let opts = ListContainersOptionsBuilder::default()
+        .all(true)
+        .filters(&f)
+        .build();
+    docker
+        .list_containers(Some(opts))
+        .await
+        .map_err(|e| EngineError::from_bollard("listing containers", e))
+}
+
 /// Turns a container summary into what planning needs.
 pub fn container(c: &ContainerSummary) -> ObservedContainer {
     let empty = HashMap::new();
