@@ -3,6 +3,7 @@
 mod completion;
 mod config;
 mod down;
+mod exec;
 mod images;
 mod lifecycle;
 mod logfmt;
@@ -12,8 +13,10 @@ pub mod man;
 mod port;
 mod progress;
 mod ps;
+mod run;
 mod up;
 mod version;
+mod wait;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::ffi::OsString;
@@ -114,12 +117,18 @@ pub enum Command {
     Config(config::ConfigArgs),
     /// List containers
     Ps(ps::PsArgs),
+    /// Run a one-off command in a new container of a service
+    Run(run::RunArgs),
+    /// Run a command in a running container
+    Exec(exec::ExecArgs),
     /// Print the public port of a container's port
     Port(port::PortArgs),
     /// List running compose projects
     Ls(ls::LsArgs),
     /// List the images used by the project's containers
     Images(images::ImagesArgs),
+    /// Block until the containers of services stop; exit with the last one's code
+    Wait(wait::WaitArgs),
     /// Show the rcompose version
     Version(version::VersionArgs),
     /// Print shell completions (bash, zsh, fish, elvish, powershell)
@@ -157,7 +166,26 @@ impl<E: std::error::Error> From<E> for CliError {
 }
 
 /// Runs rcompose with these arguments; returns the process exit code.
-pub fn run(args: Vec<OsString>) -> i32 {
+pub fn run(mut args: Vec<OsString>) -> i32 {
+    // The docker CLI plugin protocol: `docker compose ...` runs `docker-compose compose ...`.
+    if args
+        .get(1)
+        .is_some_and(|a| a == "docker-cli-plugin-metadata")
+    {
+        println!(
+            "{}",
+            serde_json::json!({
+                "SchemaVersion": "0.1.0",
+                "Vendor": "rcompose",
+                "Version": format!("v{}", env!("CARGO_PKG_VERSION")),
+                "ShortDescription": "Docker Compose (rcompose)",
+            })
+        );
+        return 0;
+    }
+    if args.get(1).is_some_and(|a| a == "compose") {
+        args.remove(1);
+    }
     let cli = match Cli::try_parse_from(args) {
         Ok(c) => c,
         Err(e) => {
@@ -178,7 +206,10 @@ pub fn run(args: Vec<OsString>) -> i32 {
             return 1;
         }
     };
-    match rt.block_on(dispatch(cli)) {
+    let result = rt.block_on(dispatch(cli));
+    // A read of standard input may still be blocked: do not wait for it.
+    rt.shutdown_background();
+    match result {
         Ok(()) => 0,
         Err(e) => {
             if !e.message.is_empty() {
@@ -206,9 +237,12 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Unpause(a) => lifecycle::unpause(&ctx, a).await,
         Command::Config(a) => config::run(&ctx, a),
         Command::Ps(a) => ps::run(&ctx, a).await,
+        Command::Run(a) => run::run(&ctx, a).await,
+        Command::Exec(a) => exec::run(&ctx, a).await,
         Command::Port(a) => port::run(&ctx, a).await,
         Command::Ls(a) => ls::run(&ctx, a).await,
         Command::Images(a) => images::run(&ctx, a).await,
+        Command::Wait(a) => wait::run(&ctx, a).await,
         Command::Version(a) => version::run(a),
         Command::Completion(a) => completion::run(a),
     }

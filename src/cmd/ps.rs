@@ -212,12 +212,7 @@ pub async fn run(ctx: &Context, args: PsArgs) -> Result<(), CliError> {
     }
     if args.quiet {
         for r in rows {
-            let id = if args.no_trunc {
-                r.id.clone()
-            } else {
-                r.id.chars().take(12).collect()
-            };
-            println!("{id}");
+            println!("{}", r.id);
         }
         return Ok(());
     }

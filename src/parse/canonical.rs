@@ -577,3 +577,18 @@ mod tests {
         );
     }
 }
+
+/// Ports given on the command line (`run -p`), in the canonical long form.
+pub fn cli_ports(specs: &[String]) -> Result<Vec<crate::parse::Port>, String> {
+    let list = Value::Array(specs.iter().map(|s| Value::String(s.clone())).collect());
+    serde_json::from_value(ports(&list)?).map_err(|e| e.to_string())
+}
+
+/// Volumes given on the command line (`run -v`), relative paths against `base`.
+pub fn cli_volumes(
+    specs: &[String],
+    base: &FsPath,
+) -> Result<Vec<crate::parse::ServiceVolume>, String> {
+    let list = Value::Array(specs.iter().map(|s| Value::String(s.clone())).collect());
+    serde_json::from_value(service_volumes(&list, base)?).map_err(|e| e.to_string())
+}

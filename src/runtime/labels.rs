@@ -4,6 +4,7 @@ pub const PROJECT: &str = "com.docker.compose.project";
 pub const SERVICE: &str = "com.docker.compose.service";
 pub const NUMBER: &str = "com.docker.compose.container-number";
 pub const ONEOFF: &str = "com.docker.compose.oneoff";
+pub const SLUG: &str = "com.docker.compose.slug";
 pub const CONFIG_HASH: &str = "com.docker.compose.config-hash";
 pub const VERSION: &str = "com.docker.compose.version";
 pub const CONFIG_FILES: &str = "com.docker.compose.project.config_files";

@@ -1,6 +1,7 @@
 //! The only code that speaks to the engine (bollard): observe, then execute plans made by
 //! [`crate::graph`], and read state back for `ps` and logs.
 
+pub mod attach;
 pub mod convert;
 pub mod engine;
 pub mod events;
@@ -9,6 +10,7 @@ pub mod labels;
 pub mod lock;
 pub mod logs;
 pub mod observe;
+pub mod oneoff;
 pub mod progress;
 pub mod wait;
 

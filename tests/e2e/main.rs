@@ -4,4 +4,5 @@ mod convergence;
 mod errors;
 mod harness;
 mod logs;
+mod scripting;
 mod skeleton;

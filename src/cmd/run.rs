@@ -1,0 +1,140 @@
+//! `rcompose run SERVICE [COMMAND...]`: a one-off container of a service, its exit code as ours.
+
+use clap::Args;
+use std::io::IsTerminal;
+use std::sync::Arc;
+
+use super::exec::env_pairs;
+use super::{CliError, Context};
+use crate::parse::canonical;
+use crate::runtime::oneoff::OneOff;
+
+#[derive(Debug, Args)]
+#[command(trailing_var_arg = true)]
+pub struct RunArgs {
+    /// Run in the background and print the container name
+    #[arg(short = 'd', long)]
+    pub detach: bool,
+    /// Remove the container when it exits
+    #[arg(long)]
+    pub rm: bool,
+    /// Do not allocate a TTY (default: a TTY only when stdin and stdout are terminals)
+    #[arg(short = 'T', long = "no-TTY", alias = "no-tty")]
+    pub no_tty: bool,
+    /// Accepted for compatibility: standard input is always attached
+    #[arg(short = 'i', long, hide = true)]
+    pub interactive: bool,
+    /// Set an environment variable (repeatable)
+    #[arg(short = 'e', long = "env", value_name = "KEY=VALUE")]
+    pub env: Vec<String>,
+    /// Add or override a label (repeatable)
+    #[arg(short = 'l', long = "label", value_name = "KEY=VALUE")]
+    pub labels: Vec<String>,
+    /// Override the image's entrypoint
+    #[arg(long, value_name = "CMD")]
+    pub entrypoint: Option<String>,
+    /// Do not start the services the service depends on
+    #[arg(long)]
+    pub no_deps: bool,
+    /// Name of the container
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Run as this user
+    #[arg(short = 'u', long, value_name = "USER")]
+    pub user: Option<String>,
+    /// Working directory inside the container
+    #[arg(short = 'w', long, value_name = "DIR")]
+    pub workdir: Option<String>,
+    /// Bind mount a volume (repeatable)
+    #[arg(short = 'v', long = "volume", value_name = "VOLUME")]
+    pub volumes: Vec<String>,
+    /// Publish a port (repeatable)
+    #[arg(short = 'p', long = "publish", value_name = "PORT")]
+    pub publish: Vec<String>,
+    /// Publish the service's ports
+    #[arg(short = 'P', long)]
+    pub service_ports: bool,
+    /// Keep the service's network aliases
+    #[arg(long)]
+    pub use_aliases: bool,
+    /// Remove containers of services not in the file [env: COMPOSE_REMOVE_ORPHANS]
+    #[arg(long)]
+    pub remove_orphans: bool,
+    /// Do not print anything but the container's output
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    pub service: String,
+    #[arg(value_name = "COMMAND")]
+    pub command: Vec<String>,
+}
+
+pub async fn run(ctx: &Context, args: RunArgs) -> Result<(), CliError> {
+    let project = ctx.load(std::slice::from_ref(&args.service))?;
+    let Some(svc) = project.services.get(&args.service) else {
+        return Err(CliError::new(format!("no such service: {}", args.service)));
+    };
+    let mut svc = svc.clone();
+    if !args.command.is_empty() {
+        svc.command = Some(args.command.clone());
+    }
+    if let Some(e) = &args.entrypoint {
+        let words = shell_words::split(e)
+            .map_err(|err| CliError::new(format!("invalid --entrypoint `{e}`: {err}")))?;
+        svc.entrypoint = Some(words);
+        if args.command.is_empty() {
+            svc.command = None;
+        }
+    }
+    for pair in env_pairs(&args.env) {
+        if let Some((k, v)) = pair.split_once('=') {
+            svc.environment.insert(k.to_string(), Some(v.to_string()));
+        }
+    }
+    for l in &args.labels {
+        let (k, v) = l.split_once('=').unwrap_or((l.as_str(), ""));
+        svc.labels.insert(k.to_string(), v.to_string());
+    }
+    if args.user.is_some() {
+        svc.user = args.user.clone();
+    }
+    if args.workdir.is_some() {
+        svc.working_dir = args.workdir.clone();
+    }
+    if !args.volumes.is_empty() {
+        let extra = canonical::cli_volumes(&args.volumes, &project.working_dir)
+            .map_err(|e| CliError::new(format!("invalid --volume: {e}")))?;
+        svc.volumes.extend(extra);
+    }
+    if !args.publish.is_empty() {
+        svc.ports = canonical::cli_ports(&args.publish)
+            .map_err(|e| CliError::new(format!("invalid --publish: {e}")))?;
+    } else if !args.service_ports {
+        svc.ports.clear();
+    }
+    // A one-off container is not restarted, and has the terminal only when there is one.
+    svc.restart = None;
+    if let Some(d) = svc.deploy.as_mut() {
+        d.restart_policy = None;
+    }
+    svc.tty = !args.no_tty && std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
+    let run = OneOff {
+        service: svc,
+        name: args.name.clone(),
+        deps: !args.no_deps,
+        detach: args.detach,
+        rm: args.rm,
+        stdin: true,
+        use_aliases: args.use_aliases,
+    };
+    let (rt, renderer) = ctx.runtime().await?;
+    let out = rt.run_oneoff(Arc::new(project), &run).await;
+    renderer.finish();
+    let (name, code) = out.map_err(CliError::new)?;
+    if args.detach {
+        println!("{name}");
+    }
+    match code {
+        0 => Ok(()),
+        c => Err(CliError::exit(c as i32)),
+    }
+}

@@ -1,0 +1,136 @@
+//! Processes whose standard streams are rcompose's: `exec` in a running container and the
+//! one-off container of `run`. Standard input is copied in, output copied out (stderr to
+//! stderr), and the process's exit code comes back.
+
+use bollard::container::LogOutput;
+use bollard::exec::{StartExecOptions, StartExecResults};
+use bollard::models::ExecConfig;
+use bollard::query_parameters::AttachContainerOptionsBuilder;
+use bollard::Docker;
+use futures::{Stream, StreamExt};
+use std::pin::Pin;
+use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+use super::engine::EngineError;
+use super::logs::exit_code;
+
+/// What `exec` runs.
+#[derive(Debug, Clone, Default)]
+pub struct ExecSpec {
+    pub cmd: Vec<String>,
+    pub env: Vec<String>,
+    pub user: Option<String>,
+    pub workdir: Option<String>,
+    pub tty: bool,
+    pub privileged: bool,
+    /// Copy rcompose's standard input into the process.
+    pub stdin: bool,
+    pub detach: bool,
+}
+
+type Output = Pin<Box<dyn Stream<Item = Result<LogOutput, bollard::errors::Error>> + Send>>;
+type Input = Pin<Box<dyn AsyncWrite + Send>>;
+
+/// Copies the process's output to ours, and (when asked) our stdin to it, until the output ends.
+async fn pump(mut output: Output, input: Input, stdin: bool) {
+    let feeder = stdin.then(|| {
+        tokio::spawn(async move {
+            let mut input = input;
+            let mut ours = tokio::io::stdin();
+            let mut buf = vec![0u8; 32 << 10];
+            loop {
+                match ours.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => {
+                        if input.write_all(&buf[..n]).await.is_err() {
+                            break;
+                        }
+                        let _ = input.flush().await;
+                    }
+                }
+            }
+            let _ = input.shutdown().await;
+        })
+    });
+    let mut out = tokio::io::stdout();
+    let mut err = tokio::io::stderr();
+    while let Some(Ok(chunk)) = output.next().await {
+        let _ = match chunk {
+            LogOutput::StdErr { message } => err.write_all(&message).await,
+            LogOutput::StdOut { message } | LogOutput::Console { message } => {
+                out.write_all(&message).await
+            }
+            LogOutput::StdIn { .. } => Ok(()),
+        };
+        let _ = out.flush().await;
+    }
+    if let Some(f) = feeder {
+        f.abort();
+    }
+}
+
+/// Runs a command in a running container; returns its exit code (0 when detached).
+pub async fn exec(docker: &Docker, container: &str, spec: &ExecSpec) -> Result<i64, EngineError> {
+    let doing = format!("running a command in container {container}");
+    let config = ExecConfig {
+        attach_stdin: Some(spec.stdin && !spec.detach),
+        attach_stdout: Some(!spec.detach),
+        attach_stderr: Some(!spec.detach),
+        tty: Some(spec.tty),
+        env: (!spec.env.is_empty()).then(|| spec.env.clone()),
+        cmd: Some(spec.cmd.clone()),
+        privileged: Some(spec.privileged),
+        user: spec.user.clone(),
+        working_dir: spec.workdir.clone(),
+        ..Default::default()
+    };
+    let id = docker
+        .create_exec(container, config)
+        .await
+        .map_err(|e| EngineError::from_bollard(&doing, e))?
+        .id;
+    let opts = StartExecOptions {
+        detach: spec.detach,
+        tty: spec.tty,
+        output_capacity: None,
+    };
+    match docker
+        .start_exec(&id, Some(opts))
+        .await
+        .map_err(|e| EngineError::from_bollard(&doing, e))?
+    {
+        StartExecResults::Detached => return Ok(0),
+        StartExecResults::Attached { output, input } => pump(output, input, spec.stdin).await,
+    }
+    let info = docker
+        .inspect_exec(&id)
+        .await
+        .map_err(|e| EngineError::from_bollard(&doing, e))?;
+    Ok(info.exit_code.unwrap_or(0))
+}
+
+/// Attaches to a created container, starts it, streams it until it exits; returns its exit code.
+pub async fn run_attached(
+    docker: &Docker,
+    container: &str,
+    stdin: bool,
+) -> Result<i64, EngineError> {
+    let doing = format!("attaching to container {container}");
+    let opts = AttachContainerOptionsBuilder::default()
+        .stdin(stdin)
+        .stdout(true)
+        .stderr(true)
+        .stream(true)
+        .logs(true)
+        .build();
+    let attached = docker
+        .attach_container(container, Some(opts))
+        .await
+        .map_err(|e| EngineError::from_bollard(&doing, e))?;
+    docker
+        .start_container(container, None)
+        .await
+        .map_err(|e| EngineError::from_bollard(&format!("starting container {container}"), e))?;
+    pump(attached.output, attached.input, stdin).await;
+    Ok(exit_code(docker, container).await)
+}

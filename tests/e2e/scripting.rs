@@ -1,0 +1,241 @@
+//! The scripting CLI on the real engine, its output formats checked against the reference on
+//! the same stack: `ps --format json`, `ls --format json`, `port`, `images`; the exit codes of
+//! `exec`, `run` and `wait`; and rcompose driven as a docker CLI plugin.
+
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use crate::harness::*;
+
+const IDLE: &str = r#"["sh", "-c", "trap 'exit 0' TERM; sleep 100000 & wait"]"#;
+
+fn stack_yaml() -> String {
+    format!(
+        "services:\n  web:\n    image: rcompose-test:latest\n    init: true\n    command: {IDLE}\n    ports: [\"127.0.0.1::80\", \"8080/udp\"]\n    volumes: [\"data:/data\"]\n    labels: {{tier: front}}\n  db:\n    image: rcompose-test:latest\n    init: true\n    command: {IDLE}\n    healthcheck: {{test: [\"CMD\", \"true\"], interval: 1s}}\n  job:\n    image: rcompose-test:latest\n    command: [\"sh\", \"-c\", \"exit 3\"]\n    depends_on: {{db: {{condition: service_healthy}}}}\nvolumes:\n  data: {{}}\n"
+    )
+}
+
+/// `ps --format json` lines by name, with the fields that differ by the moment masked.
+fn ps_json(out: &str) -> BTreeMap<String, Value> {
+    out.lines()
+        .map(|l| {
+            let mut v: Value = serde_json::from_str(l).expect("json line");
+            let o = v.as_object_mut().expect("object");
+            for k in ["RunningFor", "Status", "CreatedAt"] {
+                o.insert(k.into(), Value::Null);
+            }
+            // Go prints labels in random order: compare them as sets.
+            let mut labels: Vec<String> = o["Labels"]
+                .as_str()
+                .unwrap_or("")
+                .split(',')
+                .map(str::to_string)
+                .collect();
+            labels.sort();
+            o.insert("Labels".into(), Value::from(labels));
+            (o["Name"].as_str().unwrap_or("").to_string(), v)
+        })
+        .collect()
+}
+
+#[test]
+fn output_formats_match_the_reference() {
+    let Some(docker) = engine() else { return };
+    if !reference_available() {
+        return;
+    }
+    let s = Stack::new(&docker, "formats", &stack_yaml());
+    ok(&s.rcompose(&["up", "-d", "--wait", "db", "web"]));
+    ok(&s.rcompose(&["up", "-d", "job"]));
+    let job = format!("{}-job-1", s.name);
+    eventually(std::time::Duration::from_secs(10), "job exited", || {
+        s.containers()
+            .get(&job)
+            .is_some_and(|c| c.state == "exited")
+    });
+
+    let mine = ps_json(&stdout(ok(&s.rcompose(&["ps", "-a", "--format", "json"]))));
+    let theirs = ps_json(&stdout(ok(&s.reference(&["ps", "-a", "--format", "json"]))));
+    for (name, m) in &mine {
+        let t = &theirs[name];
+        for (k, v) in m.as_object().expect("object") {
+            assert_eq!(v, &t[k], "{name}: {k}");
+        }
+    }
+    assert_eq!(mine.len(), theirs.len());
+    assert_eq!(mine.len(), 3);
+    assert_eq!(mine[&format!("{}-job-1", s.name)]["ExitCode"], 3);
+    assert_eq!(mine[&format!("{}-db-1", s.name)]["Health"], "healthy");
+
+    for args in [
+        vec!["ps"],
+        vec!["ps", "-q"],
+        vec!["ps", "--services"],
+        vec!["ps", "--status", "exited"],
+        vec!["port", "web", "80"],
+        vec!["port", "web", "8080", "--protocol", "udp"],
+        vec!["images", "-q"],
+    ] {
+        let strip = |o: &str| -> Vec<String> {
+            let mut v: Vec<String> = o
+                .lines()
+                .map(|l| l.split("   ").next().unwrap_or("").trim().to_string())
+                .collect();
+            v.sort();
+            v
+        };
+        let mine = stdout(ok(&s.rcompose(&args)));
+        let theirs = stdout(ok(&s.reference(&args)));
+        assert_eq!(strip(&mine), strip(&theirs), "{args:?}\n{mine}\n{theirs}");
+    }
+    let o = s.rcompose(&["port", "web", "81"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("no port 81/tcp for container"),
+        "{}",
+        stderr(&o)
+    );
+
+    // ls: a JSON array; our project's entry equals the reference's.
+    let entry = |out: &str| -> Value {
+        let all: Vec<Value> = serde_json::from_str(out).expect("json array");
+        all.into_iter()
+            .find(|p| p["Name"] == s.name.as_str())
+            .expect("our project is listed")
+    };
+    let mine = entry(&stdout(ok(&s.rcompose(&["ls", "-a", "--format", "json"]))));
+    let theirs = entry(&stdout(ok(&s.reference(&["ls", "-a", "--format", "json"]))));
+    assert_eq!(mine, theirs);
+    assert_eq!(mine["Status"], "exited(1), running(2)");
+
+    // images --format json: the same objects (the reference's order is random).
+    let sorted = |out: &str| -> Vec<Value> {
+        let mut v: Vec<Value> = serde_json::from_str(out).expect("json array");
+        v.sort_by_key(|x| x["ContainerName"].as_str().unwrap_or("").to_string());
+        v
+    };
+    assert_eq!(
+        sorted(&stdout(ok(&s.rcompose(&["images", "--format", "json"])))),
+        sorted(&stdout(ok(&s.reference(&["images", "--format", "json"]))))
+    );
+}
+
+#[test]
+fn exec_run_and_wait_return_the_process_exit_code() {
+    let Some(docker) = engine() else { return };
+    let s = Stack::new(&docker, "exec-run", &stack_yaml());
+    ok(&s.rcompose(&["up", "-d", "--wait", "web", "db"]));
+
+    let o = s.rcompose(&["exec", "web", "sh", "-c", "echo out; echo err >&2; exit 7"]);
+    assert_eq!(o.status.code(), Some(7));
+    assert_eq!(stdout(&o), "out\n");
+    assert_eq!(stderr(&o), "err\n");
+    let o = ok(&s.rcompose(&[
+        "exec",
+        "-T",
+        "-e",
+        "A=1",
+        "-w",
+        "/tmp",
+        "-u",
+        "1000",
+        "web",
+        "sh",
+        "-c",
+        "echo $A $(pwd) $(id -u)",
+    ]))
+    .clone();
+    assert_eq!(stdout(&o), "1 /tmp 1000\n");
+    // Standard input goes through.
+    let mut child = s
+        .rcompose_cmd(&["exec", "-T", "web", "cat"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"piped\n")
+        .expect("write");
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "piped\n");
+    let o = s.rcompose(&["exec", "job", "true"]);
+    assert_eq!(o.status.code(), Some(1));
+
+    // run: dependencies up and healthy, one-off name and labels, the container's exit code.
+    let o = s.rcompose(&["run", "job"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let oneoffs: Vec<(String, Container)> = s
+        .containers()
+        .into_iter()
+        .filter(|(_, c)| {
+            c.labels
+                .get("com.docker.compose.oneoff")
+                .map(String::as_str)
+                == Some("True")
+        })
+        .collect();
+    assert_eq!(oneoffs.len(), 1);
+    let (name, c) = &oneoffs[0];
+    let slug = &c.labels["com.docker.compose.slug"];
+    assert_eq!(slug.len(), 64);
+    assert_eq!(name, &format!("{}-job-run-{}", s.name, &slug[..12]));
+    let o = s.rcompose(&[
+        "run",
+        "--rm",
+        "job",
+        "sh",
+        "-c",
+        "nslookup db >/dev/null && exit 0 || exit 9",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "the database resolves from the one-off"
+    );
+    assert_eq!(s.containers().len(), 3, "--rm removed its container");
+    let o = ok(&s.rcompose(&["run", "-d", "--name", "bg", "web"])).clone();
+    assert_eq!(stdout(&o), "bg\n");
+
+    // wait: the exit code of the container that stopped last.
+    let o = s.rcompose(&["wait", "job"]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(
+        stdout(&o).contains("exited with status code 3"),
+        "{}",
+        stdout(&o)
+    );
+    // down --remove-orphans takes the one-offs too.
+    ok(&s.rcompose(&["down", "--remove-orphans"]));
+    assert!(s.containers().is_empty());
+}
+
+#[test]
+fn docker_compose_runs_rcompose_as_a_cli_plugin() {
+    let Some(docker) = engine() else { return };
+    let s = Stack::new(&docker, "plugin", &stack_yaml());
+    let config = tempfile::tempdir().expect("temp dir");
+    let plugins = config.path().join("cli-plugins");
+    std::fs::create_dir_all(&plugins).expect("mkdir");
+    std::os::unix::fs::symlink(bin(), plugins.join("docker-compose")).expect("symlink");
+    let docker_compose = |args: &[&str]| {
+        run(Command::new("docker")
+            .env("DOCKER_CONFIG", config.path())
+            .arg("compose")
+            .arg("-p")
+            .arg(&s.name)
+            .args(args)
+            .current_dir(s.path()))
+    };
+    let v = ok(&docker_compose(&["version"])).clone();
+    assert!(stdout(&v).contains("rcompose"), "{}", stdout(&v));
+    ok(&docker_compose(&["up", "-d", "web"]));
+    let ps = ok(&docker_compose(&["ps", "--format", "json"])).clone();
+    assert!(stdout(&ps).contains(&format!("\"{}-web-1\"", s.name)));
+    ok(&docker_compose(&["down"]));
+    assert!(s.containers().is_empty());
+}
