@@ -518,6 +518,21 @@ fn short_volume(spec: &str, base: &FsPath) -> Result<Value, String> {
     Ok(Value::Object(m))
 }
 
+/// Ports given on the command line (`run -p`), in the canonical long form.
+pub fn cli_ports(specs: &[String]) -> Result<Vec<crate::parse::Port>, String> {
+    let list = Value::Array(specs.iter().map(|s| Value::String(s.clone())).collect());
+    serde_json::from_value(ports(&list)?).map_err(|e| e.to_string())
+}
+
+/// Volumes given on the command line (`run -v`), relative paths against `base`.
+pub fn cli_volumes(
+    specs: &[String],
+    base: &FsPath,
+) -> Result<Vec<crate::parse::ServiceVolume>, String> {
+    let list = Value::Array(specs.iter().map(|s| Value::String(s.clone())).collect());
+    serde_json::from_value(service_volumes(&list, base)?).map_err(|e| e.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -576,19 +591,4 @@ mod tests {
             json!(["sh", "-c", "echo hi"])
         );
     }
-}
-
-/// Ports given on the command line (`run -p`), in the canonical long form.
-pub fn cli_ports(specs: &[String]) -> Result<Vec<crate::parse::Port>, String> {
-    let list = Value::Array(specs.iter().map(|s| Value::String(s.clone())).collect());
-    serde_json::from_value(ports(&list)?).map_err(|e| e.to_string())
-}
-
-/// Volumes given on the command line (`run -v`), relative paths against `base`.
-pub fn cli_volumes(
-    specs: &[String],
-    base: &FsPath,
-) -> Result<Vec<crate::parse::ServiceVolume>, String> {
-    let list = Value::Array(specs.iter().map(|s| Value::String(s.clone())).collect());
-    serde_json::from_value(service_volumes(&list, base)?).map_err(|e| e.to_string())
 }
