@@ -3,6 +3,7 @@
 mod completion;
 mod config;
 mod down;
+mod events;
 mod exec;
 mod images;
 mod lifecycle;
@@ -127,6 +128,8 @@ pub enum Command {
     Ls(ls::LsArgs),
     /// List the images used by the project's containers
     Images(images::ImagesArgs),
+    /// Stream the project's container events
+    Events(events::EventsArgs),
     /// Block until the containers of services stop; exit with the last one's code
     Wait(wait::WaitArgs),
     /// Show the rcompose version
@@ -242,6 +245,7 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Port(a) => port::run(&ctx, a).await,
         Command::Ls(a) => ls::run(&ctx, a).await,
         Command::Images(a) => images::run(&ctx, a).await,
+        Command::Events(a) => events::run(&ctx, a).await,
         Command::Wait(a) => wait::run(&ctx, a).await,
         Command::Version(a) => version::run(a),
         Command::Completion(a) => completion::run(a),

@@ -339,3 +339,40 @@ fn sigint_stops_the_stack_and_exits_130() {
     );
     assert!(s.containers().values().all(|c| c.state == "exited"));
 }
+
+#[test]
+fn events_json_reports_the_lifecycle() {
+    let Some(docker) = engine() else { return };
+    let s = Stack::new(&docker, "events", &exits(&[("e", "exit 4")]));
+    let mut child = s
+        .rcompose_cmd(&["events", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn events");
+    std::thread::sleep(Duration::from_millis(700));
+    ok(&s.rcompose(&["up", "-d"]));
+    eventually(Duration::from_secs(10), "e exited", || {
+        s.containers().values().all(|c| c.state == "exited")
+    });
+    ok(&s.rcompose(&["down"]));
+    std::thread::sleep(Duration::from_millis(700));
+    let _ = child.kill();
+    let out = child.wait_with_output().expect("output");
+    let events: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    let actions: Vec<&str> = events.iter().filter_map(|e| e["action"].as_str()).collect();
+    for a in ["create", "start", "die", "destroy"] {
+        assert!(actions.contains(&a), "{a} in {actions:?}");
+    }
+    let die = events.iter().find(|e| e["action"] == "die").expect("die");
+    assert_eq!(die["service"], "e");
+    assert_eq!(die["type"], "container");
+    assert_eq!(die["attributes"]["exitCode"], "4");
+    assert_eq!(
+        die["attributes"]["name"],
+        format!("{}-e-1", s.name).as_str()
+    );
+}
