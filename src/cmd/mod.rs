@@ -15,6 +15,7 @@ mod port;
 mod progress;
 mod ps;
 mod run;
+mod top;
 mod up;
 mod version;
 mod wait;
@@ -128,6 +129,8 @@ pub enum Command {
     Ls(ls::LsArgs),
     /// List the images used by the project's containers
     Images(images::ImagesArgs),
+    /// Display the running processes
+    Top(top::TopArgs),
     /// Stream the project's container events
     Events(events::EventsArgs),
     /// Block until the containers of services stop; exit with the last one's code
@@ -245,6 +248,7 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Port(a) => port::run(&ctx, a).await,
         Command::Ls(a) => ls::run(&ctx, a).await,
         Command::Images(a) => images::run(&ctx, a).await,
+        Command::Top(a) => top::run(&ctx, a).await,
         Command::Events(a) => events::run(&ctx, a).await,
         Command::Wait(a) => wait::run(&ctx, a).await,
         Command::Version(a) => version::run(a),

@@ -452,6 +452,24 @@ impl Runtime {
         Ok(out)
     }
 
+    /// The processes of a running container: column titles and rows.
+    pub async fn top(
+        &self,
+        container: &str,
+    ) -> Result<(Vec<String>, Vec<Vec<String>>), EngineError> {
+        let t = self
+            .docker
+            .top_processes(container, None::<bollard::query_parameters::TopOptions>)
+            .await
+            .map_err(|e| {
+                EngineError::from_bollard(&format!("listing processes of {container}"), e)
+            })?;
+        Ok((
+            t.titles.unwrap_or_default(),
+            t.processes.unwrap_or_default(),
+        ))
+    }
+
     /// The exit code of a stopped container (waiting for it to stop).
     pub async fn exit_code(&self, container: &str) -> i64 {
         logs::exit_code(&self.docker, container).await

@@ -90,6 +90,11 @@ fn output_formats_match_the_reference() {
         let theirs = stdout(ok(&s.reference(&args)));
         assert_eq!(strip(&mine), strip(&theirs), "{args:?}\n{mine}\n{theirs}");
     }
+    assert_eq!(
+        stdout(ok(&s.rcompose(&["top"]))),
+        stdout(ok(&s.reference(&["top"]))),
+        "top"
+    );
     let o = s.rcompose(&["port", "web", "81"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(
