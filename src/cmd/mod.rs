@@ -2,6 +2,7 @@
 
 mod completion;
 mod config;
+mod cp;
 mod down;
 mod events;
 mod exec;
@@ -129,6 +130,8 @@ pub enum Command {
     Ls(ls::LsArgs),
     /// List the images used by the project's containers
     Images(images::ImagesArgs),
+    /// Copy files between a service container and this machine
+    Cp(cp::CpArgs),
     /// Display the running processes
     Top(top::TopArgs),
     /// Stream the project's container events
@@ -248,6 +251,7 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Port(a) => port::run(&ctx, a).await,
         Command::Ls(a) => ls::run(&ctx, a).await,
         Command::Images(a) => images::run(&ctx, a).await,
+        Command::Cp(a) => cp::run(&ctx, a).await,
         Command::Top(a) => top::run(&ctx, a).await,
         Command::Events(a) => events::run(&ctx, a).await,
         Command::Wait(a) => wait::run(&ctx, a).await,

@@ -3,6 +3,7 @@
 
 pub mod attach;
 pub mod convert;
+pub mod copy;
 pub mod engine;
 pub mod events;
 pub mod execute;

@@ -244,3 +244,41 @@ fn docker_compose_runs_rcompose_as_a_cli_plugin() {
     ok(&docker_compose(&["down"]));
     assert!(s.containers().is_empty());
 }
+
+#[test]
+fn cp_copies_both_ways() {
+    let Some(docker) = engine() else { return };
+    let s = Stack::new(&docker, "cp", &stack_yaml());
+    ok(&s.rcompose(&["up", "-d", "web"]));
+    let local = s.path().join("in.txt");
+    std::fs::write(&local, "hello\n").expect("write");
+    let local_s = local.display().to_string();
+    // A file to a new name, then into an existing folder.
+    ok(&s.rcompose(&["cp", &local_s, "web:/tmp/copied.txt"]));
+    ok(&s.rcompose(&["cp", &local_s, "web:/data"]));
+    let web = format!("{}-web-1", s.name);
+    assert_eq!(
+        stdout(ok(
+            &s.exec(&web, &["cat", "/tmp/copied.txt", "/data/in.txt"])
+        )),
+        "hello\nhello\n"
+    );
+    // A folder out, to a new name and into an existing folder.
+    ok(&s.exec(
+        &web,
+        &["sh", "-c", "mkdir -p /out/sub && echo x > /out/sub/f"],
+    ));
+    let back = s.path().join("back");
+    ok(&s.rcompose(&["cp", "web:/out", &back.display().to_string()]));
+    assert_eq!(
+        std::fs::read_to_string(back.join("sub/f")).expect("read"),
+        "x\n"
+    );
+    ok(&s.rcompose(&["cp", "web:/out", &back.display().to_string()]));
+    assert_eq!(
+        std::fs::read_to_string(back.join("out/sub/f")).expect("read"),
+        "x\n"
+    );
+    let o = s.rcompose(&["cp", "nosuch:/x", "/tmp/x"]);
+    assert_eq!(o.status.code(), Some(1));
+}
