@@ -1,5 +1,6 @@
 //! The command line: flags to options, results to text. No YAML and no engine types here.
 
+mod build;
 mod completion;
 mod config;
 mod cp;
@@ -100,6 +101,8 @@ pub enum Command {
     Down(down::DownArgs),
     /// View output from containers
     Logs(logs::LogsArgs),
+    /// Build service images
+    Build(build::BuildArgs),
     /// Create containers without starting them
     Create(up::CreateArgs),
     /// Start existing containers
@@ -236,6 +239,7 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Up(a) => up::run(&ctx, a).await,
         Command::Down(a) => down::run(&ctx, a).await,
         Command::Logs(a) => logs::run(&ctx, a).await,
+        Command::Build(a) => build::run(&ctx, a).await,
         Command::Create(a) => up::create(&ctx, a).await,
         Command::Start(a) => lifecycle::start(&ctx, a).await,
         Command::Stop(a) => lifecycle::stop(&ctx, a).await,

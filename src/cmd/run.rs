@@ -60,6 +60,9 @@ pub struct RunArgs {
     /// Remove containers of services not in the file [env: COMPOSE_REMOVE_ORPHANS]
     #[arg(long)]
     pub remove_orphans: bool,
+    /// Build the image before starting the container
+    #[arg(long)]
+    pub build: bool,
     /// Do not print anything but the container's output
     #[arg(short = 'q', long)]
     pub quiet: bool,
@@ -127,6 +130,16 @@ pub async fn run(ctx: &Context, args: RunArgs) -> Result<(), CliError> {
         use_aliases: args.use_aliases,
     };
     let (rt, renderer) = ctx.runtime().await?;
+    if run.service.build.is_some() {
+        let only = std::slice::from_ref(&args.service);
+        if let Err(e) = rt
+            .build(&project, only, !args.build, &Default::default())
+            .await
+        {
+            renderer.finish();
+            return Err(CliError::new(e));
+        }
+    }
     let out = rt.run_oneoff(Arc::new(project), &run).await;
     renderer.finish();
     let (name, code) = out.map_err(CliError::new)?;

@@ -40,6 +40,12 @@ pub struct UpArgs {
     /// Scale SERVICE to NUM instances (overrides `scale` and `deploy.replicas`)
     #[arg(long, value_name = "SERVICE=NUM")]
     pub scale: Vec<String>,
+    /// Build images before starting containers
+    #[arg(long)]
+    pub build: bool,
+    /// Do not build images, even missing ones
+    #[arg(long, conflicts_with = "build")]
+    pub no_build: bool,
     /// Create containers but do not start them
     #[arg(long)]
     pub no_start: bool,
@@ -97,6 +103,12 @@ pub struct CreateArgs {
     /// Scale SERVICE to NUM instances (overrides `scale` and `deploy.replicas`)
     #[arg(long, value_name = "SERVICE=NUM")]
     pub scale: Vec<String>,
+    /// Build images before creating containers
+    #[arg(long)]
+    pub build: bool,
+    /// Do not build images, even missing ones
+    #[arg(long, conflicts_with = "build")]
+    pub no_build: bool,
     /// Services to create (with their dependencies); all when none
     pub services: Vec<String>,
 }
@@ -112,6 +124,8 @@ pub async fn create(ctx: &Context, args: CreateArgs) -> Result<(), CliError> {
         renew_anon_volumes: false,
         no_deps: false,
         scale: args.scale,
+        build: args.build,
+        no_build: args.no_build,
         no_start: true,
         wait: false,
         wait_timeout: None,
@@ -188,6 +202,7 @@ pub async fn run(ctx: &Context, args: UpArgs) -> Result<(), CliError> {
             renew_anon_volumes: args.renew_anon_volumes,
             no_deps: args.no_deps,
             no_start: args.no_start,
+            ..Default::default()
         },
         timeout: args.timeout,
         dry_run: ctx.args.dry_run,
@@ -196,6 +211,22 @@ pub async fn run(ctx: &Context, args: UpArgs) -> Result<(), CliError> {
     };
     let (rt, renderer) = ctx.runtime().await?;
     let lock = ProjectLock::acquire(&project.name).await?;
+    let selected = if args.services.is_empty() || args.no_deps {
+        args.services.clone()
+    } else {
+        ServiceGraph::of(&project)
+            .map(|g| g.with_dependencies(&args.services))
+            .unwrap_or_default()
+    };
+    if !args.no_build && !ctx.args.dry_run {
+        let built = rt
+            .build(&project, &selected, !args.build, &Default::default())
+            .await;
+        if let Err(e) = built {
+            renderer.finish();
+            return Err(CliError::new(e));
+        }
+    }
     let result = rt.up(project.clone(), &opts).await;
     drop(lock);
     renderer.finish();

@@ -8,6 +8,8 @@ pub struct ObservedContainer {
     pub service: String,
     pub number: u64,
     pub config_hash: String,
+    /// The image id the container was created from (`com.docker.compose.image`).
+    pub image: String,
     /// Engine state: `running`, `exited`, `created`, `paused`, ...
     pub state: String,
     pub oneoff: bool,

@@ -23,6 +23,8 @@ pub struct UpPlanOptions {
     pub renew_anon_volumes: bool,
     /// Only the services named, not their dependencies.
     pub no_deps: bool,
+    /// service -> id of the image it would run now; a container made from another is recreated.
+    pub images: std::collections::HashMap<String, String>,
     pub no_start: bool,
 }
 
@@ -200,7 +202,13 @@ pub fn up(project: &Project, observed: &Observed, opts: &UpPlanOptions) -> Resul
             let cname = container_name(&project.name, svc, number);
             let current = existing.iter().find(|c| c.number == number).copied();
             let mut create_deps = resource_deps.clone();
-            let changed = current.is_some_and(|c| c.config_hash != want || c.name != cname);
+            let image_changed = current.is_some_and(|c| {
+                opts.images
+                    .get(name)
+                    .is_some_and(|id| !c.image.is_empty() && c.image != *id)
+            });
+            let changed =
+                image_changed || current.is_some_and(|c| c.config_hash != want || c.name != cname);
             let (created, cause) = match current {
                 Some(c) if forced.is_none() && (!changed || opts.no_recreate) => {
                     kept.push(&c.name);
@@ -220,9 +228,13 @@ pub fn up(project: &Project, observed: &Observed, opts: &UpPlanOptions) -> Resul
                 Some(c) => {
                     kept.push(&c.name);
                     recreated.push(name.clone());
-                    let cause = forced
-                        .clone()
-                        .unwrap_or_else(|| "configuration changed".into());
+                    let cause = forced.clone().unwrap_or_else(|| {
+                        if image_changed && c.config_hash == want {
+                            "image changed".into()
+                        } else {
+                            "configuration changed".into()
+                        }
+                    });
                     // As the reference: stop, set the old container aside, create the new one
                     // with the old one's anonymous volumes, then remove the old one.
                     let mut prev = vec![];

@@ -465,6 +465,14 @@ fn canonicalize(tree: &mut Value, base: &FsPath) -> Result<(), Located> {
                 *args = canonical::key_values(args, true)
                     .map_err(|m| (sp.key("build").key("args"), m))?;
             }
+            if let Some(l) = b.get_mut("labels") {
+                *l = canonical::key_values(l, false)
+                    .map_err(|m| (sp.key("build").key("labels"), m))?;
+            }
+            if let Some(h) = b.get_mut("extra_hosts") {
+                *h = canonical::extra_hosts(h)
+                    .map_err(|m| (sp.key("build").key("extra_hosts"), m))?;
+            }
         }
     }
     Ok(())
@@ -570,6 +578,17 @@ fn resolve_env_files(tree: &mut Value, base: &FsPath, vars: &env::Vars) -> Resul
                     from_files.insert(k, Value::String(v));
                 }
             }
+        }
+        // Build arguments without a value take it from the environment, or are left out.
+        if let Some(Value::Object(args)) = s.get_mut("build").and_then(|b| b.get_mut("args")) {
+            for (k, v) in args.iter_mut() {
+                if v.is_null() {
+                    if let Some(val) = vars.get(k) {
+                        *v = Value::String(val.clone());
+                    }
+                }
+            }
+            args.retain(|_, v| !v.is_null());
         }
         let env = s.entry("environment").or_insert(json!({}));
         if let Value::Object(e) = env {

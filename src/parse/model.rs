@@ -262,6 +262,17 @@ pub struct Build {
         deserialize_with = "lenient::bool"
     )]
     pub no_cache: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub extra_hosts: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shm_size: Option<Bytes>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cache_from: Vec<String>,
+    #[serde(
+        skip_serializing_if = "lenient::is_false",
+        deserialize_with = "lenient::bool"
+    )]
+    pub pull: bool,
 }
 
 /// One entry of `depends_on`.

@@ -2,8 +2,10 @@
 //! [`crate::graph`], and read state back for `ps` and logs.
 
 pub mod attach;
+pub mod build;
 pub mod convert;
 pub mod copy;
+pub mod dockerignore;
 pub mod engine;
 pub mod events;
 pub mod execute;
@@ -156,7 +158,9 @@ impl Runtime {
                 .into());
             }
         }
-        let plan = reconcile::up(&project, &observed, &opts.plan)?;
+        let mut plan_opts = opts.plan.clone();
+        plan_opts.images = self.image_ids(&project).await;
+        let plan = reconcile::up(&project, &observed, &plan_opts)?;
         if opts.dry_run {
             return Ok(plan);
         }
@@ -384,6 +388,74 @@ impl Runtime {
                 .await?;
         }
         Ok(plan)
+    }
+
+    /// The ids of the images the services would run now (images that are missing are left out).
+    pub async fn image_ids(&self, project: &Project) -> std::collections::HashMap<String, String> {
+        let mut names: Vec<String> = project
+            .services
+            .values()
+            .map(|s| s.image_name(&project.name))
+            .collect();
+        names.sort();
+        names.dedup();
+        let found =
+            futures::future::join_all(names.iter().map(|n| self.docker.inspect_image(n))).await;
+        let ids: std::collections::HashMap<&String, String> = names
+            .iter()
+            .zip(found)
+            .filter_map(|(n, r)| Some((n, r.ok()?.id?)))
+            .collect();
+        project
+            .services
+            .values()
+            .filter_map(|s| {
+                let id = ids.get(&s.image_name(&project.name))?;
+                Some((s.name.clone(), id.clone()))
+            })
+            .collect()
+    }
+
+    /// Builds the images of `services` (those with a `build` section) in parallel; with
+    /// `only_missing`, only those whose image is not on the engine.
+    pub async fn build(
+        &self,
+        project: &Project,
+        services: &[String],
+        only_missing: bool,
+        opts: &build::BuildOptions,
+    ) -> Result<(), Error> {
+        let have = if only_missing {
+            self.image_ids(project).await
+        } else {
+            Default::default()
+        };
+        let limit = Arc::new(tokio::sync::Semaphore::new(
+            self.parallel.unwrap_or(tokio::sync::Semaphore::MAX_PERMITS),
+        ));
+        let builds = project
+            .services
+            .values()
+            .filter(|s| s.build.is_some())
+            .filter(|s| services.is_empty() || services.contains(&s.name))
+            .filter(|s| !have.contains_key(&s.name))
+            .map(|s| {
+                let limit = limit.clone();
+                async move {
+                    let _p = limit.acquire().await;
+                    build::build(&self.docker, &self.report, project, s, opts).await
+                }
+            });
+        let errors: Vec<EngineError> = futures::future::join_all(builds)
+            .await
+            .into_iter()
+            .filter_map(Result::err)
+            .collect();
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Failed(errors))
+        }
     }
 
     /// Every compose project on the engine, from container labels (`all`: stopped ones too).

@@ -59,6 +59,7 @@ pub fn container(c: &ContainerSummary) -> ObservedContainer {
         service: get(labels::SERVICE),
         number: get(labels::NUMBER).parse().unwrap_or(0),
         config_hash: get(labels::CONFIG_HASH),
+        image: get(labels::IMAGE),
         state: c.state.map(|s| s.to_string()).unwrap_or_default(),
         oneoff: get(labels::ONEOFF) == "True",
         depends_on: get(labels::DEPENDS_ON)

@@ -193,6 +193,15 @@ impl Stack {
         })
     }
 
+    /// The labels of an image.
+    pub fn image_labels(&self, image: &str) -> HashMap<String, String> {
+        block_on(self.docker.inspect_image(image))
+            .expect("inspect image")
+            .config
+            .and_then(|c| c.labels)
+            .unwrap_or_default()
+    }
+
     /// Full inspect of a container.
     pub fn inspect(&self, container: &str) -> bollard::models::ContainerInspectResponse {
         block_on(

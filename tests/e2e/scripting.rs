@@ -282,3 +282,68 @@ fn cp_copies_both_ways() {
     let o = s.rcompose(&["cp", "nosuch:/x", "/tmp/x"]);
     assert_eq!(o.status.code(), Some(1));
 }
+
+#[test]
+fn build_honours_dockerignore_args_and_target_and_up_build_uses_it() {
+    let Some(docker) = engine() else { return };
+    let yaml = "services:\n  app:\n    build:\n      context: ctx\n      target: dev\n      args: {GREETING: hello}\n      labels: {built.by: rcompose}\n    init: true\n    command: [\"sh\", \"-c\", \"trap 'exit 0' TERM; sleep 100000 & wait\"]\n";
+    let s = Stack::new(&docker, "build", yaml);
+    let ctx = s.path().join("ctx");
+    std::fs::create_dir_all(&ctx).expect("mkdir");
+    let write = |name: &str, text: &str| std::fs::write(ctx.join(name), text).expect("write");
+    write(
+        "Dockerfile",
+        "FROM rcompose-test:latest AS base\nARG GREETING=unset\nRUN echo \"$GREETING\" > /greeting\nCOPY . /ctx\nFROM base AS final\nRUN echo final > /stage\nFROM base AS dev\nRUN echo dev > /stage\n",
+    );
+    write(".dockerignore", "secret.txt\n*.log\n!keep.log\n");
+    for f in ["secret.txt", "a.log", "keep.log", "code.txt"] {
+        write(f, f);
+    }
+    let image = format!("{}-app", s.name);
+    ok(&s.rcompose(&["build"]));
+    ok(&s.rcompose(&["up", "-d"]));
+    let app = format!("{}-app-1", s.name);
+    let o = ok(&s.exec(&app, &["sh", "-c", "cat /greeting /stage; ls -a /ctx"])).clone();
+    let text = stdout(&o);
+    let files: Vec<&str> = text.lines().collect();
+    assert_eq!(files[..2], ["hello", "dev"], "build arg and target stage");
+    assert!(files.contains(&"keep.log") && files.contains(&"code.txt"));
+    assert!(
+        !files.contains(&"secret.txt") && !files.contains(&"a.log"),
+        "{files:?}"
+    );
+    let labels = s.image_labels(&image);
+    assert_eq!(labels.get("built.by").map(String::as_str), Some("rcompose"));
+
+    // A changed Dockerfile: `up --build` rebuilds and recreates the container from the new image.
+    let before = s.ids()[&app].clone();
+    write(
+        "Dockerfile",
+        "FROM rcompose-test:latest AS base\nARG GREETING=unset\nRUN echo \"$GREETING again\" > /greeting\nCOPY . /ctx\nFROM base AS dev\nRUN echo dev > /stage\n",
+    );
+    ok(&s.rcompose(&["up", "-d"]));
+    assert_eq!(
+        s.ids()[&app],
+        before,
+        "without --build an existing image is used"
+    );
+    ok(&s.rcompose(&["up", "-d", "--build"]));
+    assert_ne!(s.ids()[&app], before);
+    assert_eq!(
+        stdout(ok(&s.exec(&app, &["cat", "/greeting"]))),
+        "hello again\n"
+    );
+
+    // A failing step is shown with its output.
+    write(
+        "Dockerfile",
+        "FROM rcompose-test:latest AS dev\nRUN echo about to fail && exit 3\n",
+    );
+    let o = s.rcompose(&["build"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(err.contains("RUN echo about to fail && exit 3"), "{err}");
+    assert!(err.contains("about to fail"), "{err}");
+    assert!(err.contains("returned a non-zero code: 3"), "{err}");
+    let _ = run(Command::new("docker").args(["rmi", "-f", &image]));
+}
