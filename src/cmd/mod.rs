@@ -16,6 +16,7 @@ pub mod man;
 mod port;
 mod progress;
 mod ps;
+mod pull;
 mod run;
 mod top;
 mod up;
@@ -101,6 +102,8 @@ pub enum Command {
     Down(down::DownArgs),
     /// View output from containers
     Logs(logs::LogsArgs),
+    /// Pull service images
+    Pull(pull::PullArgs),
     /// Build service images
     Build(build::BuildArgs),
     /// Create containers without starting them
@@ -239,6 +242,7 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Up(a) => up::run(&ctx, a).await,
         Command::Down(a) => down::run(&ctx, a).await,
         Command::Logs(a) => logs::run(&ctx, a).await,
+        Command::Pull(a) => pull::run(&ctx, a).await,
         Command::Build(a) => build::run(&ctx, a).await,
         Command::Create(a) => up::create(&ctx, a).await,
         Command::Start(a) => lifecycle::start(&ctx, a).await,

@@ -218,6 +218,12 @@ pub async fn run(ctx: &Context, args: UpArgs) -> Result<(), CliError> {
             .map(|g| g.with_dependencies(&args.services))
             .unwrap_or_default()
     };
+    if !ctx.args.dry_run {
+        if let Err(e) = rt.pull_by_policy(&project, &selected).await {
+            renderer.finish();
+            return Err(CliError::new(e));
+        }
+    }
     if !args.no_build && !ctx.args.dry_run {
         let built = rt
             .build(&project, &selected, !args.build, &Default::default())

@@ -3,12 +3,10 @@
 
 use bollard::models::{NetworkConnectRequest, NetworkCreateRequest, VolumeCreateRequest};
 use bollard::query_parameters::{
-    CreateContainerOptionsBuilder, CreateImageOptionsBuilder, RemoveContainerOptionsBuilder,
-    StopContainerOptionsBuilder,
+    CreateContainerOptionsBuilder, RemoveContainerOptionsBuilder, StopContainerOptionsBuilder,
 };
 use bollard::Docker;
 use futures::future::{join_all, BoxFuture, FutureExt, Shared};
-use futures::StreamExt;
 use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::{Mutex, Semaphore};
@@ -410,28 +408,19 @@ async fn image_id(ctx: &Context, image: &str) -> Result<String, EngineError> {
         Err(bollard::errors::Error::DockerResponseServerError {
             status_code: 404, ..
         }) => {
-            let res = format!("Image {image}");
-            (ctx.report)(event(&res, Status::Working, "Pulling"));
-            let opts = CreateImageOptionsBuilder::default()
-                .from_image(image)
-                .build();
-            let mut stream = ctx.docker.create_image(Some(opts), None, None);
-            while let Some(item) = stream.next().await {
-                if let Err(e) = item {
-                    let err = EngineError::new(
-                        ErrorKind::NotFound,
+            super::pull::pull(&ctx.docker, &ctx.report, image)
+                .await
+                .map_err(|e| {
+                    let prefix = format!("pulling image `{image}` failed: ");
+                    let why = e.message.strip_prefix(&prefix).unwrap_or(&e.message);
+                    EngineError::new(
+                        e.kind,
                         format!(
-                            "image `{image}` is not on this engine and pulling it failed: {}",
-                            EngineError::from_bollard("pull", e)
-                                .message
-                                .trim_start_matches("pull: ")
+                            "image `{image}` is not on this engine and pulling it failed: {why}"
                         ),
-                    );
-                    (ctx.report)(event(&res, Status::Error, "Error"));
-                    return Err(err);
-                }
-            }
-            (ctx.report)(event(&res, Status::Done, "Pulled"));
+                    )
+                })?;
+
             ctx.docker
                 .inspect_image(image)
                 .await

@@ -15,6 +15,7 @@ pub mod logs;
 pub mod observe;
 pub mod oneoff;
 pub mod progress;
+pub mod pull;
 pub mod wait;
 
 use bollard::Docker;
@@ -438,7 +439,7 @@ impl Runtime {
             .values()
             .filter(|s| s.build.is_some())
             .filter(|s| services.is_empty() || services.contains(&s.name))
-            .filter(|s| !have.contains_key(&s.name))
+            .filter(|s| !have.contains_key(&s.name) || s.pull_policy.as_deref() == Some("build"))
             .map(|s| {
                 let limit = limit.clone();
                 async move {
@@ -456,6 +457,91 @@ impl Runtime {
         } else {
             Err(Error::Failed(errors))
         }
+    }
+
+    /// Pulls the images of `services` (all when empty) in parallel. Services with a `build`
+    /// section are skipped with `ignore_buildable`; failures are warnings with `ignore_failures`.
+    pub async fn pull(
+        &self,
+        project: &Project,
+        services: &[String],
+        ignore_buildable: bool,
+        ignore_failures: bool,
+    ) -> Result<Vec<String>, Error> {
+        let mut images: Vec<String> = project
+            .services
+            .values()
+            .filter(|s| services.is_empty() || services.contains(&s.name))
+            .filter(|s| !(ignore_buildable && s.build.is_some()))
+            .filter(|s| s.image.is_some())
+            .filter(|s| !matches!(s.pull_policy.as_deref(), Some("never" | "build")))
+            .map(|s| s.image_name(&project.name))
+            .collect();
+        images.sort();
+        images.dedup();
+        let limit = Arc::new(tokio::sync::Semaphore::new(
+            self.parallel.unwrap_or(tokio::sync::Semaphore::MAX_PERMITS),
+        ));
+        let pulls = images.iter().map(|i| {
+            let limit = limit.clone();
+            async move {
+                let _p = limit.acquire().await;
+                pull::pull(&self.docker, &self.report, i).await
+            }
+        });
+        let errors: Vec<EngineError> = futures::future::join_all(pulls)
+            .await
+            .into_iter()
+            .filter_map(Result::err)
+            .collect();
+        if ignore_failures {
+            return Ok(errors.into_iter().map(|e| e.message).collect());
+        }
+        if errors.is_empty() {
+            Ok(Vec::new())
+        } else {
+            Err(Error::Failed(errors))
+        }
+    }
+
+    /// Applies `pull_policy` before `up`: `always` pulls, `never` requires the image, `missing`
+    /// (and `daily`, `weekly`) pulls images that are not on the engine.
+    pub async fn pull_by_policy(
+        &self,
+        project: &Project,
+        services: &[String],
+    ) -> Result<(), Error> {
+        let selected =
+            |s: &&crate::parse::Service| services.is_empty() || services.contains(&s.name);
+        // Missing images are pulled before anything is created, so that a failure leaves nothing.
+        let have = self.image_ids(project).await;
+        let pull: Vec<String> = project
+            .services
+            .values()
+            .filter(selected)
+            .filter(|s| match s.pull_policy.as_deref() {
+                Some("always") => true,
+                Some("never" | "build") => false,
+                _ => s.build.is_none() && !have.contains_key(&s.name),
+            })
+            .map(|s| s.name.clone())
+            .collect();
+        if !pull.is_empty() {
+            self.pull(project, &pull, false, false).await?;
+        }
+        for s in project.services.values().filter(selected) {
+            if s.pull_policy.as_deref() == Some("never") && !have.contains_key(&s.name) {
+                return Err(Error::Engine(EngineError::new(
+                    ErrorKind::NotFound,
+                    format!(
+                        "service \"{}\": image `{}` is not on this engine and pull_policy is never",
+                        s.name,
+                        s.image_name(&project.name)
+                    ),
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// Every compose project on the engine, from container labels (`all`: stopped ones too).

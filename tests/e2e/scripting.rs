@@ -347,3 +347,37 @@ fn build_honours_dockerignore_args_and_target_and_up_build_uses_it() {
     assert!(err.contains("returned a non-zero code: 3"), "{err}");
     let _ = run(Command::new("docker").args(["rmi", "-f", &image]));
 }
+
+#[test]
+fn unreachable_registry_gives_one_message_per_image_and_creates_nothing() {
+    let Some(docker) = engine() else { return };
+    // Port 1 on loopback refuses at once: no outside address is ever contacted.
+    let yaml = "services:\n  a:\n    image: 127.0.0.1:1/nothing:1\n  b:\n    image: 127.0.0.1:1/other\n  c:\n    image: rcompose-test:latest\n    build: ctx\n";
+    let s = Stack::new(&docker, "pull", yaml);
+    let o = s.rcompose(&["pull", "--ignore-buildable"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    for image in ["127.0.0.1:1/nothing:1", "127.0.0.1:1/other"] {
+        let msg = format!("pulling image `{image}` failed:");
+        assert_eq!(err.matches(&msg).count(), 1, "{err}");
+    }
+    let o = s.rcompose(&["pull", "--ignore-buildable", "--ignore-pull-failures"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(stderr(&o).matches("WARN").count(), 2, "{}", stderr(&o));
+    let o = s.rcompose(&["up", "-d", "a"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        s.networks().is_empty() && s.containers().is_empty(),
+        "nothing created"
+    );
+    // pull_policy: never refuses a missing image before anything is created.
+    s.write("services:\n  n:\n    image: rcompose-missing-image:1\n    pull_policy: never\n");
+    let o = s.rcompose(&["up", "-d"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("pull_policy is never"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(s.networks().is_empty());
+}

@@ -1,0 +1,48 @@
+//! `rcompose pull [SERVICE...]`: pull the services' images.
+
+use clap::Args;
+
+use super::{CliError, Context};
+
+#[derive(Debug, Args)]
+pub struct PullArgs {
+    /// Do not show progress
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// Report images that cannot be pulled, and go on
+    #[arg(long)]
+    pub ignore_pull_failures: bool,
+    /// Skip services that have a `build` section
+    #[arg(long)]
+    pub ignore_buildable: bool,
+    /// Also pull the images of the services' dependencies
+    #[arg(long)]
+    pub include_deps: bool,
+    /// Services whose images to pull; all when none
+    #[arg(value_name = "SERVICE")]
+    pub services: Vec<String>,
+}
+
+pub async fn run(ctx: &Context, args: PullArgs) -> Result<(), CliError> {
+    let project = ctx.load(&args.services)?;
+    let mut services = args.services.clone();
+    if args.include_deps && !services.is_empty() {
+        let graph = crate::graph::ServiceGraph::of(&project)
+            .map_err(|c| super::up::cycle_error(&project, &c))?;
+        services = graph.with_dependencies(&services);
+    }
+    let (rt, renderer) = ctx.runtime().await?;
+    let out = rt
+        .pull(
+            &project,
+            &services,
+            args.ignore_buildable,
+            args.ignore_pull_failures,
+        )
+        .await;
+    renderer.finish();
+    for warning in out.map_err(CliError::new)? {
+        eprintln!("WARN[0000] {warning}");
+    }
+    Ok(())
+}
