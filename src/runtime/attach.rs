@@ -69,6 +69,29 @@ async fn pump(mut output: Output, input: Input, stdin: bool) {
     }
 }
 
+/// The local terminal in raw mode while a TTY process runs (keys go to it as they are typed,
+/// Ctrl-C included); restored when dropped, however the command ends.
+struct RawTerminal;
+
+impl RawTerminal {
+    fn enable() -> Option<RawTerminal> {
+        crossterm::terminal::enable_raw_mode()
+            .ok()
+            .map(|()| RawTerminal)
+    }
+}
+
+impl Drop for RawTerminal {
+    fn drop(&mut self) {
+        let _ = crossterm::terminal::disable_raw_mode();
+    }
+}
+
+/// The local terminal's size as (height, width), when there is one.
+fn terminal_size() -> Option<(u16, u16)> {
+    crossterm::terminal::size().ok().map(|(w, h)| (h, w))
+}
+
 /// Runs a command in a running container; returns its exit code (0 when detached).
 pub async fn exec(docker: &Docker, container: &str, spec: &ExecSpec) -> Result<i64, EngineError> {
     let doing = format!("running a command in container {container}");
@@ -100,7 +123,21 @@ pub async fn exec(docker: &Docker, container: &str, spec: &ExecSpec) -> Result<i
         .map_err(|e| EngineError::from_bollard(&doing, e))?
     {
         StartExecResults::Detached => return Ok(0),
-        StartExecResults::Attached { output, input } => pump(output, input, spec.stdin).await,
+        StartExecResults::Attached { output, input } => {
+            let _raw = if spec.tty {
+                if let Some((h, w)) = terminal_size() {
+                    let size = bollard::exec::ResizeExecOptions {
+                        height: h,
+                        width: w,
+                    };
+                    let _ = docker.resize_exec(&id, size).await;
+                }
+                RawTerminal::enable()
+            } else {
+                None
+            };
+            pump(output, input, spec.stdin).await
+        }
     }
     let info = docker
         .inspect_exec(&id)
@@ -131,6 +168,15 @@ pub async fn run_attached(
         .start_container(container, None)
         .await
         .map_err(|e| EngineError::from_bollard(&format!("starting container {container}"), e))?;
+    let tty = docker
+        .inspect_container(container, None)
+        .await
+        .ok()
+        .and_then(|i| i.config)
+        .and_then(|c| c.tty)
+        .unwrap_or(false);
+    let _raw = if tty { RawTerminal::enable() } else { None };
     pump(attached.output, attached.input, stdin).await;
+    drop(_raw);
     Ok(exit_code(docker, container).await)
 }
