@@ -381,3 +381,19 @@ fn unreachable_registry_gives_one_message_per_image_and_creates_nothing() {
     );
     assert!(s.networks().is_empty());
 }
+
+#[test]
+fn inline_dockerfile_and_extra_tags() {
+    let Some(docker) = engine() else { return };
+    let tag = format!("rcompose-e2e-tag-{}:v1", std::process::id());
+    let yaml = format!(
+        "services:\n  inl:\n    build:\n      context: .\n      dockerfile_inline: |\n        FROM rcompose-test:latest\n        RUN echo inline > /made\n      tags: [\"{tag}\"]\n    command: [\"cat\", \"/made\"]\n"
+    );
+    let s = Stack::new(&docker, "inline", &yaml);
+    let o = ok(&s.rcompose(&["up", "--build"])).clone();
+    assert!(stdout(&o).contains("inl-1  | inline"), "{}", stdout(&o));
+    let labels = s.image_labels(&tag);
+    assert!(labels.contains_key("dev.rcompose.test-image"), "the extra tag names the built image");
+    let image = format!("{}-inl", s.name);
+    let _ = run(Command::new("docker").args(["rmi", "-f", &image, &tag]));
+}
