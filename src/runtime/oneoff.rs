@@ -75,6 +75,17 @@ impl Runtime {
                 }
             }
         }
+        // The networks and volumes of the one-off container itself, even without dependencies.
+        let own = UpOptions {
+            plan: UpPlanOptions {
+                services: vec![svc.name.clone()],
+                no_deps: true,
+                resources_only: true,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        self.up(project.clone(), &own).await?;
         let slug = slug();
         let name = run
             .name

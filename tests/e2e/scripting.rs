@@ -393,7 +393,38 @@ fn inline_dockerfile_and_extra_tags() {
     let o = ok(&s.rcompose(&["up", "--build"])).clone();
     assert!(stdout(&o).contains("inl-1  | inline"), "{}", stdout(&o));
     let labels = s.image_labels(&tag);
-    assert!(labels.contains_key("dev.rcompose.test-image"), "the extra tag names the built image");
+    assert!(
+        labels.contains_key("dev.rcompose.test-image"),
+        "the extra tag names the built image"
+    );
     let image = format!("{}-inl", s.name);
     let _ = run(Command::new("docker").args(["rmi", "-f", &image, &tag]));
+}
+
+#[test]
+fn run_builds_and_creates_its_network_and_down_rmi_removes_the_image() {
+    let Some(docker) = engine() else { return };
+    let yaml = "services:\n  tool:\n    build:\n      context: .\n      dockerfile_inline: |\n        FROM rcompose-test:latest\n        RUN echo from-build > /made\n    command: [\"cat\", \"/made\"]\n";
+    let s = Stack::new(&docker, "runnet", yaml);
+    let image = format!("{}-tool", s.name);
+    // Nothing exists yet: `run` builds the image and creates the default network itself.
+    let o = ok(&s.rcompose(&["run", "--rm", "--build", "-T", "tool"])).clone();
+    assert_eq!(stdout(&o), "from-build\n");
+    assert_eq!(s.networks(), vec![format!("{}_default", s.name)]);
+    let o = s.rcompose(&[
+        "run",
+        "--rm",
+        "--no-deps",
+        "-T",
+        "tool",
+        "sh",
+        "-c",
+        "exit 7",
+    ]);
+    assert_eq!(o.status.code(), Some(7), "{}", stderr(&o));
+    assert!(!s.image_labels(&image).is_empty(), "the built image exists");
+    ok(&s.rcompose(&["down", "--rmi", "local"]));
+    assert!(s.networks().is_empty());
+    let gone = block_on(docker.inspect_image(&image));
+    assert!(gone.is_err(), "down --rmi local removes {image}");
 }
