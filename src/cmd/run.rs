@@ -12,6 +12,8 @@ use crate::runtime::oneoff::OneOff;
 #[derive(Debug, Args)]
 #[command(trailing_var_arg = true)]
 pub struct RunArgs {
+    #[command(flatten)]
+    pub global_long: super::LongProjectNameOnly,
     /// Run in the background and print the container name
     #[arg(short = 'd', long)]
     pub detach: bool,
