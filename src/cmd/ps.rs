@@ -36,6 +36,9 @@ pub struct PsArgs {
     /// Do not truncate the output
     #[arg(long)]
     pub no_trunc: bool,
+    /// Include containers of services no longer in the file (--orphans=false leaves them out)
+    #[arg(long, value_name = "BOOL", default_value_t = true, num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set)]
+    pub orphans: bool,
     /// Only these services
     #[arg(value_name = "SERVICE")]
     pub names: Vec<String>,
@@ -191,6 +194,12 @@ pub async fn run(ctx: &Context, args: PsArgs) -> Result<(), CliError> {
     let rows: Vec<ContainerRow> = rows
         .into_iter()
         .filter(|r| args.names.is_empty() || args.names.contains(&r.service))
+        .filter(|r| {
+            args.orphans
+                || !has_model
+                || project.services.contains_key(&r.service)
+                || project.disabled_services.contains_key(&r.service)
+        })
         .filter(|r| statuses.is_empty() || statuses.contains(&r.state))
         .filter(|r| {
             r.labels

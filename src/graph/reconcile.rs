@@ -114,15 +114,14 @@ pub fn up(project: &Project, observed: &Observed, opts: &UpPlanOptions) -> Resul
         );
         vol_steps.insert(key, i);
     }
-    if opts.resources_only {
-        return Ok(plan);
-    }
-
     // Per service: create steps, then start steps; `starts` records what dependents wait on.
     let mut starts: IndexMap<&str, Vec<usize>> = IndexMap::new();
     let mut awaits: IndexMap<(String, Condition), usize> = IndexMap::new();
     let mut recreated: Vec<String> = Vec::new();
-    let order = topological(&graph, &selected);
+    let order = match opts.resources_only {
+        true => vec![],
+        false => topological(&graph, &selected),
+    };
     for name in &order {
         let svc = &project.services[name.as_str()];
         let want = hash::service(svc);

@@ -120,6 +120,14 @@ pub enum RemoveImages {
 }
 
 impl Runtime {
+    /// The same engine, reporting nothing (`--quiet-pull`, `--quiet-build`, `run -q`).
+    pub fn quiet(&self) -> Runtime {
+        Runtime {
+            report: progress::silent(),
+            ..self.clone()
+        }
+    }
+
     pub async fn connect(report: Reporter, parallel: Option<usize>) -> Result<Self, EngineError> {
         Ok(Runtime {
             docker: engine::connect().await?,

@@ -26,6 +26,8 @@ pub struct OneOff {
     pub stdin: bool,
     /// Keep the service's network aliases.
     pub use_aliases: bool,
+    /// Remove the containers of services no longer in the file first.
+    pub remove_orphans: bool,
 }
 
 /// A random 64-hex slug, as the reference's one-off containers carry.
@@ -81,6 +83,7 @@ impl Runtime {
                 services: vec![svc.name.clone()],
                 no_deps: true,
                 resources_only: true,
+                remove_orphans: run.remove_orphans,
                 ..Default::default()
             },
             ..Default::default()

@@ -428,3 +428,54 @@ fn run_builds_and_creates_its_network_and_down_rmi_removes_the_image() {
     let gone = block_on(docker.inspect_image(&image));
     assert!(gone.is_err(), "down --rmi local removes {image}");
 }
+
+#[test]
+fn pull_never_run_capabilities_env_file_and_ps_orphans() {
+    let Some(docker) = engine() else { return };
+    let yaml = format!(
+        "services:\n  a:\n    image: rcompose-test:latest\n    init: true\n    command: {IDLE}\n  b:\n    image: rcompose-e2e-missing:1\n"
+    );
+    let s = Stack::new(&docker, "flags", &yaml);
+    // `--pull never` with a missing image fails before anything is created.
+    let o = s.rcompose(&["up", "-d", "--pull", "never"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("rcompose-e2e-missing:1"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(s.containers().is_empty() && s.networks().is_empty());
+
+    std::fs::write(s.path().join("run.env"), "FROM_FILE=yes\nK=file\n").expect("write");
+    let o = ok(&s.rcompose(&[
+        "run",
+        "--rm",
+        "-T",
+        "--cap-add",
+        "NET_ADMIN",
+        "--cap-drop",
+        "CHOWN",
+        "--env-from-file",
+        "run.env",
+        "-e",
+        "K=flag",
+        "a",
+        "sh",
+        "-c",
+        "echo $FROM_FILE $K; grep CapEff /proc/self/status",
+    ]))
+    .clone();
+    let out = stdout(&o);
+    assert!(out.starts_with("yes flag\n"), "{out}");
+    let caps = u64::from_str_radix(out.split_whitespace().last().unwrap_or("0"), 16).unwrap_or(0);
+    assert_ne!(caps & (1 << 12), 0, "NET_ADMIN added: {out}");
+    assert_eq!(caps & 1, 0, "CHOWN dropped: {out}");
+
+    ok(&s.rcompose(&["up", "-d", "a"]));
+    s.write("services:\n  c:\n    image: rcompose-test:latest\n    init: true\n    command: [\"sleep\", \"1000\"]\n");
+    ok(&s.rcompose(&["up", "-d"]));
+    let all = stdout(ok(&s.rcompose(&["ps", "--services"]))).clone();
+    assert_eq!(all, "a\nc\n", "orphans are listed by default");
+    let known = stdout(ok(&s.rcompose(&["ps", "--services", "--orphans=false"]))).clone();
+    assert_eq!(known, "c\n");
+}
