@@ -18,6 +18,7 @@ mod progress;
 mod ps;
 mod pull;
 mod run;
+mod template;
 mod top;
 mod up;
 mod version;

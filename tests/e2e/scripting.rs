@@ -95,6 +95,20 @@ fn output_formats_match_the_reference() {
         stdout(ok(&s.reference(&["top"]))),
         "top"
     );
+    // Go templates, whole lines compared (the times in RunningFor may differ, so not those).
+    for format in [
+        "{{.Name}} {{.Service}} {{json .State}} {{.ExitCode}}",
+        "table {{.ID}}\\t{{.Name}}\\t{{.Image}}\\t{{.Command}}\\t{{.State}}\\t{{.Ports}}\\t{{.Health}}",
+    ] {
+        let args = ["ps", "-a", "--format", format];
+        let sorted = |o: &std::process::Output| {
+            let mut l: Vec<String> = stdout(o).lines().map(str::to_string).collect();
+            l.sort();
+            l
+        };
+        let (mine, theirs) = (s.rcompose(&args), s.reference(&args));
+        assert_eq!(sorted(ok(&mine)), sorted(ok(&theirs)), "{format}");
+    }
     let o = s.rcompose(&["port", "web", "81"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(
