@@ -111,7 +111,10 @@ def main():
             f"Machine: {machine()}.\n\n"
             f"{SERVICES} services that together wrote the given number of lines (about 25 bytes each), then "
             "`logs` without follow, stdout to /dev/null. floor: the same ten log streams read in parallel "
-            "straight from the Engine API by curl, discarded unparsed. Two sizes show whether memory grows "
+            "straight from the Engine API by curl, discarded unparsed: the floor of any client of the API. "
+            "rcompose goes under it because, on a local engine with the json-file driver, it reads each "
+            "container's log file itself instead of having the engine decode and re-frame every line "
+            "(`RCOMPOSE_LOGS_API=1` turns that off). Two sizes show whether memory grows "
             "with the amount of log data. Run: `bench/logs.py --write BENCHMARKS.md`.\n\n" + text
         )
         write_section(a.write, body, "logs")

@@ -3,10 +3,13 @@
 //! following, containers of the selected services that start later join through the event stream.
 
 use bollard::container::LogOutput;
+use bollard::models::ContainerInspectResponse;
 use bollard::query_parameters::{LogsOptionsBuilder, WaitContainerOptionsBuilder};
 use bollard::Docker;
 use futures::StreamExt;
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
+use std::io::BufRead;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -63,7 +66,7 @@ pub fn stream(
     services: Vec<String>,
     opts: LogOptions,
 ) -> mpsc::Receiver<LogEvent> {
-    let (tx, rx) = mpsc::channel(256);
+    let (tx, rx) = mpsc::channel(64);
     let docker = docker.clone();
     let project = project.to_string();
     tokio::spawn(async move {
@@ -76,13 +79,16 @@ pub fn stream(
                 .await;
         let mut active = 0usize;
         for (name, info) in containers.into_iter().zip(ids) {
-            let id = info.ok().and_then(|i| i.id).unwrap_or_default();
+            let info = info.ok();
+            let file = info.as_ref().and_then(log_file);
+            let id = info.and_then(|i| i.id).unwrap_or_default();
             known.insert(id.clone());
             active += 1;
             let f = Follower {
                 docker: docker.clone(),
                 name,
                 id,
+                file,
                 opts: opts.clone(),
                 hub: hub.clone(),
                 tx: tx.clone(),
@@ -116,6 +122,7 @@ pub fn stream(
                         docker: docker.clone(),
                         name,
                         id,
+                        file: None,
                         opts: LogOptions {
                             tail: None,
                             since: None,
@@ -141,6 +148,8 @@ struct Follower {
     docker: Docker,
     name: String,
     id: String,
+    /// The container's json-file log, when it can be read directly (see [`log_file`]).
+    file: Option<PathBuf>,
     opts: LogOptions,
     hub: Option<Arc<Hub>>,
     tx: mpsc::Sender<LogEvent>,
@@ -150,6 +159,12 @@ fn spawn_follower(f: Follower, done: mpsc::UnboundedSender<String>) {
     tokio::spawn(async move {
         let mut opts = f.opts.clone();
         let mut from = None;
+        if let (false, Some(path)) = (opts.follow, f.file.clone()) {
+            let (name, tx) = (f.name.clone(), f.tx.clone());
+            let _ = tokio::task::spawn_blocking(move || read_file(&path, &name, &opts, &tx)).await;
+            let _ = done.send(f.name);
+            return;
+        }
         loop {
             if !follow_one(&f.docker, &f.name, &opts, from, &f.tx).await || !opts.follow {
                 break;
@@ -374,6 +389,140 @@ async fn follow_one(
     true
 }
 
+/// Set to read every log through the engine's API, never from the file.
+const API_ONLY: &str = "RCOMPOSE_LOGS_API";
+
+/// The container's log file, when reading it gives what the engine's API would: the json-file
+/// driver, a file of this container (so the engine is on this machine) that we may read, and no
+/// rotated files beside it. Reading it skips the engine's decoding and re-framing of every line.
+fn log_file(info: &ContainerInspectResponse) -> Option<PathBuf> {
+    if std::env::var_os(API_ONLY).is_some() {
+        return None;
+    }
+    let driver = info
+        .host_config
+        .as_ref()?
+        .log_config
+        .as_ref()?
+        .typ
+        .as_deref()?;
+    let path = PathBuf::from(info.log_path.as_deref()?);
+    let id = info.id.as_deref()?;
+    let ours = path.file_name()?.to_str()? == format!("{id}-json.log");
+    let rotated = PathBuf::from(format!("{}.1", path.display())).exists();
+    let readable = std::fs::File::open(&path).is_ok();
+    (driver == "json-file" && ours && !rotated && readable).then_some(path)
+}
+
+/// One entry of a json-file log.
+#[derive(serde::Deserialize)]
+struct Entry<'a> {
+    #[serde(borrow)]
+    log: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    stream: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    time: std::borrow::Cow<'a, str>,
+}
+
+/// Sends a stopped-following container's lines from its json-file log, as the engine would:
+/// `tail` counts entries from the end, then `since` and `until` (whole seconds) filter them, and
+/// each entry is stamped with the engine's fixed-width RFC 3339 time when asked.
+fn read_file(path: &std::path::Path, name: &str, opts: &LogOptions, tx: &mpsc::Sender<LogEvent>) {
+    let Ok(file) = std::fs::File::open(path) else {
+        return;
+    };
+    let nanos = |s: &Option<String>| {
+        s.as_deref()
+            .map(since_seconds)
+            .filter(|t| *t > 0)
+            .map(|t| i64::from(t) * 1_000_000_000)
+    };
+    let (since, until) = (nanos(&opts.since), nanos(&opts.until));
+    let mut split = Splitter {
+        container: Arc::from(name),
+        buf: [Vec::new(), Vec::new()],
+        cut: [0, 0],
+        from: None,
+    };
+    let mut stamped = Vec::new();
+    // False once nobody listens any more.
+    let mut emit = |line: &[u8]| -> bool {
+        let Ok(e) = serde_json::from_slice::<Entry>(line) else {
+            return true; // a last entry still being written
+        };
+        let time = || chrono::DateTime::parse_from_rfc3339(&e.time).ok();
+        if since.is_some() || until.is_some() {
+            let t = time().and_then(|t| t.timestamp_nanos_opt()).unwrap_or(0);
+            if since.is_some_and(|s| t < s) || until.is_some_and(|u| t > u) {
+                return true;
+            }
+        }
+        let stream = if e.stream == "stderr" {
+            Stream::Stderr
+        } else {
+            Stream::Stdout
+        };
+        let bytes = if opts.timestamps {
+            stamped.clear();
+            if let Some(t) = time() {
+                let utc = t.with_timezone(&chrono::Utc);
+                stamped.extend_from_slice(
+                    utc.format("%Y-%m-%dT%H:%M:%S%.9fZ ").to_string().as_bytes(),
+                );
+            }
+            stamped.extend_from_slice(e.log.as_bytes());
+            &stamped[..]
+        } else {
+            e.log.as_bytes()
+        };
+        match split.push(stream, bytes) {
+            Some(ev) => tx.blocking_send(ev).is_ok(),
+            None => true,
+        }
+    };
+    let mut reader = std::io::BufReader::with_capacity(256 << 10, file);
+    let mut line = Vec::new();
+    let tail = opts.tail.as_deref().and_then(|t| t.parse::<usize>().ok());
+    let mut last: VecDeque<Vec<u8>> = VecDeque::new();
+    loop {
+        line.clear();
+        match reader.read_until(b'\n', &mut line) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
+        }
+        match tail {
+            Some(0) => {}
+            Some(n) => {
+                if last.len() == n {
+                    last.pop_front();
+                }
+                last.push_back(line.clone());
+            }
+            None => {
+                if !emit(&line) {
+                    return;
+                }
+            }
+        }
+    }
+    for l in &last {
+        if !emit(l) {
+            return;
+        }
+    }
+    for s in [Stream::Stdout, Stream::Stderr] {
+        if let Some(ev) = split.finish(s) {
+            if tx.blocking_send(ev).is_err() {
+                return;
+            }
+        }
+    }
+    let _ = tx.blocking_send(LogEvent::End {
+        container: Arc::from(name),
+    });
+}
+
 /// The exit code of a container that stopped (or is stopping).
 pub async fn exit_code(docker: &Docker, name: &str) -> i64 {
     let opts = WaitContainerOptionsBuilder::default()
@@ -395,17 +544,17 @@ pub async fn exit_code(docker: &Docker, name: &str) -> i64 {
 /// The engine takes `since`/`until` as Unix seconds; RFC 3339 times and Go durations (`10m`,
 /// relative to now) are turned into them, anything else is passed on as it is.
 pub fn since_seconds(s: &str) -> i32 {
-    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
-        return t.timestamp() as i32;
-    }
-    if let Ok(n) = s.parse::<f64>() {
-        return n as i32;
-    }
-    if let Ok(d) = crate::parse::units::Duration::parse(s) {
-        let now = chrono::Utc::now().timestamp();
-        return (now - (d.0 / 1_000_000_000)) as i32;
-    }
-    0
+    let secs = if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        t.timestamp()
+    } else if let Ok(n) = s.parse::<f64>() {
+        n as i64
+    } else if let Ok(d) = crate::parse::units::Duration::parse(s) {
+        chrono::Utc::now().timestamp() - d.0 / 1_000_000_000
+    } else {
+        0
+    };
+    // The engine's API takes 32 bits: later times mean "no limit" all the same.
+    secs.clamp(0, i64::from(i32::MAX)) as i32
 }
 
 #[cfg(test)]
@@ -417,6 +566,15 @@ mod tests {
             Some(LogEvent::Lines { data, .. }) => String::from_utf8_lossy(&data).into_owned(),
             _ => String::new(),
         }
+    }
+
+    #[test]
+    fn since_seconds_takes_times_numbers_and_durations() {
+        assert_eq!(since_seconds("2001-09-09T01:46:40Z"), 1_000_000_000);
+        assert_eq!(since_seconds("1000000000.5"), 1_000_000_000);
+        assert_eq!(since_seconds("2200-01-01T00:00:00Z"), i32::MAX);
+        let ten_min_ago = chrono::Utc::now().timestamp() - 600;
+        assert!((i64::from(since_seconds("10m")) - ten_min_ago).abs() <= 1);
     }
 
     #[test]

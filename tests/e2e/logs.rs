@@ -376,3 +376,50 @@ fn events_json_reports_the_lifecycle() {
         format!("{}-e-1", s.name).as_str()
     );
 }
+
+#[test]
+fn log_files_read_directly_give_what_the_engine_api_gives() {
+    let Some(docker) = engine() else { return };
+    let yaml = "services:\n  out:\n    image: rcompose-test:latest\n    command: [\"sh\", \"-c\", \"for i in $(seq 1 300); do echo out-$$i; echo err-$$i >&2; done; printf no-newline-end\"]\n  tty:\n    image: rcompose-test:latest\n    tty: true\n    command: [\"sh\", \"-c\", \"for i in $(seq 1 20); do echo tty-$$i; done\"]\n  long:\n    image: rcompose-test:latest\n    command: [\"sh\", \"-c\", \"head -c 40000 /dev/zero | tr '\\\\0' x; echo; printf '\\\\377\\\\376 binary\\\\n'\"]\n";
+    let s = Stack::new(&docker, "logfile", yaml);
+    ok(&s.rcompose(&["up", "-d"]));
+    eventually(Duration::from_secs(20), "all exited", || {
+        let c = s.containers();
+        c.len() == 3 && c.values().all(|c| c.state == "exited")
+    });
+    let log_path = s
+        .inspect(&format!("{}-out-1", s.name))
+        .log_path
+        .unwrap_or_default();
+    assert!(
+        std::fs::File::open(&log_path).is_ok(),
+        "the test runs where the engine's log files are readable: {log_path}"
+    );
+    for svc in ["out", "tty", "long"] {
+        for flags in [
+            vec![],
+            vec!["-t"],
+            vec!["--tail", "5"],
+            vec!["--tail", "0"],
+            vec!["--no-log-prefix"],
+            vec!["--since", "1h"],
+            vec!["--until", "2030-01-01T00:00:00Z"],
+            vec!["--until", "2000-01-01T00:00:00Z"],
+        ] {
+            let mut args = vec!["logs"];
+            args.extend(flags.iter().copied());
+            args.push(svc);
+            let file = ok(&run(&mut s.rcompose_cmd(&args))).stdout.clone();
+            let api = ok(&run(s.rcompose_cmd(&args).env("RCOMPOSE_LOGS_API", "1")))
+                .stdout
+                .clone();
+            assert_eq!(
+                String::from_utf8_lossy(&file),
+                String::from_utf8_lossy(&api),
+                "{args:?}"
+            );
+            let empty = flags.contains(&"0") || flags.contains(&"2000-01-01T00:00:00Z");
+            assert_eq!(file.is_empty(), empty, "{args:?}");
+        }
+    }
+}
