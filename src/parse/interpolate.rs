@@ -141,7 +141,7 @@ fn braced(inner: &str, env: &dyn Lookup, unset: &mut Vec<String>) -> Result<Stri
             template: inner.to_string(),
         });
     };
-    let word = &op[1..];
+    let word = &op[kind.len_utf8()..];
     // With a colon, an empty value counts as unset.
     let present = match &value {
         Some(v) => !(colon && v.is_empty()),
@@ -202,15 +202,16 @@ pub fn variables(s: &str, out: &mut Vec<Variable>) {
                 ..Default::default()
             };
             let word = op.strip_prefix(':').unwrap_or(op);
-            match word.chars().next() {
-                Some('-') => v.default_value = word[1..].to_string(),
-                Some('+') => v.presence_value = word[1..].to_string(),
+            let mut chars = word.chars();
+            let kind = chars.next();
+            let arg = chars.as_str();
+            match kind {
+                Some('-') => v.default_value = arg.to_string(),
+                Some('+') => v.presence_value = arg.to_string(),
                 Some('?') => v.required = true,
                 _ => {}
             }
-            if word.len() > 1 {
-                variables(&word[1..], out);
-            }
+            variables(arg, out);
             if !v.name.is_empty() {
                 out.push(v);
             }
@@ -297,6 +298,17 @@ fn walk(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_multibyte_operator_is_an_error_not_a_panic() {
+        // Found by the fuzzer: `${VAR:Ӑ...}` sliced inside the character.
+        let mut unset = Vec::new();
+        let e = expand("${A:Ӑatest}", &|_: &str| None, &mut unset);
+        assert!(matches!(e, Err(TemplateError::Invalid { .. })), "{e:?}");
+        let mut vars = Vec::new();
+        variables("${A:Ӑx} ${Bé}", &mut vars);
+        assert_eq!(vars[0].name, "A");
+    }
+
     #[test]
     fn variables_lists_names_defaults_and_nesting() {
         let mut out = Vec::new();

@@ -15,6 +15,8 @@ pub mod merge;
 pub mod model;
 pub mod name;
 pub mod path;
+#[cfg(test)]
+mod regressions;
 pub mod render;
 pub mod units;
 pub mod validate;
