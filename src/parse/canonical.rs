@@ -177,9 +177,10 @@ pub fn service_networks(v: &Value) -> Result<Value, String> {
     }
 }
 
-/// `secrets` / `configs` of a service: names or long entries, with the target filled in
-/// (`dir` + source; a relative target goes under `dir`).
-pub fn file_refs(v: &Value, dir: &str) -> Result<Value, String> {
+/// `secrets` / `configs` of a service: names or long entries. A secret without a target gets
+/// `/run/secrets/<source>` (`default_dir`); a relative target is kept as written. A string `mode`
+/// is octal.
+pub fn file_refs(v: &Value, default_dir: Option<&str>) -> Result<Value, String> {
     let Value::Array(items) = v else {
         if v.is_null() {
             return Ok(json!([]));
@@ -188,27 +189,63 @@ pub fn file_refs(v: &Value, dir: &str) -> Result<Value, String> {
     };
     items
         .iter()
-        .map(|i| match i {
-            Value::String(s) => Ok(json!({ "source": s, "target": format!("{dir}{s}") })),
-            Value::Object(m) => {
-                let mut m = m.clone();
-                let source = m
-                    .get("source")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string();
-                let target = match m.get("target").and_then(Value::as_str) {
-                    Some(t) if t.starts_with('/') => t.to_string(),
-                    Some(t) => format!("{dir}{t}"),
-                    None => format!("{dir}{source}"),
-                };
-                m.insert("target".into(), json!(target));
-                Ok(Value::Object(m))
+        .map(|i| {
+            let mut m = match i {
+                Value::String(s) => {
+                    let mut m = Map::new();
+                    m.insert("source".into(), json!(s));
+                    m
+                }
+                Value::Object(m) => m.clone(),
+                other => {
+                    return Err(format!(
+                        "expected a name or a mapping with `source`, found {}",
+                        kind(other)
+                    ))
+                }
+            };
+            let source = m.get("source").and_then(Value::as_str).map(str::to_string);
+            if let (Some(dir), Some(src), false) = (default_dir, source, m.contains_key("target")) {
+                m.insert("target".into(), json!(format!("{dir}{src}")));
             }
-            other => Err(format!(
-                "expected a name or a mapping with `source`, found {}",
-                kind(other)
-            )),
+            if let Some(Value::String(mode)) = m.get("mode") {
+                let n = i64::from_str_radix(mode.trim().trim_start_matches("0o"), 8)
+                    .map_err(|_| format!("invalid mode `{mode}`: expected an octal number"))?;
+                m.insert("mode".into(), json!(n));
+            }
+            Ok(Value::Object(m))
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Value::Array)
+}
+
+/// `devices`: `HOST[:CONTAINER[:PERMISSIONS]]` strings or long entries.
+pub fn devices(v: &Value) -> Result<Value, String> {
+    let Value::Array(items) = v else {
+        if v.is_null() {
+            return Ok(json!([]));
+        }
+        return Err(format!("expected a list of devices, found {}", kind(v)));
+    };
+    items
+        .iter()
+        .map(|i| match i {
+            Value::String(s) => {
+                let parts: Vec<&str> = s.split(':').collect();
+                let (src, dst, perms) = match parts.as_slice() {
+                    [a] => (*a, *a, "rwm"),
+                    [a, b] => (*a, *b, "rwm"),
+                    [a, b, c] => (*a, *b, *c),
+                    _ => {
+                        return Err(format!(
+                            "invalid device `{s}`: expected HOST[:CONTAINER[:PERMISSIONS]]"
+                        ))
+                    }
+                };
+                Ok(json!({"source": src, "target": dst, "permissions": perms}))
+            }
+            Value::Object(_) => Ok(i.clone()),
+            other => Err(format!("expected a device, found {}", kind(other))),
         })
         .collect::<Result<Vec<_>, _>>()
         .map(Value::Array)
@@ -262,6 +299,12 @@ pub fn extra_hosts(v: &Value) -> Result<Value, String> {
             ))
         }
     }
+    // Sorted by host name (stable: a host's addresses keep their order).
+    out.sort_by_key(|v| {
+        v.as_str()
+            .and_then(|s| s.split_once('='))
+            .map(|(h, _)| h.to_string())
+    });
     Ok(Value::Array(out))
 }
 
@@ -406,7 +449,19 @@ pub fn service_volumes(v: &Value, base: &FsPath) -> Result<Value, String> {
             other => return Err(format!("expected a mount, found {}", kind(other))),
         }
     }
-    Ok(Value::Array(out))
+    // Within one file a target is mounted once: the last entry wins, in the first one's place.
+    let mut unique: Vec<Value> = Vec::with_capacity(out.len());
+    for m in out {
+        let target = m.get("target").cloned();
+        match unique
+            .iter()
+            .position(|u| target.is_some() && u.get("target") == target.as_ref())
+        {
+            Some(i) => unique[i] = m,
+            None => unique.push(m),
+        }
+    }
+    Ok(Value::Array(unique))
 }
 
 fn is_path(src: &str) -> bool {

@@ -7,6 +7,7 @@
 
 pub mod canonical;
 pub mod discover;
+pub mod dotenv;
 pub mod env;
 pub mod error;
 pub mod interpolate;
@@ -130,7 +131,7 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, LoadError> {
             }
         };
         let file = SourceFile { path, text };
-        let mut doc = yaml::parse(&file.text).map_err(|e| {
+        let docs = yaml::parse_all(&file.text).map_err(|e| {
             let mut err =
                 LoadError::new(format!("invalid YAML: {}", e.message)).in_file(&file.path);
             if let (Some(l), Some(c)) = (e.line, e.column) {
@@ -138,47 +139,57 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, LoadError> {
             }
             err
         })?;
-        if doc.tree.is_null() {
-            doc.tree = json!({});
-        }
-        if !doc.tree.is_object() {
-            return Err(LoadError::new(format!(
-                "expected a mapping at the top of the file, found {}",
-                canonical::kind(&doc.tree)
-            ))
-            .at(&file.path, &file.text, &Path::root(), false));
-        }
-        let unset = if opts.no_interpolate {
-            vec![]
+        let docs = if docs.is_empty() {
+            vec![yaml::Document {
+                tree: Value::Null,
+                tags: vec![],
+            }]
         } else {
-            interpolate::tree(&mut doc.tree, &lookup).map_err(|e| {
-                LoadError::new(e.error.to_string()).at(&file.path, &file.text, &e.path, false)
-            })?
+            docs
         };
-        for name in unset {
-            warnings.push(format!(
-                "The \"{name}\" variable is not set. Defaulting to a blank string."
-            ));
+        for mut doc in docs {
+            if doc.tree.is_null() {
+                doc.tree = json!({});
+            }
+            if !doc.tree.is_object() {
+                return Err(LoadError::new(format!(
+                    "expected a mapping at the top of the file, found {}",
+                    canonical::kind(&doc.tree)
+                ))
+                .at(&file.path, &file.text, &Path::root(), false));
+            }
+            let unset = if opts.no_interpolate {
+                vec![]
+            } else {
+                interpolate::tree(&mut doc.tree, &lookup).map_err(|e| {
+                    LoadError::new(e.error.to_string()).at(&file.path, &file.text, &e.path, false)
+                })?
+            };
+            for name in unset {
+                warnings.push(format!(
+                    "The \"{name}\" variable is not set. Defaulting to a blank string."
+                ));
+            }
+            if let Some(v) = doc
+                .tree
+                .as_object_mut()
+                .and_then(|m| m.shift_remove("version"))
+            {
+                let _ = v;
+                warnings.push(format!(
+                    "{}: the attribute `version` is obsolete, it will be ignored, please remove it to avoid potential confusion",
+                    file.path.display()
+                ));
+            }
+            validate::keys(&doc.tree).map_err(|(p, msg, hint)| {
+                let mut e = LoadError::new(msg).at(&file.path, &file.text, &p, true);
+                e.hint = hint;
+                e
+            })?;
+            canonicalize(&mut doc.tree, &working_dir)
+                .map_err(|(p, msg)| LoadError::new(msg).at(&file.path, &file.text, &p, false))?;
+            merge::merge(&mut tree, doc.tree, &doc.tags);
         }
-        if let Some(v) = doc
-            .tree
-            .as_object_mut()
-            .and_then(|m| m.shift_remove("version"))
-        {
-            let _ = v;
-            warnings.push(format!(
-                "{}: the attribute `version` is obsolete, it will be ignored, please remove it to avoid potential confusion",
-                file.path.display()
-            ));
-        }
-        validate::keys(&doc.tree).map_err(|(p, msg, hint)| {
-            let mut e = LoadError::new(msg).at(&file.path, &file.text, &p, true);
-            e.hint = hint;
-            e
-        })?;
-        canonicalize(&mut doc.tree, &working_dir)
-            .map_err(|(p, msg)| LoadError::new(msg).at(&file.path, &file.text, &p, false))?;
-        merge::merge(&mut tree, doc.tree, &doc.tags);
         files.push(file);
     }
 
@@ -395,6 +406,17 @@ type Located = (Path, String);
 
 /// Short syntax to long syntax for one file's services.
 fn canonicalize(tree: &mut Value, base: &FsPath) -> Result<(), Located> {
+    for kind in ["networks", "volumes", "secrets", "configs"] {
+        let Some(Value::Object(section)) = tree.get_mut(kind) else {
+            continue;
+        };
+        for (key, res) in section.iter_mut() {
+            if let Some(l) = res.get_mut("labels") {
+                *l = canonical::key_values(l, false)
+                    .map_err(|m| (Path::root().key(kind).key(key).key("labels"), m))?;
+            }
+        }
+    }
     let Some(Value::Object(services)) = tree.get_mut("services") else {
         return Ok(());
     };
@@ -410,7 +432,7 @@ fn canonicalize(tree: &mut Value, base: &FsPath) -> Result<(), Located> {
             ));
         };
         type Fix = fn(&Value) -> Result<Value, String>;
-        let fixes: [(&str, Fix); 15] = [
+        let fixes: [(&str, Fix); 16] = [
             ("command", canonical::command),
             ("entrypoint", canonical::command),
             ("environment", |v| canonical::key_values(v, true)),
@@ -420,8 +442,11 @@ fn canonicalize(tree: &mut Value, base: &FsPath) -> Result<(), Located> {
             ("depends_on", canonical::depends_on),
             ("networks", canonical::service_networks),
             ("ports", canonical::ports),
-            ("secrets", |v| canonical::file_refs(v, "/run/secrets/")),
-            ("configs", |v| canonical::file_refs(v, "/")),
+            ("secrets", |v| {
+                canonical::file_refs(v, Some("/run/secrets/"))
+            }),
+            ("configs", |v| canonical::file_refs(v, None)),
+            ("devices", canonical::devices),
             ("extra_hosts", canonical::extra_hosts),
             ("tmpfs", canonical::string_list),
             ("dns", canonical::string_list),
@@ -478,13 +503,56 @@ fn canonicalize(tree: &mut Value, base: &FsPath) -> Result<(), Located> {
     Ok(())
 }
 
-/// Resource names, the implicit default network, and null entries made empty mappings.
+/// Services another one needs through `network_mode: service:`, `links` or `volumes_from`, as
+/// implicit `depends_on` entries (explicit ones win).
+fn implicit_dependencies(s: &mut Map<String, Value>) {
+    let mut deps: Vec<(String, bool)> = Vec::new();
+    if let Some(Value::String(m)) = s.get("network_mode") {
+        if let Some(svc) = m.strip_prefix("service:") {
+            deps.push((svc.to_string(), true));
+        }
+    }
+    if let Some(Value::Array(links)) = s.get("links") {
+        for l in links.iter().filter_map(Value::as_str) {
+            let svc = l.split(':').next().unwrap_or(l);
+            deps.push((svc.to_string(), true));
+        }
+    }
+    if let Some(Value::Array(from)) = s.get("volumes_from") {
+        for f in from.iter().filter_map(Value::as_str) {
+            if f.starts_with("container:") {
+                continue;
+            }
+            let svc = f.split(':').next().unwrap_or(f);
+            deps.push((svc.to_string(), false));
+        }
+    }
+    if deps.is_empty() {
+        return;
+    }
+    let entry = s.entry("depends_on").or_insert(json!({}));
+    let Value::Object(d) = entry else { return };
+    for (svc, restart) in deps {
+        if d.contains_key(&svc) {
+            continue;
+        }
+        let mut dep = json!({"condition": "service_started", "required": true});
+        if restart {
+            dep["restart"] = json!(true);
+        }
+        d.insert(svc, dep);
+    }
+}
+
+/// Resource names, the implicit default network, implicit dependencies, and null entries made
+/// empty mappings.
 fn normalize(tree: &mut Value, project: &str, base: &FsPath) {
     let Value::Object(root) = tree else { return };
     let mut needs_default = false;
     if let Some(Value::Object(services)) = root.get_mut("services") {
         for svc in services.values_mut() {
             let Value::Object(s) = svc else { continue };
+            implicit_dependencies(s);
             let has_networks = s
                 .get("networks")
                 .is_some_and(|n| n.as_object().is_some_and(|m| !m.is_empty()));
@@ -550,14 +618,15 @@ fn resolve_env_files(tree: &mut Value, base: &FsPath, vars: &env::Vars) -> Resul
                     .key(name)
                     .key("env_file")
                     .index(i);
-                let (path, required) = match entry {
-                    Value::String(p) => (p.clone(), true),
+                let (path, required, raw) = match entry {
+                    Value::String(p) => (p.clone(), true, false),
                     Value::Object(o) => (
                         o.get("path")
                             .and_then(Value::as_str)
                             .unwrap_or_default()
                             .to_string(),
                         o.get("required").and_then(Value::as_bool).unwrap_or(true),
+                        o.get("format").and_then(Value::as_str) == Some("raw"),
                     ),
                     other => {
                         return Err((
@@ -573,7 +642,9 @@ fn resolve_env_files(tree: &mut Value, base: &FsPath, vars: &env::Vars) -> Resul
                     }
                     continue;
                 }
-                let read = env::read_file(&abs, vars).map_err(|e| (p.clone(), e.message))?;
+                let lookup = |k: &str| vars.get(k).cloned();
+                let read =
+                    env::read_file(&abs, raw, &lookup).map_err(|e| (p.clone(), e.message))?;
                 for (k, v) in read {
                     from_files.insert(k, Value::String(v));
                 }

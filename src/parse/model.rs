@@ -199,7 +199,7 @@ pub struct Service {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub group_add: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub devices: Vec<String>,
+    pub devices: Vec<Device>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ipc: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -364,7 +364,7 @@ pub struct BindOptions {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub propagation: Option<String>,
     #[serde(
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "lenient::is_none_or_false",
         deserialize_with = "lenient::opt_bool"
     )]
     pub create_host_path: Option<bool>,
@@ -415,6 +415,18 @@ pub struct Port {
     pub published: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub protocol: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub app_protocol: Option<String>,
+}
+
+/// A device mapped into the container, in long syntax.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(default)]
+pub struct Device {
+    pub source: String,
+    pub target: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub permissions: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
@@ -533,7 +545,8 @@ pub struct FileRef {
     pub gid: Option<String>,
     #[serde(
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_i64"
+        deserialize_with = "lenient::opt_i64",
+        serialize_with = "lenient::octal"
     )]
     pub mode: Option<i64>,
 }

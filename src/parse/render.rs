@@ -28,15 +28,44 @@ fn section<T: serde::Serialize>(
     Value::Object(out)
 }
 
+/// Empty strings are left out, as unset (docker compose's `omitempty`).
+fn drop_empty_strings(m: &mut Map<String, Value>) {
+    m.retain(|_, v| v.as_str() != Some(""));
+}
+
+/// Doubles every `$` in keys and strings, so the output reads back to the same values (what
+/// docker compose prints unless interpolation is off).
+pub fn escape_dollars(v: &mut Value) {
+    match v {
+        Value::String(s) if s.contains('$') => *s = s.replace('$', "$$"),
+        Value::Array(items) => items.iter_mut().for_each(escape_dollars),
+        Value::Object(m) => {
+            let old = std::mem::take(m);
+            for (k, mut val) in old {
+                escape_dollars(&mut val);
+                m.insert(k.replace('$', "$$"), val);
+            }
+        }
+        _ => {}
+    }
+}
+
 /// The whole project as a tree.
 pub fn project(p: &Project, flavour: Flavour) -> Value {
     let mut parts: Vec<(&str, Value)> = Vec::new();
     let services = section(&p.services, |s| {
+        drop_empty_strings(s);
+        for part in ["build", "healthcheck", "logging"] {
+            if let Some(Value::Object(m)) = s.get_mut(part) {
+                drop_empty_strings(m);
+            }
+        }
         if flavour == Flavour::Json {
             s.entry("command").or_insert(Value::Null);
             s.entry("entrypoint").or_insert(Value::Null);
         }
         if let Some(Value::Object(d)) = s.get_mut("deploy") {
+            d.entry("resources").or_insert(json!({}));
             d.entry("placement").or_insert(json!({}));
         }
     });
@@ -45,9 +74,7 @@ pub fn project(p: &Project, flavour: Flavour) -> Value {
         parts.push((
             "networks",
             section(&p.networks, |n| {
-                if !n.contains_key("external") {
-                    n.entry("ipam").or_insert(json!({}));
-                }
+                n.entry("ipam").or_insert(json!({}));
             }),
         ));
     }

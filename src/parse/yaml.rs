@@ -55,53 +55,27 @@ fn syntax(err: &yaml_serde::Error) -> SyntaxError {
     }
 }
 
-/// Parses one compose file. More than one YAML document is an error, as in docker compose.
+/// Parses one compose file; its first document only (an empty file is a null tree).
 pub fn parse(source: &str) -> Result<Document, SyntaxError> {
-    let mut docs = yaml_serde::Deserializer::from_str(source);
-    let first = match docs.next() {
-        Some(d) => d,
-        None => {
-            return Ok(Document {
-                tree: Value::Null,
-                tags: vec![],
-            })
-        }
-    };
-    let mut value: yaml_serde::Value =
-        serde::Deserialize::deserialize(first).map_err(|e| syntax(&e))?;
-    if let Some(second) = docs.next() {
-        // Position of the second document: parse it to find where it starts.
-        let line = second_document_line(source);
-        let _ = second;
-        return Err(SyntaxError {
-            message: "a compose file holds one YAML document, this one has several (`---`): \
-                      split them into separate files and pass each with -f"
-                .into(),
-            line,
-            column: Some(1),
-        });
-    }
-    value.apply_merge().map_err(|e| syntax(&e))?;
-    let mut tags = Vec::new();
-    let tree = convert(value, &mut Path::root(), &mut tags)?;
-    Ok(Document { tree, tags })
+    Ok(parse_all(source)?.into_iter().next().unwrap_or(Document {
+        tree: Value::Null,
+        tags: vec![],
+    }))
 }
 
-fn second_document_line(source: &str) -> Option<usize> {
-    let mut seen_content = false;
-    for (i, line) in source.lines().enumerate() {
-        if line.starts_with("---") {
-            if seen_content {
-                return Some(i + 1);
-            }
-            continue;
-        }
-        let t = line.trim();
-        if !t.is_empty() && !t.starts_with('#') {
-            seen_content = true;
-        }
+/// Parses every document of a compose file; docker compose merges them in order, as if each
+/// were its own file.
+pub fn parse_all(source: &str) -> Result<Vec<Document>, SyntaxError> {
+    let mut out = Vec::new();
+    for de in yaml_serde::Deserializer::from_str(source) {
+        let mut value: yaml_serde::Value =
+            serde::Deserialize::deserialize(de).map_err(|e| syntax(&e))?;
+        value.apply_merge().map_err(|e| syntax(&e))?;
+        let mut tags = Vec::new();
+        let tree = convert(value, &mut Path::root(), &mut tags)?;
+        out.push(Document { tree, tags });
     }
-    None
+    Ok(out)
 }
 
 fn key_string(key: &yaml_serde::Value) -> Option<String> {
@@ -406,8 +380,9 @@ mod tests {
     }
 
     #[test]
-    fn several_documents_are_rejected() {
-        let err = parse("a: 1\n---\nb: 2\n").unwrap_err();
-        assert_eq!(err.line, Some(2));
+    fn several_documents_are_all_read() {
+        let docs = parse_all("a: 1\n---\nb: !reset 2\n").unwrap();
+        assert_eq!(docs.len(), 2);
+        assert_eq!(docs[1].tags, vec![Tag::Reset(Path::parse("b"))]);
     }
 }
