@@ -181,7 +181,15 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, LoadError> {
                     file.path.display()
                 ));
             }
-            validate::keys(&doc.tree).map_err(|(p, msg, hint)| {
+            let reset: Vec<Path> = doc
+                .tags
+                .iter()
+                .filter_map(|t| match t {
+                    yaml::Tag::Reset(p) => Some(p.clone()),
+                    yaml::Tag::Override(_) => None,
+                })
+                .collect();
+            validate::keys(&doc.tree, &reset).map_err(|(p, msg, hint)| {
                 let mut e = LoadError::new(msg).at(&file.path, &file.text, &p, true);
                 e.hint = hint;
                 e
@@ -291,14 +299,22 @@ fn prune(project: &mut Project) {
 
 /// An error pointing at `p` in the last of `sources` that holds it.
 fn locate(sources: &[(PathBuf, String)], msg: String, p: &Path, key: bool) -> LoadError {
-    for (path, text) in sources.iter().rev() {
-        if let Ok(doc) = yaml::parse(text) {
-            if let Some(raw) = raw_path(&doc.tree, p) {
-                let mut e = LoadError::new(msg).at(path, text, &raw, key);
-                e.at.yaml_path = Some(p.clone());
-                return e;
+    // The node itself, else its closest ancestor present in a file.
+    let mut probe = p.clone();
+    loop {
+        for (path, text) in sources.iter().rev() {
+            if let Ok(doc) = yaml::parse(text) {
+                if let Some(raw) = raw_path(&doc.tree, &probe) {
+                    let mut e = LoadError::new(msg).at(path, text, &raw, key);
+                    e.at.yaml_path = Some(p.clone());
+                    return e;
+                }
             }
         }
+        if probe.segs().len() <= 2 {
+            break;
+        }
+        probe.pop();
     }
     let mut e = LoadError::new(msg).with_path(p);
     if let Some((path, _)) = sources.last() {
@@ -322,6 +338,8 @@ fn raw_path(tree: &Value, p: &Path) -> Option<Path> {
                 cur = a.get(*i)?;
                 out.push(s.clone());
             }
+            // `env_file: a.env` is entry 0 of the canonical list.
+            (Seg::Index(0), Value::String(_)) => {}
             (Seg::Key(k), Value::Array(a)) => {
                 let i = a.iter().position(|v| {
                     v.as_str().is_some_and(|x| {
@@ -454,14 +472,17 @@ fn canonicalize(tree: &mut Value, base: &FsPath) -> Result<(), Located> {
         ];
         for (key, fix) in fixes {
             if let Some(v) = s.get_mut(key) {
-                *v = fix(v).map_err(|m| (sp.key(key), m))?;
+                *v = fix(v).map_err(|m| (item_path(v, fix, sp.key(key)), m))?;
             }
         }
         if let Some(v) = s.get_mut("env_file") {
             *v = canonical::string_list(v).map_err(|m| (sp.key("env_file"), m))?;
         }
         if let Some(v) = s.get_mut("volumes") {
-            *v = canonical::service_volumes(v, base).map_err(|m| (sp.key("volumes"), m))?;
+            *v = canonical::service_volumes(v, base).map_err(|m| {
+                let one = |x: &Value| canonical::service_volumes(x, base);
+                (item_path(v, one, sp.key("volumes")), m)
+            })?;
         }
         if let Some(Value::Object(h)) = s.get_mut("healthcheck") {
             if let Some(t) = h.get_mut("test") {
@@ -542,6 +563,18 @@ fn implicit_dependencies(s: &mut Map<String, Value>) {
         }
         d.insert(svc, dep);
     }
+}
+
+/// The path of the first entry of list `v` that `fix` rejects on its own, else `p`.
+fn item_path(v: &Value, fix: impl Fn(&Value) -> Result<Value, String>, p: Path) -> Path {
+    if let Value::Array(items) = v {
+        for (i, item) in items.iter().enumerate() {
+            if fix(&Value::Array(vec![item.clone()])).is_err() {
+                return p.index(i);
+            }
+        }
+    }
+    p
 }
 
 /// Resource names, the implicit default network, implicit dependencies, and null entries made
@@ -681,6 +714,26 @@ fn resolve_env_files(tree: &mut Value, base: &FsPath, vars: &env::Vars) -> Resul
     Ok(())
 }
 
+/// serde's `invalid type: sequence, expected a string` as `expected a string, found a list`.
+fn serde_message(m: &str) -> String {
+    let Some(rest) = m.strip_prefix("invalid type: ") else {
+        return m.to_string();
+    };
+    let Some((found, expected)) = rest.split_once(", expected ") else {
+        return m.to_string();
+    };
+    let found = match found {
+        "sequence" => "a list".to_string(),
+        "map" => "a mapping".to_string(),
+        f if f.starts_with("string ") => format!("the string {}", &f[7..]),
+        f if f.starts_with("integer ") => format!("the number {}", &f[8..]),
+        f if f.starts_with("floating point ") => format!("the number {}", &f[15..]),
+        f if f.starts_with("boolean ") => f[8..].to_string(),
+        f => f.to_string(),
+    };
+    format!("expected {expected}, found {found}")
+}
+
 /// Deserialises one top-level section into typed values, reporting the path of a bad field.
 fn typed_map<T: serde::de::DeserializeOwned>(
     root: &Map<String, Value>,
@@ -707,7 +760,7 @@ fn typed_map<T: serde::de::DeserializeOwned>(
                     _ => {}
                 }
             }
-            (p, e.into_inner().to_string())
+            (p, serde_message(&e.into_inner().to_string()))
         })?;
         out.insert(k.clone(), typed);
     }

@@ -1,9 +1,9 @@
 //! Checks: unknown keys (with a suggestion) and references between services and resources.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::error::did_you_mean;
-use super::model::Project;
+use super::model::{Project, Service};
 use super::path::Path;
 
 /// A problem at a path: the message and a hint.
@@ -116,23 +116,168 @@ fn unknown(p: Path, key: &str, known: &[&str], what: &str) -> Problem {
     (p, format!("`{key}` is not a known {what} attribute"), hint)
 }
 
-/// Rejects unknown top-level and service keys (`x-` keys are always allowed).
-pub fn keys(tree: &Value) -> Result<(), Problem> {
+const NETWORK_KEYS: &[&str] = &[
+    "name",
+    "driver",
+    "driver_opts",
+    "ipam",
+    "external",
+    "internal",
+    "enable_ipv4",
+    "enable_ipv6",
+    "attachable",
+    "labels",
+];
+const VOLUME_KEYS: &[&str] = &["name", "driver", "driver_opts", "external", "labels"];
+const SECRET_KEYS: &[&str] = &[
+    "name",
+    "environment",
+    "file",
+    "external",
+    "labels",
+    "driver",
+    "driver_opts",
+    "template_driver",
+];
+const CONFIG_KEYS: &[&str] = &[
+    "name",
+    "content",
+    "environment",
+    "file",
+    "external",
+    "labels",
+    "template_driver",
+];
+const BUILD_KEYS: &[&str] = &[
+    "context",
+    "dockerfile",
+    "dockerfile_inline",
+    "entitlements",
+    "args",
+    "ssh",
+    "labels",
+    "cache_from",
+    "cache_to",
+    "no_cache",
+    "additional_contexts",
+    "network",
+    "provenance",
+    "sbom",
+    "pull",
+    "target",
+    "shm_size",
+    "extra_hosts",
+    "isolation",
+    "privileged",
+    "secrets",
+    "tags",
+    "ulimits",
+    "platforms",
+];
+const HEALTHCHECK_KEYS: &[&str] = &[
+    "disable",
+    "interval",
+    "retries",
+    "test",
+    "timeout",
+    "start_period",
+    "start_interval",
+];
+const DEPLOY_KEYS: &[&str] = &[
+    "mode",
+    "endpoint_mode",
+    "replicas",
+    "labels",
+    "rollback_config",
+    "update_config",
+    "resources",
+    "restart_policy",
+    "placement",
+];
+const LOGGING_KEYS: &[&str] = &["driver", "options"];
+const DEPENDS_ON_KEYS: &[&str] = &["condition", "restart", "required"];
+
+/// Service attributes that may be written with no value (the others must have one).
+const NULLABLE: &[&str] = &["command", "entrypoint", "deploy"];
+
+/// Reports the first key of `m` (at `p`) that is not in `known` and not an `x-` extension.
+fn known_keys(m: &Map<String, Value>, p: &Path, known: &[&str], what: &str) -> Result<(), Problem> {
+    for k in m.keys() {
+        if !k.starts_with("x-") && !known.contains(&k.as_str()) {
+            return Err(unknown(p.key(k), k, known, what));
+        }
+    }
+    Ok(())
+}
+
+fn null_problem(p: Path, key: &str, expected: &str) -> Problem {
+    (
+        p,
+        format!("`{key}` has no value, expected {expected}"),
+        Some("give it a value or remove the key".into()),
+    )
+}
+
+/// Rejects unknown keys (with a suggestion) at the top level, in services, their `build`,
+/// `healthcheck`, `deploy`, `logging` and `depends_on` entries, and in top-level resources; and
+/// attributes left without a value. Paths in `reset` (`!reset`) may be null.
+pub fn keys(tree: &Value, reset: &[Path]) -> Result<(), Problem> {
     let Value::Object(root) = tree else {
         return Ok(());
     };
-    for k in root.keys() {
-        if !k.starts_with("x-") && !TOP_KEYS.contains(&k.as_str()) {
-            return Err(unknown(Path::root().key(k), k, TOP_KEYS, "top-level"));
+    known_keys(root, &Path::root(), TOP_KEYS, "top-level")?;
+    for (k, v) in root {
+        let p = Path::root().key(k);
+        if v.is_null() && k != "version" && !k.starts_with("x-") && !reset.contains(&p) {
+            return Err(null_problem(p, k, "a mapping"));
         }
     }
-    if let Some(Value::Object(services)) = root.get("services") {
-        for (name, svc) in services {
-            let Value::Object(s) = svc else { continue };
-            for k in s.keys() {
-                if !k.starts_with("x-") && !SERVICE_KEYS.contains(&k.as_str()) {
-                    let p = Path::root().key("services").key(name).key(k);
-                    return Err(unknown(p, k, SERVICE_KEYS, "service"));
+    for (kind, known, what) in [
+        ("networks", NETWORK_KEYS, "network"),
+        ("volumes", VOLUME_KEYS, "volume"),
+        ("secrets", SECRET_KEYS, "secret"),
+        ("configs", CONFIG_KEYS, "config"),
+    ] {
+        let Some(Value::Object(section)) = root.get(kind) else {
+            continue;
+        };
+        for (name, res) in section {
+            let p = Path::root().key(kind).key(name);
+            if let Value::Object(m) = res {
+                known_keys(m, &p, known, what)?;
+                external_alone(m, &p, what)?;
+            }
+        }
+    }
+    let Some(Value::Object(services)) = root.get("services") else {
+        return Ok(());
+    };
+    for (name, svc) in services {
+        let Value::Object(s) = svc else { continue };
+        let sp = Path::root().key("services").key(name);
+        known_keys(s, &sp, SERVICE_KEYS, "service")?;
+        for (k, v) in s {
+            let p = sp.key(k);
+            let nullable = NULLABLE.contains(&k.as_str()) || k.starts_with("x-");
+            if v.is_null() && !nullable && !reset.contains(&p) {
+                return Err(null_problem(p, k, "a value"));
+            }
+        }
+        for (key, known, what) in [
+            ("build", BUILD_KEYS, "build"),
+            ("healthcheck", HEALTHCHECK_KEYS, "healthcheck"),
+            ("deploy", DEPLOY_KEYS, "deploy"),
+            ("logging", LOGGING_KEYS, "logging"),
+        ] {
+            if let Some(Value::Object(m)) = s.get(key) {
+                known_keys(m, &sp.key(key), known, what)?;
+            }
+        }
+        if let Some(Value::Object(deps)) = s.get("depends_on") {
+            for (dep, entry) in deps {
+                if let Value::Object(m) = entry {
+                    let p = sp.key("depends_on").key(dep);
+                    known_keys(m, &p, DEPENDS_ON_KEYS, "depends_on")?;
                 }
             }
         }
@@ -140,8 +285,136 @@ pub fn keys(tree: &Value) -> Result<(), Problem> {
     Ok(())
 }
 
+/// An external resource is only named: any other attribute is a conflict.
+fn external_alone(m: &Map<String, Value>, p: &Path, what: &str) -> Result<(), Problem> {
+    let external = m
+        .get("external")
+        .is_some_and(|e| e.as_bool() == Some(true) || e.is_object());
+    if !external {
+        return Ok(());
+    }
+    match m
+        .keys()
+        .find(|k| !matches!(k.as_str(), "external" | "name") && !k.starts_with("x-"))
+    {
+        Some(k) => Err((
+            p.key(k),
+            format!("`{k}` cannot be set on an external {what}: it is created outside the project"),
+            Some(format!("remove `{k}` or `external: true`")),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Where a dependency not written in `depends_on` comes from: `network_mode`, `links` or
+/// `volumes_from` (the path under the service, and how to say it).
+fn implicit_origin(svc: &Service, dep: &str) -> Option<(Path, &'static str)> {
+    let sp = Path::root().key("services").key(&svc.name);
+    if svc
+        .network_mode
+        .as_deref()
+        .and_then(|m| m.strip_prefix("service:"))
+        == Some(dep)
+    {
+        return Some((sp.key("network_mode"), "uses the network of"));
+    }
+    let first = |s: &String| s.split(':').next() == Some(dep);
+    if let Some(i) = svc.volumes_from.iter().position(first) {
+        return Some((sp.key("volumes_from").index(i), "mounts the volumes of"));
+    }
+    if let Some(i) = svc.links.iter().position(first) {
+        return Some((sp.key("links").index(i), "links to"));
+    }
+    None
+}
+
+/// A service's short resource attributes and their `deploy` twins must not disagree.
+fn limits_agree(svc: &Service, sp: &Path) -> Result<(), Problem> {
+    let deploy = svc.deploy.as_ref();
+    let limits = deploy
+        .and_then(|d| d.resources.as_ref())
+        .and_then(|r| r.limits.as_ref());
+    let conflict = |short: &str, long: &str| {
+        Err((
+            sp.key(short),
+            format!("`{short}` and `deploy.{long}` are both set, to different values"),
+            Some("keep one of them (or make them equal)".to_string()),
+        ))
+    };
+    if let (Some(a), Some(b)) = (&svc.mem_limit, limits.and_then(|l| l.memory.as_ref())) {
+        if a != b {
+            return conflict("mem_limit", "resources.limits.memory");
+        }
+    }
+    if let (Some(a), Some(b)) = (svc.cpus, limits.and_then(|l| l.cpus)) {
+        if a != b {
+            return conflict("cpus", "resources.limits.cpus");
+        }
+    }
+    if let (Some(a), Some(b)) = (svc.pids_limit, limits.and_then(|l| l.pids)) {
+        if a != b {
+            return conflict("pids_limit", "resources.limits.pids");
+        }
+    }
+    if let (Some(a), Some(b)) = (svc.scale, deploy.and_then(|d| d.replicas)) {
+        if a != b {
+            return conflict("scale", "replicas");
+        }
+    }
+    Ok(())
+}
+
+/// The first `depends_on` cycle, as the list of services along it (first repeated at the end).
+fn cycle(project: &Project) -> Option<Vec<String>> {
+    fn visit<'a>(
+        project: &'a Project,
+        name: &'a str,
+        stack: &mut Vec<&'a str>,
+        done: &mut Vec<&'a str>,
+    ) -> Option<Vec<String>> {
+        if let Some(i) = stack.iter().position(|s| *s == name) {
+            let mut c: Vec<String> = stack[i..].iter().map(|s| s.to_string()).collect();
+            c.push(name.to_string());
+            return Some(c);
+        }
+        if done.contains(&name) {
+            return None;
+        }
+        stack.push(name);
+        if let Some(svc) = project.services.get(name) {
+            for dep in svc.depends_on.keys() {
+                if let Some(c) = visit(project, dep, stack, done) {
+                    return Some(c);
+                }
+            }
+        }
+        stack.pop();
+        done.push(name);
+        None
+    }
+    let mut done = Vec::new();
+    for name in project.services.keys() {
+        if let Some(c) = visit(project, name, &mut Vec::new(), &mut done) {
+            return Some(c);
+        }
+    }
+    None
+}
+
 /// Checks that every reference names something defined.
 pub fn project(project: &Project) -> Result<(), Problem> {
+    if let Some(c) = cycle(project) {
+        let p = Path::root()
+            .key("services")
+            .key(&c[0])
+            .key("depends_on")
+            .key(&c[1]);
+        return Err((
+            p,
+            format!("dependency cycle: {}", c.join(" -> ")),
+            Some("remove one of these `depends_on` entries".into()),
+        ));
+    }
     for (name, svc) in &project.services {
         let sp = Path::root().key("services").key(name);
         if svc.image.is_none() && svc.build.is_none() {
@@ -170,14 +443,12 @@ pub fn project(project: &Project) -> Result<(), Problem> {
                     Some(format!("pass --profile {}", profiles.first().map(String::as_str).unwrap_or(""))),
                 ));
             }
-            if !d.required {
-                continue;
-            }
             let hint = did_you_mean(dep, project.services.keys().map(String::as_str))
                 .map(|m| format!("did you mean `{m}`?"));
+            let (p, via) = implicit_origin(svc, dep).unwrap_or((p, "depends on"));
             return Err((
                 p,
-                format!("service `{name}` depends on undefined service `{dep}`"),
+                format!("service `{name}` {via} undefined service `{dep}`"),
                 hint,
             ));
         }
@@ -230,6 +501,7 @@ pub fn project(project: &Project) -> Result<(), Problem> {
                 }
             }
         }
+        limits_agree(svc, &sp)?;
         if svc.container_name.is_some() && svc.replicas() > 1 {
             return Err((
                 sp.key("container_name"),
