@@ -39,7 +39,7 @@ pub fn key_values(v: &Value, allow_null: bool) -> Result<Value, String> {
                     Value::Null if allow_null => Value::Null,
                     Value::Null => Value::String(String::new()),
                     Value::String(_) => val.clone(),
-                    Value::Number(n) => Value::String(n.to_string()),
+                    Value::Number(n) => Value::String(number_text(n)),
                     Value::Bool(b) => Value::String(b.to_string()),
                     other => {
                         return Err(format!(
@@ -59,6 +59,16 @@ pub fn key_values(v: &Value, allow_null: bool) -> Result<Value, String> {
         }
     }
     Ok(Value::Object(out))
+}
+
+/// A number as text, floats without a trailing `.0` (`1.0` is `1`, `1e3` is `1000`).
+pub fn number_text(n: &serde_json::Number) -> String {
+    if n.is_f64() {
+        if let Some(f) = n.as_f64() {
+            return format!("{f}");
+        }
+    }
+    n.to_string()
 }
 
 pub fn kind(v: &Value) -> &'static str {
@@ -507,8 +517,18 @@ pub fn clean(p: &FsPath) -> String {
     }
 }
 
+/// Whether `s` starts with a Windows drive (`c:/`, `C:\\`), which docker compose keeps whole.
+fn drive(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() >= 3 && b[0].is_ascii_alphabetic() && b[1] == b':' && matches!(b[2], b'/' | b'\\')
+}
+
 fn short_volume(spec: &str, base: &FsPath) -> Result<Value, String> {
-    let parts: Vec<&str> = spec.split(':').collect();
+    let mut parts: Vec<&str> = spec.split(':').collect();
+    if drive(spec) && parts.len() > 1 {
+        // `c:/data:/data`: the first two pieces are one Windows path.
+        parts.splice(0..2, [&spec[..parts[0].len() + 1 + parts[1].len()]]);
+    }
     let (src, target, mode) = match parts.as_slice() {
         [t] => (None, *t, None),
         [s, t] => (Some(*s), *t, None),
@@ -529,9 +549,14 @@ fn short_volume(spec: &str, base: &FsPath) -> Result<Value, String> {
             m.insert("target".into(), json!(target));
             m.insert("volume".into(), json!({}));
         }
-        Some(s) if is_path(s) => {
+        Some(s) if is_path(s) || drive(s) => {
+            let src = if drive(s) {
+                s.to_string()
+            } else {
+                absolute(s, base)
+            };
             m.insert("type".into(), json!("bind"));
-            m.insert("source".into(), json!(absolute(s, base)));
+            m.insert("source".into(), json!(src));
             m.insert("target".into(), json!(target));
             m.insert("bind".into(), json!({"create_host_path": true}));
         }

@@ -119,6 +119,14 @@ fn rule(path: &Path) -> SeqRule {
     }
 }
 
+/// Whether a null at `path` replaces the value of earlier files: entries of `environment` and
+/// `build.args`.
+fn null_overrides(path: &Path) -> bool {
+    let segs = path.segs();
+    let parent = segs.len().checked_sub(2).and_then(|i| segs.get(i));
+    matches!(parent, Some(Seg::Key(k)) if k == "environment" || k == "args")
+}
+
 fn merge_at(base: &mut Value, over: Value, path: &mut Path) {
     match (base, over) {
         (Value::Object(b), Value::Object(o)) => {
@@ -126,6 +134,9 @@ fn merge_at(base: &mut Value, over: Value, path: &mut Path) {
                 path.push(Seg::Key(k.clone()));
                 match b.get_mut(&k) {
                     Some(existing) if !v.is_null() => merge_at(existing, v, path),
+                    // `- KEY` in a later file unsets a variable's value (taken from the
+                    // environment again).
+                    Some(existing) if null_overrides(path) => *existing = v,
                     Some(_) => {}
                     None => {
                         b.insert(k, v);

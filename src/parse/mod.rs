@@ -475,6 +475,40 @@ fn canonicalize(tree: &mut Value, base: &FsPath) -> Result<(), Located> {
                 *v = fix(v).map_err(|m| (item_path(v, fix, sp.key(key)), m))?;
             }
         }
+        if let Some(Value::String(p)) = s.get_mut("pull_policy") {
+            if p == "if_not_present" {
+                *p = "missing".into();
+            }
+        }
+        if let Some(v) = s.get_mut("gpus") {
+            if v.as_str() == Some("all") {
+                *v = json!([{"count": -1}]);
+            }
+        }
+        if let Some(Value::Number(n)) = s.get("mem_swappiness") {
+            let text = n.to_string();
+            s.insert("mem_swappiness".into(), json!(text));
+        }
+        if let Some(Value::Array(watch)) = s.get_mut("develop").and_then(|d| d.get_mut("watch")) {
+            for w in watch.iter_mut().filter_map(Value::as_object_mut) {
+                if let Some(Value::String(p)) = w.get("path") {
+                    let abs = canonical::absolute(p, base);
+                    w.insert("path".into(), json!(abs));
+                }
+                // docker compose prints the empty `exec` of every watch rule.
+                w.entry("exec").or_insert(json!({"command": null}));
+            }
+        }
+        for hook in ["post_start", "pre_stop"] {
+            if let Some(Value::Array(list)) = s.get_mut(hook) {
+                for (i, h) in list.iter_mut().enumerate() {
+                    if let Some(c) = h.get_mut("command") {
+                        *c = canonical::command(c)
+                            .map_err(|m| (sp.key(hook).index(i).key("command"), m))?;
+                    }
+                }
+            }
+        }
         if let Some(v) = s.get_mut("env_file") {
             *v = canonical::string_list(v).map_err(|m| (sp.key("env_file"), m))?;
         }

@@ -217,6 +217,9 @@ pub struct Service {
         deserialize_with = "lenient::opt_bool"
     )]
     pub attach: Option<bool>,
+    /// Attributes rcompose does not act on, kept as read for `config` and the config hash.
+    #[serde(flatten)]
+    pub other: IndexMap<String, serde_json::Value>,
 }
 
 impl Service {
@@ -273,6 +276,9 @@ pub struct Build {
         deserialize_with = "lenient::bool"
     )]
     pub pull: bool,
+    /// Attributes rcompose does not act on, kept as read for `config` and the config hash.
+    #[serde(flatten)]
+    pub other: IndexMap<String, serde_json::Value>,
 }
 
 /// One entry of `depends_on`.
@@ -334,6 +340,9 @@ pub struct ServiceNetwork {
         deserialize_with = "lenient::opt_i64"
     )]
     pub priority: Option<i64>,
+    /// Attributes rcompose does not act on, kept as read for `config` and the config hash.
+    #[serde(flatten)]
+    pub other: IndexMap<String, serde_json::Value>,
 }
 
 /// A mount in long syntax.
@@ -356,6 +365,9 @@ pub struct ServiceVolume {
     pub volume: Option<VolumeOptions>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tmpfs: Option<TmpfsOptions>,
+    /// Attributes rcompose does not act on, kept as read for `config` and the config hash.
+    #[serde(flatten)]
+    pub other: IndexMap<String, serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
@@ -370,6 +382,9 @@ pub struct BindOptions {
     pub create_host_path: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub selinux: Option<String>,
+    /// Attributes rcompose does not act on, kept as read for `config` and the config hash.
+    #[serde(flatten)]
+    pub other: IndexMap<String, serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
@@ -382,6 +397,9 @@ pub struct VolumeOptions {
     pub nocopy: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subpath: Option<String>,
+    /// Attributes rcompose does not act on, kept as read for `config` and the config hash.
+    #[serde(flatten)]
+    pub other: IndexMap<String, serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
@@ -466,6 +484,9 @@ pub struct Deploy {
     pub resources: Option<Resources>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub restart_policy: Option<RestartPolicy>,
+    /// Attributes rcompose does not act on, kept as read for `config` and the config hash.
+    #[serde(flatten)]
+    pub other: IndexMap<String, serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
@@ -492,6 +513,9 @@ pub struct Resource {
         deserialize_with = "lenient::opt_i64"
     )]
     pub pids: Option<i64>,
+    /// Attributes rcompose does not act on, kept as read for `config` and the config hash.
+    #[serde(flatten)]
+    pub other: IndexMap<String, serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
@@ -588,6 +612,9 @@ pub struct Network {
     pub enable_ipv6: Option<bool>,
     #[serde(skip_serializing_if = "IndexMap::is_empty")]
     pub labels: IndexMap<String, String>,
+    /// Attributes rcompose does not act on, kept as read for `config` and the config hash.
+    #[serde(flatten)]
+    pub other: IndexMap<String, serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
@@ -633,6 +660,9 @@ pub struct Volume {
     pub external: bool,
     #[serde(skip_serializing_if = "IndexMap::is_empty")]
     pub labels: IndexMap<String, String>,
+    /// Attributes rcompose does not act on, kept as read for `config` and the config hash.
+    #[serde(flatten)]
+    pub other: IndexMap<String, serde_json::Value>,
 }
 
 /// A top-level secret or config.
@@ -651,4 +681,7 @@ pub struct FileObject {
         deserialize_with = "lenient::bool"
     )]
     pub external: bool,
+    /// Attributes rcompose does not act on, kept as read for `config` and the config hash.
+    #[serde(flatten)]
+    pub other: IndexMap<String, serde_json::Value>,
 }

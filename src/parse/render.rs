@@ -50,6 +50,22 @@ pub fn escape_dollars(v: &mut Value) {
     }
 }
 
+/// Whole floats as integers: docker compose (Go) prints `cpus: 1`, never `1.0`.
+fn whole_numbers(v: &mut Value) {
+    match v {
+        Value::Number(n) if n.is_f64() => {
+            if let Some(f) = n.as_f64() {
+                if f.fract() == 0.0 && f.abs() < 9e15 {
+                    *v = json!(f as i64);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(whole_numbers),
+        Value::Object(m) => m.values_mut().for_each(whole_numbers),
+        _ => {}
+    }
+}
+
 /// The whole project as a tree.
 pub fn project(p: &Project, flavour: Flavour) -> Value {
     let mut parts: Vec<(&str, Value)> = Vec::new();
@@ -61,6 +77,8 @@ pub fn project(p: &Project, flavour: Flavour) -> Value {
             }
         }
         if flavour == Flavour::Json {
+            // Service extensions are YAML-only in docker compose's output.
+            s.retain(|k, _| !k.starts_with("x-"));
             s.entry("command").or_insert(Value::Null);
             s.entry("entrypoint").or_insert(Value::Null);
         }
@@ -98,5 +116,7 @@ pub fn project(p: &Project, flavour: Flavour) -> Value {
     for (k, v) in &p.extensions {
         root.insert(k.clone(), v.clone());
     }
-    Value::Object(root)
+    let mut root = Value::Object(root);
+    whole_numbers(&mut root);
+    root
 }
