@@ -5,7 +5,9 @@
 //! Case folder layout (see `tests/parse/README.md`): the compose files, an optional `args` file (one
 //! argument per line, placed before `config`), an optional `env` file (`KEY=VALUE` lines: the whole
 //! OS environment besides `PATH` and `HOME`), and `expected.json` or, for bad cases, `expected.txt`.
-//! The folder's absolute path is written `${CASE_DIR}` in expected files.
+//! The folder's absolute path is written `${CASE_DIR}` in expected files. A good case may also
+//! hold `warnings.txt`: the reference's warning messages, one per line, compared in any order
+//! (none when absent).
 
 mod diff;
 
@@ -104,7 +106,23 @@ fn check_good(name: &str, dir: &Path, inputs: &Path, expected: &Path) -> Option<
         Ok(v) => v,
         Err(e) => return Some(format!("{name}: output is not JSON ({e}):\n{stdout}")),
     };
-    let diffs = diff::values(&want, &got);
+    let mut diffs = diff::values(&want, &got);
+    // Warnings: the reference's messages (`warnings.txt`, absent when none), in order.
+    // Sorted: the reference's order follows Go map iteration, which varies between runs.
+    let mut want_warnings = lines(&expected.with_file_name("warnings.txt"));
+    want_warnings.sort();
+    let mut got_warnings: Vec<String> = stderr
+        .replace(&real(dir), PLACEHOLDER)
+        .lines()
+        .filter_map(|l| l.strip_prefix("WARN[0000] "))
+        .map(str::to_string)
+        .collect();
+    got_warnings.sort();
+    if want_warnings != got_warnings {
+        diffs.push(format!(
+            "warnings: expected {want_warnings:?}, got {got_warnings:?}"
+        ));
+    }
     if diffs.is_empty() {
         return None;
     }

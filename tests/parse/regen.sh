@@ -30,6 +30,24 @@ reference() {
     docker compose "${args[@]}" config --format json) > "$out" 2> "$out.err"
 }
 
+# The reference's warning messages in stderr file $2 (one per line, ${CASE_DIR} for folder $1)
+# into file $3, removed when there are none.
+warnings() {
+  python3 - "$1" "$2" "$3" <<'PY'
+import os, re, sys
+d, err, out = sys.argv[1:4]
+msgs = []
+for line in open(err):
+    m = re.search(r'level=warning msg="((?:[^"\\]|\\.)*)"', line)
+    if m:
+        msgs.append(m.group(1).replace('\\"', '"').replace("\\\\", "\\").replace(d, "${CASE_DIR}"))
+if msgs:
+    open(out, "w").write("\n".join(msgs) + "\n")
+elif os.path.exists(out):
+    os.remove(out)
+PY
+}
+
 # Replaces the folder's absolute path by ${CASE_DIR} in file $2.
 placeholder() {
   python3 - "$1" "$2" <<'PY'
@@ -57,6 +75,7 @@ for dir in "$here"/cases/*/; do
   selected "$name" "$@" || continue
   if reference "$dir" "$dir" "$tmp"; then
     placeholder "$dir" "$tmp"
+    warnings "$dir" "$tmp.err" "$dir/warnings.txt"
     if ! cmp -s "$tmp" "$dir/expected.json"; then
       cp "$tmp" "$dir/expected.json"
       echo "updated  cases/$name"
@@ -84,6 +103,7 @@ for dir in "$repo"/examples/*/; do
   mkdir -p "$here/examples/$name"
   if reference "$dir" "$dir" "$tmp"; then
     placeholder "$dir" "$tmp"
+    warnings "$dir" "$tmp.err" "$here/examples/$name/warnings.txt"
     if ! cmp -s "$tmp" "$here/examples/$name/expected.json"; then
       cp "$tmp" "$here/examples/$name/expected.json"
       echo "updated  examples/$name"
