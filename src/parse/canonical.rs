@@ -396,11 +396,23 @@ fn short_port(spec: &str) -> Result<Vec<Value>, String> {
             (None, rest)
         }
     };
+    if let Some(ip) = host_ip.as_deref().filter(|ip| !ip.is_empty()) {
+        if ip.parse::<std::net::IpAddr>().is_err() {
+            return Err(format!(
+                "invalid port `{spec}`: `{ip}` is not an IP address"
+            ));
+        }
+    }
     let (published, target) = match rest.rsplit_once(':') {
         Some((p, t)) => (Some(p), t),
         None => (None, rest),
     };
     let (t0, t1) = port_range(target, spec)?;
+    if t0 == 0 {
+        return Err(format!(
+            "invalid port `{spec}`: the container port cannot be 0"
+        ));
+    }
     let published = published.filter(|p| !p.is_empty());
     let mut out = Vec::new();
     let pub_range = match published {

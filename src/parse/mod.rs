@@ -132,8 +132,11 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, LoadError> {
         };
         let file = SourceFile { path, text };
         let docs = yaml::parse_all(&file.text).map_err(|e| {
-            let mut err =
-                LoadError::new(format!("invalid YAML: {}", e.message)).in_file(&file.path);
+            let msg = format!("invalid YAML: {}", e.message);
+            if let Some(p) = &e.path {
+                return LoadError::new(msg).at(&file.path, &file.text, p, false);
+            }
+            let mut err = LoadError::new(msg).in_file(&file.path);
             if let (Some(l), Some(c)) = (e.line, e.column) {
                 err.set_position(&file.text, l, c);
             }
@@ -750,9 +753,14 @@ fn resolve_env_files(tree: &mut Value, base: &FsPath, vars: &env::Vars) -> Resul
 
 /// serde's `invalid type: sequence, expected a string` as `expected a string, found a list`.
 fn serde_message(m: &str) -> String {
+    if m.contains("untagged enum Ulimit") {
+        return "expected a number or a mapping with `soft` and `hard`".into();
+    }
     let Some(rest) = m.strip_prefix("invalid type: ") else {
         return m.to_string();
     };
+    let rest = rest.replace("expected a sequence", "expected a list");
+    let rest = rest.as_str();
     let Some((found, expected)) = rest.split_once(", expected ") else {
         return m.to_string();
     };

@@ -92,18 +92,19 @@ pub fn project(p: &Project, flavour: Flavour) -> Value {
         parts.push((
             "networks",
             section(&p.networks, |n| {
+                drop_empty_strings(n);
                 n.entry("ipam").or_insert(json!({}));
             }),
         ));
     }
     if !p.volumes.is_empty() {
-        parts.push(("volumes", section(&p.volumes, |_| {})));
+        parts.push(("volumes", section(&p.volumes, drop_empty_strings)));
     }
     if !p.secrets.is_empty() {
-        parts.push(("secrets", section(&p.secrets, |_| {})));
+        parts.push(("secrets", section(&p.secrets, drop_empty_strings)));
     }
     if !p.configs.is_empty() {
-        parts.push(("configs", section(&p.configs, |_| {})));
+        parts.push(("configs", section(&p.configs, drop_empty_strings)));
     }
     if flavour == Flavour::Json {
         parts.sort_by(|a, b| a.0.cmp(b.0));

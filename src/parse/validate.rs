@@ -245,7 +245,12 @@ pub fn keys(tree: &Value, reset: &[Path]) -> Result<(), Problem> {
             let p = Path::root().key(kind).key(name);
             if let Value::Object(m) = res {
                 known_keys(m, &p, known, what)?;
-                external_alone(m, &p, what)?;
+                if matches!(kind, "networks" | "volumes") {
+                    external_alone(m, &p, what)?;
+                }
+                if matches!(kind, "secrets" | "configs") {
+                    has_source(m, &p, what)?;
+                }
             }
         }
     }
@@ -253,9 +258,21 @@ pub fn keys(tree: &Value, reset: &[Path]) -> Result<(), Problem> {
         return Ok(());
     };
     for (name, svc) in services {
-        let Value::Object(s) = svc else { continue };
         let sp = Path::root().key("services").key(name);
+        let valid_name = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+        if !valid_name {
+            return Err((
+                sp,
+                format!("`{name}` is not a valid service name"),
+                Some("use letters, digits, `.`, `_` and `-` only".into()),
+            ));
+        }
+        let Value::Object(s) = svc else { continue };
         known_keys(s, &sp, SERVICE_KEYS, "service")?;
+        service_values(s, &sp)?;
         for (k, v) in s {
             let p = sp.key(k);
             let nullable = NULLABLE.contains(&k.as_str()) || k.starts_with("x-");
@@ -283,6 +300,159 @@ pub fn keys(tree: &Value, reset: &[Path]) -> Result<(), Problem> {
         }
     }
     Ok(())
+}
+
+const PORT_KEYS: &[&str] = &[
+    "name",
+    "mode",
+    "host_ip",
+    "target",
+    "published",
+    "protocol",
+    "app_protocol",
+];
+const MOUNT_KEYS: &[&str] = &[
+    "type",
+    "source",
+    "target",
+    "read_only",
+    "consistency",
+    "bind",
+    "volume",
+    "tmpfs",
+    "image",
+];
+const MOUNT_TYPES: &[&str] = &["bind", "volume", "tmpfs", "cluster", "npipe", "image"];
+
+fn problem(p: Path, msg: String, hint: &str) -> Problem {
+    (p, msg, Some(hint.to_string()))
+}
+
+/// Checks of single service attributes, on the file as written.
+fn service_values(s: &Map<String, Value>, sp: &Path) -> Result<(), Problem> {
+    if let Some(Value::String(n)) = s.get("container_name") {
+        let mut chars = n.chars();
+        let ok = chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
+            && n.len() > 1
+            && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+        if !ok {
+            return Err(problem(
+                sp.key("container_name"),
+                format!("`{n}` is not a valid container name"),
+                "use at least two characters: a letter or digit, then letters, digits, `_`, `.` or `-`",
+            ));
+        }
+    }
+    if let Some(Value::String(p)) = s.get("pull_policy") {
+        let known = [
+            "always",
+            "never",
+            "build",
+            "if_not_present",
+            "missing",
+            "refresh",
+            "daily",
+            "weekly",
+        ];
+        if !known.contains(&p.as_str()) && !p.starts_with("every_") {
+            return Err(problem(
+                sp.key("pull_policy"),
+                format!("unknown pull policy `{p}`"),
+                "use always, never, missing, build, daily, weekly or every_<duration>",
+            ));
+        }
+    }
+    if let Some(Value::Array(t)) = s.get("healthcheck").and_then(|h| h.get("test")) {
+        let first = t.first().and_then(Value::as_str).unwrap_or_default();
+        if !t.is_empty() && !matches!(first, "CMD" | "CMD-SHELL" | "NONE") {
+            return Err(problem(
+                sp.key("healthcheck").key("test").index(0),
+                format!(
+                    "a healthcheck test list starts with CMD, CMD-SHELL or NONE, found `{first}`"
+                ),
+                "write [\"CMD\", \"program\", \"arg\"] or a string for a shell command",
+            ));
+        }
+    }
+    if let Some(Value::Array(deps)) = s.get("depends_on") {
+        for (i, d) in deps.iter().enumerate() {
+            if deps[..i].contains(d) {
+                return Err(problem(
+                    sp.key("depends_on").index(i),
+                    format!("{d} is listed twice"),
+                    "remove the duplicate",
+                ));
+            }
+        }
+    }
+    if let Some(Value::Array(ports)) = s.get("ports") {
+        for (i, port) in ports.iter().enumerate() {
+            let p = sp.key("ports").index(i);
+            if let Value::Object(m) = port {
+                known_keys(m, &p, PORT_KEYS, "port")?;
+                let target = m.get("target");
+                if target.is_none()
+                    || target.is_some_and(|t| t.as_u64() == Some(0) || t.as_str() == Some("0"))
+                {
+                    return Err(problem(
+                        p,
+                        "the port has no `target`".into(),
+                        "set `target:` to the container port",
+                    ));
+                }
+            }
+        }
+    }
+    if let Some(Value::Array(mounts)) = s.get("volumes") {
+        for (i, mount) in mounts.iter().enumerate() {
+            let p = sp.key("volumes").index(i);
+            let Value::Object(m) = mount else { continue };
+            known_keys(m, &p, MOUNT_KEYS, "mount")?;
+            if let Some(Value::String(t)) = m.get("type") {
+                if !MOUNT_TYPES.contains(&t.as_str()) {
+                    return Err(problem(
+                        p.key("type"),
+                        format!("unknown mount type `{t}`"),
+                        "use bind, volume, tmpfs, image, npipe or cluster",
+                    ));
+                }
+            }
+            if m.get("target")
+                .and_then(Value::as_str)
+                .is_none_or(str::is_empty)
+            {
+                return Err(problem(
+                    p,
+                    "the mount has no `target`".into(),
+                    "set `target:` to the path in the container",
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A secret or config that is not external says where its content comes from.
+fn has_source(m: &Map<String, Value>, p: &Path, what: &str) -> Result<(), Problem> {
+    let external = m
+        .get("external")
+        .is_some_and(|e| e.as_bool() == Some(true) || e.is_object());
+    let sources: &[&str] = if what == "config" {
+        &["file", "environment", "content"]
+    } else {
+        &["file", "environment"]
+    };
+    if external || sources.iter().any(|k| m.contains_key(*k)) {
+        return Ok(());
+    }
+    Err((
+        p.clone(),
+        format!(
+            "the {what} has no content: set one of {}",
+            sources.join(", ")
+        ),
+        Some("or mark it `external: true`".into()),
+    ))
 }
 
 /// An external resource is only named: any other attribute is a conflict.
@@ -417,7 +587,7 @@ pub fn project(project: &Project) -> Result<(), Problem> {
     }
     for (name, svc) in &project.services {
         let sp = Path::root().key("services").key(name);
-        if svc.image.is_none() && svc.build.is_none() {
+        if svc.image.as_deref().is_none_or(str::is_empty) && svc.build.is_none() {
             return Err((
                 sp,
                 format!("service `{name}` has neither an image nor a build context specified"),

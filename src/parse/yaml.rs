@@ -33,6 +33,8 @@ pub struct SyntaxError {
     pub message: String,
     pub line: Option<usize>,
     pub column: Option<usize>,
+    /// The node at fault, when the parser gave no position.
+    pub path: Option<Path>,
 }
 
 impl fmt::Display for SyntaxError {
@@ -52,6 +54,7 @@ fn syntax(err: &yaml_serde::Error) -> SyntaxError {
         message,
         line: loc.as_ref().map(|l| l.line()),
         column: loc.as_ref().map(|l| l.column()),
+        path: None,
     }
 }
 
@@ -122,9 +125,10 @@ fn convert(
             let mut out = Map::with_capacity(map.len());
             for (k, v) in map {
                 let key = key_string(&k).ok_or_else(|| SyntaxError {
-                    message: format!("`{path}` has a key that is not a scalar"),
+                    message: "a mapping key must be a string, number or boolean".into(),
                     line: None,
                     column: None,
+                    path: Some(path.clone()),
                 })?;
                 path.push(Seg::Key(key.clone()));
                 let v = convert(v, path, tags)?;
