@@ -287,7 +287,7 @@ pub fn extra_hosts(v: &Value) -> Result<Value, String> {
                     .split_once('=')
                     .or_else(|| s.split_once(':'))
                     .ok_or_else(|| format!("`{s}` is not `host:ip`"))?;
-                out.push(json!(format!("{h}={ip}")));
+                out.push(json!(format!("{h}={}", unbracket(ip))));
             }
         }
         Value::Object(map) => {
@@ -316,6 +316,13 @@ pub fn extra_hosts(v: &Value) -> Result<Value, String> {
             .map(|(h, _)| h.to_string())
     });
     Ok(Value::Array(out))
+}
+
+/// `[::1]` as `::1`.
+fn unbracket(ip: &str) -> &str {
+    ip.strip_prefix('[')
+        .and_then(|i| i.strip_suffix(']'))
+        .unwrap_or(ip)
 }
 
 fn scalar_text(v: &Value) -> String {
@@ -420,6 +427,13 @@ fn short_port(spec: &str) -> Result<Vec<Value>, String> {
         None => None,
     };
     let count = t1 - t0 + 1;
+    if let Some((p0, p1)) = pub_range {
+        if count > 1 && p1 - p0 + 1 != count {
+            return Err(format!(
+                "invalid port `{spec}`: the host and container ranges differ in size"
+            ));
+        }
+    }
     for i in 0..count {
         let mut m = Map::new();
         m.insert("mode".into(), json!("ingress"));
@@ -586,6 +600,8 @@ fn short_volume(spec: &str, base: &FsPath) -> Result<Value, String> {
                     m.insert("read_only".into(), json!(true));
                 }
                 "rw" | "" => {}
+                // Docker Desktop hints, accepted and dropped as docker compose does.
+                "cached" | "delegated" | "consistent" => {}
                 "nocopy" => {
                     m.insert("volume".into(), json!({"nocopy": true}));
                 }

@@ -208,7 +208,7 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, LoadError> {
     let locate = |msg: String, p: &Path, key: bool| locate(&sources, msg, p, key);
 
     let name = project_name(opts, &tree, &working_dir, &dotenv)?;
-    normalize(&mut tree, &name, &working_dir);
+    warnings.extend(normalize(&mut tree, &name, &working_dir));
     resolve_env_files(&mut tree, &working_dir, &vars).map_err(|(p, msg)| locate(msg, &p, false))?;
 
     let mut project = Project {
@@ -288,7 +288,18 @@ fn prune(project: &mut Project) {
         .collect();
     let secrets: Vec<String> = services
         .iter()
-        .flat_map(|s| s.secrets.iter().map(|r| r.source.clone()))
+        .flat_map(|s| {
+            let build = s
+                .build
+                .as_ref()
+                .and_then(|b| b.other.get("secrets"))
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|r| r.get("source").and_then(Value::as_str))
+                .map(str::to_string);
+            s.secrets.iter().map(|r| r.source.clone()).chain(build)
+        })
         .collect();
     let configs: Vec<String> = services
         .iter()
@@ -512,6 +523,23 @@ fn canonicalize(tree: &mut Value, base: &FsPath) -> Result<(), Located> {
                 }
             }
         }
+        for key in ["cap_add", "cap_drop"] {
+            if let Some(Value::Array(list)) = s.get_mut(key) {
+                let mut seen: Vec<Value> = Vec::new();
+                list.retain(|v| {
+                    let new = !seen.contains(v);
+                    seen.push(v.clone());
+                    new
+                });
+            }
+        }
+        if let Some(Value::Object(limits)) = s.get_mut("ulimits") {
+            for v in limits.values_mut() {
+                if let Some(n) = v.as_str().and_then(|t| t.trim().parse::<i64>().ok()) {
+                    *v = json!(n);
+                }
+            }
+        }
         if let Some(v) = s.get_mut("env_file") {
             *v = canonical::string_list(v).map_err(|m| (sp.key("env_file"), m))?;
         }
@@ -551,6 +579,10 @@ fn canonicalize(tree: &mut Value, base: &FsPath) -> Result<(), Located> {
             if let Some(l) = b.get_mut("labels") {
                 *l = canonical::key_values(l, false)
                     .map_err(|m| (sp.key("build").key("labels"), m))?;
+            }
+            if let Some(sec) = b.get_mut("secrets") {
+                *sec = canonical::file_refs(sec, None)
+                    .map_err(|m| (sp.key("build").key("secrets"), m))?;
             }
             if let Some(h) = b.get_mut("extra_hosts") {
                 *h = canonical::extra_hosts(h)
@@ -616,8 +648,11 @@ fn item_path(v: &Value, fix: impl Fn(&Value) -> Result<Value, String>, p: Path) 
 
 /// Resource names, the implicit default network, implicit dependencies, and null entries made
 /// empty mappings.
-fn normalize(tree: &mut Value, project: &str, base: &FsPath) {
-    let Value::Object(root) = tree else { return };
+fn normalize(tree: &mut Value, project: &str, base: &FsPath) -> Vec<String> {
+    let mut warnings = Vec::new();
+    let Value::Object(root) = tree else {
+        return warnings;
+    };
     let mut needs_default = false;
     if let Some(Value::Object(services)) = root.get_mut("services") {
         for svc in services.values_mut() {
@@ -652,6 +687,9 @@ fn normalize(tree: &mut Value, project: &str, base: &FsPath) {
             if let Some(Value::Object(ext)) = o.get("external").cloned() {
                 // Legacy `external: {name: x}`.
                 if let Some(n) = ext.get("name") {
+                    warnings.push(format!(
+                        "{kind}.{key}: external.name is deprecated. Please set name and external: true"
+                    ));
                     o.insert("name".into(), n.clone());
                 }
                 o.insert("external".into(), json!(true));
@@ -670,6 +708,7 @@ fn normalize(tree: &mut Value, project: &str, base: &FsPath) {
             }
         }
     }
+    warnings
 }
 
 /// Reads each service's `env_file`s into its `environment` (which wins), and fills keys without a

@@ -179,7 +179,7 @@ pub struct Service {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shm_size: Option<Bytes>,
     #[serde(
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "lenient::is_none_or_false",
         deserialize_with = "lenient::opt_bool"
     )]
     pub oom_kill_disable: Option<bool>,
@@ -196,7 +196,10 @@ pub struct Service {
     pub secrets: Vec<FileRef>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub configs: Vec<FileRef>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "lenient::strings"
+    )]
     pub group_add: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub devices: Vec<Device>,
@@ -528,6 +531,10 @@ pub struct RestartPolicy {
         deserialize_with = "lenient::opt_i64"
     )]
     pub max_attempts: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delay: Option<Duration>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub window: Option<Duration>,
 }
 
 /// `ulimits.<name>`: one number, or soft and hard.

@@ -81,12 +81,10 @@ pub fn parse_all(source: &str) -> Result<Vec<Document>, SyntaxError> {
     Ok(out)
 }
 
+/// Mapping keys are strings in compose files (docker compose rejects `1:` or `true:`).
 fn key_string(key: &yaml_serde::Value) -> Option<String> {
     match key {
         yaml_serde::Value::String(s) => Some(s.clone()),
-        yaml_serde::Value::Number(n) => Some(n.to_string()),
-        yaml_serde::Value::Bool(b) => Some(b.to_string()),
-        yaml_serde::Value::Null => Some("null".into()),
         _ => None,
     }
 }
@@ -125,7 +123,7 @@ fn convert(
             let mut out = Map::with_capacity(map.len());
             for (k, v) in map {
                 let key = key_string(&k).ok_or_else(|| SyntaxError {
-                    message: "a mapping key must be a string, number or boolean".into(),
+                    message: "a mapping key must be a string (quote numbers and booleans)".into(),
                     line: None,
                     column: None,
                     path: Some(path.clone()),
