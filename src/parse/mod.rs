@@ -540,8 +540,10 @@ fn canonicalize(tree: &mut Value, base: &FsPath) -> Result<(), Located> {
                 }
             }
         }
-        if let Some(v) = s.get_mut("env_file") {
-            *v = canonical::string_list(v).map_err(|m| (sp.key("env_file"), m))?;
+        for key in ["env_file", "label_file"] {
+            if let Some(v) = s.get_mut(key) {
+                *v = canonical::string_list(v).map_err(|m| (sp.key(key), m))?;
+            }
         }
         if let Some(v) = s.get_mut("volumes") {
             *v = canonical::service_volumes(v, base).map_err(|m| {
@@ -756,6 +758,32 @@ fn resolve_env_files(tree: &mut Value, base: &FsPath, vars: &env::Vars) -> Resul
                     env::read_file(&abs, raw, &lookup).map_err(|e| (p.clone(), e.message))?;
                 for (k, v) in read {
                     from_files.insert(k, Value::String(v));
+                }
+            }
+        }
+        if let Some(Value::Array(list)) = s.shift_remove("label_file") {
+            let mut from_files = Map::new();
+            for (i, entry) in list.iter().enumerate() {
+                let p = Path::root()
+                    .key("services")
+                    .key(name)
+                    .key("label_file")
+                    .index(i);
+                let abs = PathBuf::from(canonical::absolute(entry.as_str().unwrap_or(""), base));
+                if !abs.is_file() {
+                    return Err((p, format!("label file `{}` not found", abs.display())));
+                }
+                let none = |_: &str| None;
+                let read =
+                    env::read_file(&abs, false, &none).map_err(|e| (p.clone(), e.message))?;
+                for (k, v) in read {
+                    from_files.insert(k, Value::String(v));
+                }
+            }
+            let labels = s.entry("labels").or_insert(json!({}));
+            if let Value::Object(l) = labels {
+                for (k, v) in from_files {
+                    l.entry(k).or_insert(v);
                 }
             }
         }

@@ -403,6 +403,44 @@ fn service_values(s: &Map<String, Value>, sp: &Path) -> Result<(), Problem> {
             }
         }
     }
+    for kind in ["secrets", "configs"] {
+        let Some(Value::Array(refs)) = s.get(kind) else {
+            continue;
+        };
+        for (i, r) in refs.iter().enumerate() {
+            for id in ["uid", "gid"] {
+                if r.get(id).is_some_and(|v| !v.is_string()) {
+                    return Err(problem(
+                        sp.key(kind).index(i).key(id),
+                        format!("`{id}` must be a string"),
+                        "quote it: uid: \"1000\"",
+                    ));
+                }
+            }
+        }
+    }
+    if let Some(Value::Object(nets)) = s.get("networks") {
+        for (n, entry) in nets {
+            if entry.get("priority").is_some_and(|v| !v.is_number()) {
+                return Err(problem(
+                    sp.key("networks").key(n).key("priority"),
+                    "`priority` must be a number".into(),
+                    "write it without quotes",
+                ));
+            }
+        }
+    }
+    if let Some(Value::Object(opts)) = s.get("logging").and_then(|l| l.get("options")) {
+        for (k, v) in opts {
+            if !(v.is_string() || v.is_number() || v.is_null()) {
+                return Err(problem(
+                    sp.key("logging").key("options").key(k),
+                    format!("logging option `{k}` must be a string or a number"),
+                    "quote it",
+                ));
+            }
+        }
+    }
     if let Some(Value::Array(mounts)) = s.get("volumes") {
         for (i, mount) in mounts.iter().enumerate() {
             let p = sp.key("volumes").index(i);
