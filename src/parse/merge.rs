@@ -92,11 +92,16 @@ fn rule(path: &Path) -> SeqRule {
         Some(Seg::Key(k)) => k.as_str(),
         _ => "",
     };
+    if key(0) == "networks" && segs.len() == 4 && key(2) == "ipam" && key(3) == "config" {
+        return SeqRule::Replace;
+    }
     if key(0) != "services" || segs.len() < 3 {
         return SeqRule::Append;
     }
     match (segs.len(), key(2), key(3)) {
         (3, "command" | "entrypoint", _) => SeqRule::Replace,
+        // Appended; a repeated entry is then an error (`validate::unique`).
+        (3, "security_opt" | "volumes_from" | "group_add", _) => SeqRule::Append,
         (4, "healthcheck", "test") => SeqRule::Replace,
         (3, "ports", _) => SeqRule::ByKey(|v| {
             format!(
@@ -127,7 +132,22 @@ fn null_overrides(path: &Path) -> bool {
     matches!(parent, Some(Seg::Key(k)) if k == "environment" || k == "args")
 }
 
+/// `logging` with another driver replaces the earlier one whole (its options are the old
+/// driver's).
+fn other_logging_driver(base: &Value, over: &Value, path: &Path) -> bool {
+    let segs = path.segs();
+    let is_logging = segs.len() == 3
+        && matches!(&segs[0], Seg::Key(k) if k == "services")
+        && matches!(&segs[2], Seg::Key(k) if k == "logging");
+    let driver = |v: &Value| v.get("driver").and_then(Value::as_str).map(str::to_string);
+    is_logging && driver(over).is_some() && driver(base) != driver(over)
+}
+
 fn merge_at(base: &mut Value, over: Value, path: &mut Path) {
+    if other_logging_driver(base, &over, path) {
+        *base = over;
+        return;
+    }
     match (base, over) {
         (Value::Object(b), Value::Object(o)) => {
             for (k, v) in o {

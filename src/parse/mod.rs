@@ -200,6 +200,11 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, LoadError> {
             canonicalize(&mut doc.tree, &working_dir)
                 .map_err(|(p, msg)| LoadError::new(msg).at(&file.path, &file.text, &p, false))?;
             merge::merge(&mut tree, doc.tree, &doc.tags);
+            validate::unique(&tree).map_err(|(p, msg, hint)| {
+                let mut e = LoadError::new(msg).at(&file.path, &file.text, &p, true);
+                e.hint = hint;
+                e
+            })?;
         }
         files.push(file);
     }
@@ -570,9 +575,6 @@ fn canonicalize(tree: &mut Value, base: &FsPath) -> Result<(), Located> {
                 if !ctx.contains("://") {
                     bm.insert("context".into(), json!(canonical::absolute(&ctx, base)));
                 }
-                if !bm.contains_key("dockerfile") && !bm.contains_key("dockerfile_inline") {
-                    bm.insert("dockerfile".into(), json!("Dockerfile"));
-                }
             }
             if let Some(args) = b.get_mut("args") {
                 *args = canonical::key_values(args, true)
@@ -660,6 +662,11 @@ fn normalize(tree: &mut Value, project: &str, base: &FsPath) -> Vec<String> {
         for svc in services.values_mut() {
             let Value::Object(s) = svc else { continue };
             implicit_dependencies(s);
+            if let Some(Value::Object(b)) = s.get_mut("build") {
+                if !b.contains_key("dockerfile") && !b.contains_key("dockerfile_inline") {
+                    b.insert("dockerfile".into(), json!("Dockerfile"));
+                }
+            }
             let has_networks = s
                 .get("networks")
                 .is_some_and(|n| n.as_object().is_some_and(|m| !m.is_empty()));

@@ -374,11 +374,14 @@ fn service_values(s: &Map<String, Value>, sp: &Path) -> Result<(), Problem> {
             ));
         }
     }
-    if let Some(Value::Array(deps)) = s.get("depends_on") {
-        for (i, d) in deps.iter().enumerate() {
-            if deps[..i].contains(d) {
+    for key in ["depends_on"] {
+        let Some(Value::Array(items)) = s.get(key) else {
+            continue;
+        };
+        for (i, d) in items.iter().enumerate() {
+            if items[..i].contains(d) {
                 return Err(problem(
-                    sp.key("depends_on").index(i),
+                    sp.key(key).index(i),
                     format!("{d} is listed twice"),
                     "remove the duplicate",
                 ));
@@ -464,6 +467,30 @@ fn service_values(s: &Map<String, Value>, sp: &Path) -> Result<(), Problem> {
                     "the mount has no `target`".into(),
                     "set `target:` to the path in the container",
                 ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Lists that must not repeat an entry once the files so far are merged.
+pub fn unique(tree: &Value) -> Result<(), Problem> {
+    let Some(Value::Object(services)) = tree.get("services") else {
+        return Ok(());
+    };
+    for (name, svc) in services {
+        for key in ["security_opt", "volumes_from", "group_add"] {
+            let Some(Value::Array(items)) = svc.get(key) else {
+                continue;
+            };
+            for (i, d) in items.iter().enumerate() {
+                if items[..i].contains(d) {
+                    return Err(problem(
+                        Path::root().key("services").key(name).key(key),
+                        format!("{d} is listed twice (after merging the files)"),
+                        "remove the duplicate",
+                    ));
+                }
             }
         }
     }
