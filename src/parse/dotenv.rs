@@ -26,7 +26,8 @@ pub fn parse(text: &str, raw: bool, lookup: &dyn Lookup) -> Result<Vars, DotenvE
             continue;
         }
         let line = line.strip_prefix("export ").map_or(line, str::trim_start);
-        let Some(eq) = line.find('=') else {
+        // `KEY=VALUE`, or `KEY: VALUE` as docker compose also reads.
+        let Some(eq) = line.find(['=', ':']) else {
             let key = line.trim();
             check_key(key, number)?;
             if let Some(v) = out.get(key).cloned().or_else(|| lookup.get(key)) {
@@ -173,7 +174,8 @@ mod tests {
 
     #[test]
     fn raw_keeps_text() {
-        let v = parse("A=\"q\"\nB=$X\n", true, &none).unwrap();
+        let v = parse("A=\"q\"\nB=$X\nC: y\n", true, &none).unwrap();
+        assert_eq!(v["C"], "y");
         assert_eq!(v["A"], "\"q\"");
         assert_eq!(v["B"], "$X");
     }

@@ -109,7 +109,11 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, LoadError> {
     if opts.env_files.is_empty() && working_dir != start && !os.contains_key("COMPOSE_ENV_FILES") {
         dotenv = env::read_all(&env::files(&[], os, cwd, &working_dir), os)?;
     }
-    let vars = env::overlay(&dotenv, os);
+    let mut vars = env::overlay(&dotenv, os);
+    // docker compose makes `PWD` available even when the shell did not export it.
+    if !vars.contains_key("PWD") {
+        vars.insert("PWD".into(), cwd.display().to_string());
+    }
     let lookup = |k: &str| vars.get(k).cloned();
 
     let mut warnings = Vec::new();
@@ -743,7 +747,13 @@ fn resolve_env_files(tree: &mut Value, base: &FsPath, vars: &env::Vars) -> Resul
                             .and_then(Value::as_str)
                             .unwrap_or_default()
                             .to_string(),
-                        o.get("required").and_then(Value::as_bool).unwrap_or(true),
+                        match o.get("required") {
+                            Some(Value::Bool(b)) => *b,
+                            Some(Value::String(t)) => {
+                                !matches!(t.as_str(), "false" | "False" | "FALSE")
+                            }
+                            _ => true,
+                        },
                         o.get("format").and_then(Value::as_str) == Some("raw"),
                     ),
                     other => {
