@@ -216,7 +216,16 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, LoadError> {
     let sources: Vec<(PathBuf, String)> = files.into_iter().map(|f| (f.path, f.text)).collect();
     let locate = |msg: String, p: &Path, key: bool| locate(&sources, msg, p, key);
 
-    let name = project_name(opts, &tree, &working_dir, &dotenv)?;
+    let name = project_name(opts, &tree, &working_dir, &dotenv).map_err(|e| {
+        match (&e.at.yaml_path, &e.at.file) {
+            (Some(p), None) => {
+                let mut located = locate(e.message.clone(), p, false);
+                located.hint = e.hint.clone();
+                located
+            }
+            _ => e,
+        }
+    })?;
     warnings.extend(normalize(&mut tree, &name, &working_dir));
     resolve_env_files(&mut tree, &working_dir, &vars).map_err(|(p, msg)| locate(msg, &p, false))?;
 
@@ -400,10 +409,15 @@ fn project_name(
         .and_then(Value::as_str)
         .filter(|n| !n.is_empty())
     {
-        let n = name::normalize(n);
-        if n.is_empty() {
-            return Err(LoadError::new("project name must not be empty"));
+        let normalized = name::normalize(n);
+        if normalized.is_empty() {
+            return Err(LoadError::new(format!(
+                "project name `{n}` has no letter or digit: nothing is left once normalised"
+            ))
+            .with_path(&Path::root().key("name"))
+            .hint("use lowercase letters, digits, `-` and `_`"));
         }
+        let n = normalized;
         return Ok(n);
     }
     let base = dir

@@ -73,12 +73,32 @@ pub fn parse_all(source: &str) -> Result<Vec<Document>, SyntaxError> {
     for de in yaml_serde::Deserializer::from_str(source) {
         let mut value: yaml_serde::Value =
             serde::Deserialize::deserialize(de).map_err(|e| syntax(&e))?;
-        value.apply_merge().map_err(|e| syntax(&e))?;
+        value.apply_merge().map_err(|e| {
+            let mut err = syntax(&e);
+            if err.line.is_none() {
+                if let Some((l, c)) = bad_merge_key(source) {
+                    err.line = Some(l);
+                    err.column = Some(c);
+                }
+            }
+            err
+        })?;
         let mut tags = Vec::new();
         let tree = convert(value, &mut Path::root(), &mut tags)?;
         out.push(Document { tree, tags });
     }
     Ok(out)
+}
+
+/// The position of the first `<<:` whose value is not an alias or a collection (the parser
+/// reports merge errors without one).
+fn bad_merge_key(source: &str) -> Option<(usize, usize)> {
+    source.lines().enumerate().find_map(|(i, line)| {
+        let col = line.find("<<:")?;
+        let rest = line[col + 3..].trim();
+        let ok = rest.is_empty() || rest.starts_with(['*', '[', '{', '#']);
+        (!ok).then_some((i + 1, col + 1))
+    })
 }
 
 /// Mapping keys are strings in compose files (docker compose rejects `1:` or `true:`).
