@@ -143,6 +143,14 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, LoadError> {
             let mut err = LoadError::new(msg).in_file(&file.path);
             if let (Some(l), Some(c)) = (e.line, e.column) {
                 err.set_position(&file.text, l, c);
+                if err
+                    .at
+                    .source_line
+                    .as_deref()
+                    .is_some_and(|s| s.contains('\t'))
+                {
+                    err.hint = Some("indent with spaces: YAML does not allow tabs".into());
+                }
             }
             err
         })?;
@@ -169,7 +177,17 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, LoadError> {
                 vec![]
             } else {
                 interpolate::tree(&mut doc.tree, &lookup).map_err(|e| {
-                    LoadError::new(e.error.to_string()).at(&file.path, &file.text, &e.path, false)
+                    let hint = match &e.error {
+                        interpolate::TemplateError::Required { name, .. } => {
+                            format!("set `{name}` in the environment or in the .env file")
+                        }
+                        interpolate::TemplateError::Invalid { .. } => {
+                            "close each `${` with `}`, and write `$$` for a literal `$`".into()
+                        }
+                    };
+                    LoadError::new(e.error.to_string())
+                        .at(&file.path, &file.text, &e.path, false)
+                        .hint(hint)
                 })?
             };
             for name in unset {

@@ -639,15 +639,20 @@ fn cycle(project: &Project) -> Option<Vec<String>> {
 /// Checks that every reference names something defined.
 pub fn project(project: &Project) -> Result<(), Problem> {
     if let Some(c) = cycle(project) {
-        let p = Path::root()
+        let explicit = Path::root()
             .key("services")
             .key(&c[0])
             .key("depends_on")
             .key(&c[1]);
+        let p = project
+            .services
+            .get(&c[0])
+            .and_then(|svc| implicit_origin(svc, &c[1]))
+            .map_or(explicit, |(p, _)| p);
         return Err((
             p,
             format!("dependency cycle: {}", c.join(" -> ")),
-            Some("remove one of these `depends_on` entries".into()),
+            Some("break the cycle: remove one of these dependencies".into()),
         ));
     }
     for (name, svc) in &project.services {
