@@ -487,7 +487,13 @@ pub fn service_volumes(v: &Value, base: &FsPath) -> Result<Value, String> {
     }
     // Within one file a target is mounted once: the last entry wins, in the first one's place.
     let mut unique: Vec<Value> = Vec::with_capacity(out.len());
-    for m in out {
+    for mut m in out {
+        // Targets are cleaned as paths (`/a/../b/` is `/b`).
+        if let Some(Value::String(t)) = m.get_mut("target") {
+            if !t.is_empty() {
+                *t = clean(FsPath::new(t.as_str()));
+            }
+        }
         let target = m.get("target").cloned();
         match unique
             .iter()

@@ -195,6 +195,7 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, LoadError> {
                     "The \"{name}\" variable is not set. Defaulting to a blank string."
                 ));
             }
+            yaml11_booleans(&mut doc.tree, &mut warnings);
             if let Some(v) = doc
                 .tree
                 .as_object_mut()
@@ -270,6 +271,8 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, LoadError> {
     let active = active_profiles(opts, &dotenv);
     for (name, mut svc) in services {
         svc.name = name.clone();
+        // Extensions are not part of the service (nor of its config hash).
+        svc.other.retain(|k, _| !k.starts_with("x-"));
         let enabled = svc.profiles.is_empty()
             || svc.profiles.iter().any(|p| active.contains(p))
             || active.iter().any(|p| p == "*")
@@ -633,6 +636,39 @@ fn canonicalize(tree: &mut Value, base: &FsPath) -> Result<(), Located> {
     Ok(())
 }
 
+/// YAML 1.1 booleans (`yes`, `off`...) in boolean service attributes: read as booleans, with
+/// docker compose's warning.
+fn yaml11_booleans(tree: &mut Value, warnings: &mut Vec<String>) {
+    const KEYS: &[&str] = &[
+        "tty",
+        "stdin_open",
+        "read_only",
+        "privileged",
+        "init",
+        "oom_kill_disable",
+        "attach",
+    ];
+    let Some(Value::Object(services)) = tree.get_mut("services") else {
+        return;
+    };
+    for svc in services.values_mut().filter_map(Value::as_object_mut) {
+        for key in KEYS {
+            let Some(Value::String(text)) = svc.get(*key) else {
+                continue;
+            };
+            let b = match text.to_ascii_lowercase().as_str() {
+                "yes" | "y" | "on" => true,
+                "no" | "n" | "off" => false,
+                _ => continue,
+            };
+            warnings.push(format!(
+                "\"{text}\" for boolean is not supported by YAML 1.2, please use `{b}`"
+            ));
+            svc.insert((*key).to_string(), Value::Bool(b));
+        }
+    }
+}
+
 /// Services another one needs through `network_mode: service:`, `links` or `volumes_from`, as
 /// implicit `depends_on` entries (explicit ones win).
 fn implicit_dependencies(s: &mut Map<String, Value>) {
@@ -708,6 +744,11 @@ fn normalize(tree: &mut Value, project: &str, base: &FsPath) -> Vec<String> {
                 .is_some_and(|n| n.as_object().is_some_and(|m| !m.is_empty()));
             if !has_networks && !s.contains_key("network_mode") {
                 s.insert("networks".into(), json!({ "default": null }));
+                needs_default = true;
+            }
+            if s.get("networks")
+                .is_some_and(|n| n.get("default").is_some())
+            {
                 needs_default = true;
             }
         }

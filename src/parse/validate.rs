@@ -247,6 +247,17 @@ pub fn keys(tree: &Value, reset: &[Path]) -> Result<(), Problem> {
                 known_keys(m, &p, known, what)?;
                 if matches!(kind, "networks" | "volumes") {
                     external_alone(m, &p, what)?;
+                    if let Some(Value::Object(opts)) = m.get("driver_opts") {
+                        for (k, v) in opts {
+                            if !(v.is_string() || v.is_number()) {
+                                return Err(problem(
+                                    p.key("driver_opts").key(k),
+                                    format!("driver option `{k}` must be a string or a number"),
+                                    "quote it",
+                                ));
+                            }
+                        }
+                    }
                 }
                 if matches!(kind, "secrets" | "configs") {
                     has_source(m, &p, what)?;
