@@ -119,6 +119,7 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, LoadError> {
     let mut warnings = Vec::new();
     let mut files = Vec::new();
     let mut tree = Value::Object(Map::new());
+    let mut units: Vec<(usize, yaml::Document)> = Vec::new();
     for src in &found {
         let (path, text) = match src {
             discover::Source::Stdin => {
@@ -162,74 +163,77 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, LoadError> {
         } else {
             docs
         };
-        for mut doc in docs {
-            if doc.tree.is_null() {
-                doc.tree = json!({});
-            }
-            if !doc.tree.is_object() {
-                return Err(LoadError::new(format!(
-                    "expected a mapping at the top of the file, found {}",
-                    canonical::kind(&doc.tree)
-                ))
-                .at(&file.path, &file.text, &Path::root(), false));
-            }
-            let unset = if opts.no_interpolate {
-                vec![]
-            } else {
-                interpolate::tree(&mut doc.tree, &lookup).map_err(|e| {
-                    let hint = match &e.error {
-                        interpolate::TemplateError::Required { name, .. } => {
-                            format!("set `{name}` in the environment or in the .env file")
-                        }
-                        interpolate::TemplateError::Invalid { .. } => {
-                            "close each `${` with `}`, and write `$$` for a literal `$`".into()
-                        }
-                    };
-                    LoadError::new(e.error.to_string())
-                        .at(&file.path, &file.text, &e.path, false)
-                        .hint(hint)
-                })?
-            };
-            for name in unset {
-                warnings.push(format!(
-                    "The \"{name}\" variable is not set. Defaulting to a blank string."
-                ));
-            }
-            yaml11_booleans(&mut doc.tree, &mut warnings);
-            if let Some(v) = doc
-                .tree
-                .as_object_mut()
-                .and_then(|m| m.shift_remove("version"))
-            {
-                let _ = v;
-                warnings.push(format!(
-                    "{}: the attribute `version` is obsolete, it will be ignored, please remove it to avoid potential confusion",
-                    file.path.display()
-                ));
-            }
-            let reset: Vec<Path> = doc
-                .tags
-                .iter()
-                .filter_map(|t| match t {
-                    yaml::Tag::Reset(p) => Some(p.clone()),
-                    yaml::Tag::Override(_) => None,
-                })
-                .collect();
-            validate::keys(&doc.tree, &reset).map_err(|(p, msg, hint)| {
-                let mut e = LoadError::new(msg).at(&file.path, &file.text, &p, true);
-                e.hint = hint;
-                e
-            })?;
-            canonicalize(&mut doc.tree, &working_dir)
-                .map_err(|(p, msg)| LoadError::new(msg).at(&file.path, &file.text, &p, false))?;
-            merge::merge(&mut tree, doc.tree, &doc.tags);
-            validate::unique(&tree).map_err(|(p, msg, hint)| {
-                let mut e = LoadError::new(msg).at(&file.path, &file.text, &p, true);
-                e.hint = hint;
-                e
-            })?;
-        }
+        units.extend(docs.into_iter().map(|d| (files.len(), d)));
         files.push(file);
+    }
+    // Each document of each file, in order: docker compose merges them all alike.
+    for (index, mut doc) in units {
+        let file = &files[index];
+        if doc.tree.is_null() {
+            doc.tree = json!({});
+        }
+        if !doc.tree.is_object() {
+            return Err(LoadError::new(format!(
+                "expected a mapping at the top of the file, found {}",
+                canonical::kind(&doc.tree)
+            ))
+            .at(&file.path, &file.text, &Path::root(), false));
+        }
+        let unset = if opts.no_interpolate {
+            vec![]
+        } else {
+            interpolate::tree(&mut doc.tree, &lookup).map_err(|e| {
+                let hint = match &e.error {
+                    interpolate::TemplateError::Required { name, .. } => {
+                        format!("set `{name}` in the environment or in the .env file")
+                    }
+                    interpolate::TemplateError::Invalid { .. } => {
+                        "close each `${` with `}`, and write `$$` for a literal `$`".into()
+                    }
+                };
+                LoadError::new(e.error.to_string())
+                    .at(&file.path, &file.text, &e.path, false)
+                    .hint(hint)
+            })?
+        };
+        for name in unset {
+            warnings.push(format!(
+                "The \"{name}\" variable is not set. Defaulting to a blank string."
+            ));
+        }
+        yaml11_booleans(&mut doc.tree, &mut warnings);
+        if let Some(v) = doc
+            .tree
+            .as_object_mut()
+            .and_then(|m| m.shift_remove("version"))
+        {
+            let _ = v;
+            warnings.push(format!(
+                "{}: the attribute `version` is obsolete, it will be ignored, please remove it to avoid potential confusion",
+                file.path.display()
+            ));
+        }
+        let reset: Vec<Path> = doc
+            .tags
+            .iter()
+            .filter_map(|t| match t {
+                yaml::Tag::Reset(p) => Some(p.clone()),
+                yaml::Tag::Override(_) => None,
+            })
+            .collect();
+        validate::keys(&doc.tree, &reset).map_err(|(p, msg, hint)| {
+            let mut e = LoadError::new(msg).at(&file.path, &file.text, &p, true);
+            e.hint = hint;
+            e
+        })?;
+        canonicalize(&mut doc.tree, &working_dir)
+            .map_err(|(p, msg)| LoadError::new(msg).at(&file.path, &file.text, &p, false))?;
+        merge::merge(&mut tree, doc.tree, &doc.tags);
+        validate::unique(&tree).map_err(|(p, msg, hint)| {
+            let mut e = LoadError::new(msg).at(&file.path, &file.text, &p, true);
+            e.hint = hint;
+            e
+        })?;
     }
 
     let sources: Vec<(PathBuf, String)> = files.into_iter().map(|f| (f.path, f.text)).collect();
