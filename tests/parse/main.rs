@@ -47,6 +47,15 @@ fn lines(path: &Path) -> Vec<String> {
 
 /// Runs `rcompose <args> config --format json` in `dir` with the case's environment.
 fn run(dir: &Path, args_and_env: &Path) -> Output {
+    run_in(dir, args_and_env, "json")
+}
+
+/// The same in another output format, for a case folder.
+fn run_format(dir: &Path, format: &str) -> Output {
+    run_in(dir, dir, format)
+}
+
+fn run_in(dir: &Path, args_and_env: &Path, format: &str) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_rcompose"));
     cmd.current_dir(dir).env_clear();
     for key in ["PATH", "HOME"] {
@@ -64,7 +73,7 @@ fn run(dir: &Path, args_and_env: &Path) -> Output {
         };
     }
     cmd.args(lines(&args_and_env.join("args")))
-        .args(["config", "--format", "json"]);
+        .args(["config", "--format", format]);
     cmd.output()
         .unwrap_or_else(|e| panic!("cannot run rcompose in {}: {e}", dir.display()))
 }
@@ -227,5 +236,35 @@ fn examples() {
             .join(&name)
             .join("expected.json");
         check_good(&format!("examples/{name}"), dir, dir, &expected)
+    });
+}
+
+/// `config` in YAML (the default format) says the same as in JSON, minus the keys only JSON
+/// prints (`command: null`, `entrypoint: null`).
+#[test]
+fn yaml_output_matches_json() {
+    let cases = folders(&root().join("tests/parse/cases"));
+    check_all("good cases in YAML", &cases, |dir| {
+        let name = dir.file_name()?.to_string_lossy().into_owned();
+        let json_out = run(dir, dir);
+        let yaml_out = run_format(dir, "yaml");
+        if !json_out.status.success() || !yaml_out.status.success() {
+            return None; // reported by good_cases
+        }
+        let mut from_json: serde_json::Value = serde_json::from_slice(&json_out.stdout).ok()?;
+        if let Some(services) = from_json
+            .get_mut("services")
+            .and_then(|s| s.as_object_mut())
+        {
+            for svc in services.values_mut().filter_map(|s| s.as_object_mut()) {
+                svc.retain(|k, v| !(matches!(k.as_str(), "command" | "entrypoint") && v.is_null()));
+            }
+        }
+        let from_yaml: serde_json::Value = match yaml_serde::from_slice(&yaml_out.stdout) {
+            Ok(v) => v,
+            Err(e) => return Some(format!("{name}: YAML output does not parse: {e}")),
+        };
+        let diffs = diff::values(&from_json, &from_yaml);
+        (!diffs.is_empty()).then(|| format!("{name} (YAML vs JSON):\n  {}", diffs.join("\n  ")))
     });
 }
