@@ -356,6 +356,9 @@ pub fn ports(v: &Value) -> Result<Value, String> {
                         *p = Value::String(n.to_string());
                     }
                 }
+                if m.get("published").and_then(Value::as_str) == Some("") {
+                    m.shift_remove("published");
+                }
                 out.push(Value::Object(m));
             }
             other => return Err(format!("expected a port, found {}", kind(other))),
@@ -508,6 +511,11 @@ pub fn service_volumes(v: &Value, base: &FsPath) -> Result<Value, String> {
 
 fn is_path(src: &str) -> bool {
     src.starts_with('.') || src.starts_with('/') || src.starts_with('~')
+}
+
+/// Whether a build context is a URL or a Git remote rather than a local folder.
+pub fn is_remote(ctx: &str) -> bool {
+    ctx.contains("://") || ctx.starts_with("git@") || ctx.starts_with("github.com/")
 }
 
 /// Resolves a host path against the project directory (`~` is the home directory).

@@ -615,8 +615,23 @@ fn canonicalize(tree: &mut Value, base: &FsPath) -> Result<(), Located> {
                     .and_then(Value::as_str)
                     .unwrap_or(".")
                     .to_string();
-                if !ctx.contains("://") {
+                if !canonical::is_remote(&ctx) {
                     bm.insert("context".into(), json!(canonical::absolute(&ctx, base)));
+                }
+                if let Some(extra) = bm.get_mut("additional_contexts") {
+                    let mut m = canonical::key_values(extra, false)
+                        .map_err(|m| (sp.key("build").key("additional_contexts"), m))?;
+                    if let Value::Object(entries) = &mut m {
+                        for v in entries.values_mut() {
+                            if let Value::String(c) = v {
+                                let named = c.starts_with("service:") || c.starts_with("target:");
+                                if !named && !canonical::is_remote(c) {
+                                    *c = canonical::absolute(c, base);
+                                }
+                            }
+                        }
+                    }
+                    *extra = m;
                 }
             }
             if let Some(args) = b.get_mut("args") {

@@ -291,6 +291,16 @@ pub fn keys(tree: &Value, reset: &[Path]) -> Result<(), Problem> {
                 return Err(null_problem(p, k, "a value"));
             }
         }
+        if s.get("build")
+            .and_then(|b| b.get("ssh"))
+            .is_some_and(Value::is_string)
+        {
+            return Err(problem(
+                sp.key("build").key("ssh"),
+                "`ssh` must be a list or a mapping, found a string".into(),
+                "write ssh: [default]",
+            ));
+        }
         for (key, known, what) in [
             ("build", BUILD_KEYS, "build"),
             ("healthcheck", HEALTHCHECK_KEYS, "healthcheck"),
@@ -468,6 +478,16 @@ fn service_values(s: &Map<String, Value>, sp: &Path) -> Result<(), Problem> {
                         "use bind, volume, tmpfs, image, npipe or cluster",
                     ));
                 }
+            }
+            if m.get("tmpfs")
+                .and_then(|t| t.get("mode"))
+                .is_some_and(|v| !v.is_number())
+            {
+                return Err(problem(
+                    p.key("tmpfs").key("mode"),
+                    "the tmpfs `mode` must be a number".into(),
+                    "write it without quotes, e.g. mode: 1777",
+                ));
             }
             if m.get("target")
                 .and_then(Value::as_str)
