@@ -209,6 +209,35 @@ mod tests {
     }
 
     #[test]
+    fn special_cases() {
+        let mut base = json!({
+            "services": {"web": {
+                "environment": {"A": "1"},
+                "logging": {"driver": "json-file", "options": {"max-size": "1m"}},
+                "security_opt": ["a"]
+            }},
+            "networks": {"n": {"ipam": {"config": [{"subnet": "10.0.0.0/24"}]}}}
+        });
+        let over = json!({
+            "services": {"web": {
+                "environment": {"A": null},
+                "logging": {"driver": "syslog"},
+                "security_opt": ["a"]
+            }},
+            "networks": {"n": {"ipam": {"config": [{"subnet": "10.0.1.0/24"}]}}}
+        });
+        merge(&mut base, over, &[]);
+        let web = &base["services"]["web"];
+        assert_eq!(web["environment"], json!({"A": null}));
+        assert_eq!(web["logging"], json!({"driver": "syslog"}));
+        assert_eq!(web["security_opt"], json!(["a", "a"]));
+        assert_eq!(
+            base["networks"]["n"]["ipam"]["config"],
+            json!([{"subnet": "10.0.1.0/24"}])
+        );
+    }
+
+    #[test]
     fn reset_and_override() {
         let mut base =
             json!({"services": {"web": {"ports": [{"target": 1}], "labels": {"a": "1"}}}});

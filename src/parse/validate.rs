@@ -783,3 +783,53 @@ pub fn project(project: &Project) -> Result<(), Problem> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::DependsOn;
+    use serde_json::json;
+
+    fn project(edges: &[(&str, &str)]) -> Project {
+        let mut p = Project::default();
+        for name in ["a", "b", "c"] {
+            let mut svc = Service {
+                name: name.into(),
+                image: Some("x".into()),
+                ..Default::default()
+            };
+            for (from, to) in edges {
+                if *from == name {
+                    svc.depends_on.insert((*to).into(), DependsOn::default());
+                }
+            }
+            p.services.insert(name.into(), svc);
+        }
+        p
+    }
+
+    #[test]
+    fn cycles_are_reported_with_their_path() {
+        assert_eq!(cycle(&project(&[("a", "b"), ("b", "c")])), None);
+        let c = cycle(&project(&[("a", "b"), ("b", "c"), ("c", "a")]));
+        assert_eq!(
+            c,
+            Some(vec!["a".into(), "b".into(), "c".into(), "a".into()])
+        );
+        let (p, msg, _) = super::project(&project(&[("b", "b")])).unwrap_err();
+        assert_eq!(p.to_string(), "services.b.depends_on.b");
+        assert!(msg.contains("b -> b"), "{msg}");
+    }
+
+    #[test]
+    fn keys_nulls_and_suggestions() {
+        let tree = json!({"services": {"web": {"imgae": "x"}}});
+        let (p, _, hint) = keys(&tree, &[]).unwrap_err();
+        assert_eq!(p.to_string(), "services.web.imgae");
+        assert_eq!(hint.as_deref(), Some("did you mean `image`?"));
+        let tree = json!({"services": {"web": {"image": "x", "ports": null}}});
+        assert!(keys(&tree, &[]).is_err());
+        let reset = [Path::parse("services.web.ports")];
+        assert!(keys(&tree, &reset).is_ok());
+    }
+}
