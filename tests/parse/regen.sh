@@ -30,8 +30,8 @@ reference() {
     docker compose "${args[@]}" config --format json) > "$out" 2> "$out.err"
 }
 
-# The reference's warning messages in stderr file $2 (one per line, ${CASE_DIR} for folder $1)
-# into file $3, removed when there are none.
+# The reference's warning messages in stderr file $2 (sorted, one per line, ${CASE_DIR} for
+# folder $1) into file $3, removed when there are none.
 warnings() {
   python3 - "$1" "$2" "$3" <<'PY'
 import os, re, sys
@@ -41,6 +41,7 @@ for line in open(err):
     m = re.search(r'level=warning msg="((?:[^"\\]|\\.)*)"', line)
     if m:
         msgs.append(m.group(1).replace('\\"', '"').replace("\\\\", "\\").replace(d, "${CASE_DIR}"))
+msgs.sort()  # the reference's order follows Go map iteration: not stable
 if msgs:
     open(out, "w").write("\n".join(msgs) + "\n")
 elif os.path.exists(out):
