@@ -122,11 +122,17 @@ pub fn run(ctx: &Context, args: ConfigArgs) -> Result<(), CliError> {
         Some(l) => l.iter().map(|x| format!("{x}\n")).collect::<String>(),
         None => match args.format.unwrap_or(Format::Yaml) {
             Format::Json => {
-                let tree = render::project(&project, render::Flavour::Json);
+                let mut tree = render::project(&project, render::Flavour::Json);
+                if !args.no_interpolate {
+                    render::escape_dollars(&mut tree);
+                }
                 serde_json::to_string_pretty(&tree).map_err(CliError::new)? + "\n"
             }
             Format::Yaml => {
-                let tree = render::project(&project, render::Flavour::Yaml);
+                let mut tree = render::project(&project, render::Flavour::Yaml);
+                if !args.no_interpolate {
+                    render::escape_dollars(&mut tree);
+                }
                 parse::yaml::to_string(&tree).map_err(CliError::new)?
             }
         },

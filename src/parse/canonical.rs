@@ -39,7 +39,7 @@ pub fn key_values(v: &Value, allow_null: bool) -> Result<Value, String> {
                     Value::Null if allow_null => Value::Null,
                     Value::Null => Value::String(String::new()),
                     Value::String(_) => val.clone(),
-                    Value::Number(n) => Value::String(n.to_string()),
+                    Value::Number(n) => Value::String(number_text(n)),
                     Value::Bool(b) => Value::String(b.to_string()),
                     other => {
                         return Err(format!(
@@ -59,6 +59,16 @@ pub fn key_values(v: &Value, allow_null: bool) -> Result<Value, String> {
         }
     }
     Ok(Value::Object(out))
+}
+
+/// A number as text, floats without a trailing `.0` (`1.0` is `1`, `1e3` is `1000`).
+pub fn number_text(n: &serde_json::Number) -> String {
+    if n.is_f64() {
+        if let Some(f) = n.as_f64() {
+            return format!("{f}");
+        }
+    }
+    n.to_string()
 }
 
 pub fn kind(v: &Value) -> &'static str {
@@ -177,9 +187,10 @@ pub fn service_networks(v: &Value) -> Result<Value, String> {
     }
 }
 
-/// `secrets` / `configs` of a service: names or long entries, with the target filled in
-/// (`dir` + source; a relative target goes under `dir`).
-pub fn file_refs(v: &Value, dir: &str) -> Result<Value, String> {
+/// `secrets` / `configs` of a service: names or long entries. A secret without a target gets
+/// `/run/secrets/<source>` (`default_dir`); a relative target is kept as written. A string `mode`
+/// is octal.
+pub fn file_refs(v: &Value, default_dir: Option<&str>) -> Result<Value, String> {
     let Value::Array(items) = v else {
         if v.is_null() {
             return Ok(json!([]));
@@ -188,27 +199,63 @@ pub fn file_refs(v: &Value, dir: &str) -> Result<Value, String> {
     };
     items
         .iter()
-        .map(|i| match i {
-            Value::String(s) => Ok(json!({ "source": s, "target": format!("{dir}{s}") })),
-            Value::Object(m) => {
-                let mut m = m.clone();
-                let source = m
-                    .get("source")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string();
-                let target = match m.get("target").and_then(Value::as_str) {
-                    Some(t) if t.starts_with('/') => t.to_string(),
-                    Some(t) => format!("{dir}{t}"),
-                    None => format!("{dir}{source}"),
-                };
-                m.insert("target".into(), json!(target));
-                Ok(Value::Object(m))
+        .map(|i| {
+            let mut m = match i {
+                Value::String(s) => {
+                    let mut m = Map::new();
+                    m.insert("source".into(), json!(s));
+                    m
+                }
+                Value::Object(m) => m.clone(),
+                other => {
+                    return Err(format!(
+                        "expected a name or a mapping with `source`, found {}",
+                        kind(other)
+                    ))
+                }
+            };
+            let source = m.get("source").and_then(Value::as_str).map(str::to_string);
+            if let (Some(dir), Some(src), false) = (default_dir, source, m.contains_key("target")) {
+                m.insert("target".into(), json!(format!("{dir}{src}")));
             }
-            other => Err(format!(
-                "expected a name or a mapping with `source`, found {}",
-                kind(other)
-            )),
+            if let Some(Value::String(mode)) = m.get("mode") {
+                let n = i64::from_str_radix(mode.trim().trim_start_matches("0o"), 8)
+                    .map_err(|_| format!("invalid mode `{mode}`: expected an octal number"))?;
+                m.insert("mode".into(), json!(n));
+            }
+            Ok(Value::Object(m))
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Value::Array)
+}
+
+/// `devices`: `HOST[:CONTAINER[:PERMISSIONS]]` strings or long entries.
+pub fn devices(v: &Value) -> Result<Value, String> {
+    let Value::Array(items) = v else {
+        if v.is_null() {
+            return Ok(json!([]));
+        }
+        return Err(format!("expected a list of devices, found {}", kind(v)));
+    };
+    items
+        .iter()
+        .map(|i| match i {
+            Value::String(s) => {
+                let parts: Vec<&str> = s.split(':').collect();
+                let (src, dst, perms) = match parts.as_slice() {
+                    [a] => (*a, *a, "rwm"),
+                    [a, b] => (*a, *b, "rwm"),
+                    [a, b, c] => (*a, *b, *c),
+                    _ => {
+                        return Err(format!(
+                            "invalid device `{s}`: expected HOST[:CONTAINER[:PERMISSIONS]]"
+                        ))
+                    }
+                };
+                Ok(json!({"source": src, "target": dst, "permissions": perms}))
+            }
+            Value::Object(_) => Ok(i.clone()),
+            other => Err(format!("expected a device, found {}", kind(other))),
         })
         .collect::<Result<Vec<_>, _>>()
         .map(Value::Array)
@@ -240,7 +287,7 @@ pub fn extra_hosts(v: &Value) -> Result<Value, String> {
                     .split_once('=')
                     .or_else(|| s.split_once(':'))
                     .ok_or_else(|| format!("`{s}` is not `host:ip`"))?;
-                out.push(json!(format!("{h}={ip}")));
+                out.push(json!(format!("{h}={}", unbracket(ip))));
             }
         }
         Value::Object(map) => {
@@ -262,7 +309,20 @@ pub fn extra_hosts(v: &Value) -> Result<Value, String> {
             ))
         }
     }
+    // Sorted by host name (stable: a host's addresses keep their order).
+    out.sort_by_key(|v| {
+        v.as_str()
+            .and_then(|s| s.split_once('='))
+            .map(|(h, _)| h.to_string())
+    });
     Ok(Value::Array(out))
+}
+
+/// `[::1]` as `::1`.
+fn unbracket(ip: &str) -> &str {
+    ip.strip_prefix('[')
+        .and_then(|i| i.strip_suffix(']'))
+        .unwrap_or(ip)
 }
 
 fn scalar_text(v: &Value) -> String {
@@ -295,6 +355,9 @@ pub fn ports(v: &Value) -> Result<Value, String> {
                     if let Value::Number(n) = p {
                         *p = Value::String(n.to_string());
                     }
+                }
+                if m.get("published").and_then(Value::as_str) == Some("") {
+                    m.shift_remove("published");
                 }
                 out.push(Value::Object(m));
             }
@@ -343,11 +406,23 @@ fn short_port(spec: &str) -> Result<Vec<Value>, String> {
             (None, rest)
         }
     };
+    if let Some(ip) = host_ip.as_deref().filter(|ip| !ip.is_empty()) {
+        if ip.parse::<std::net::IpAddr>().is_err() {
+            return Err(format!(
+                "invalid port `{spec}`: `{ip}` is not an IP address"
+            ));
+        }
+    }
     let (published, target) = match rest.rsplit_once(':') {
         Some((p, t)) => (Some(p), t),
         None => (None, rest),
     };
     let (t0, t1) = port_range(target, spec)?;
+    if t0 == 0 {
+        return Err(format!(
+            "invalid port `{spec}`: the container port cannot be 0"
+        ));
+    }
     let published = published.filter(|p| !p.is_empty());
     let mut out = Vec::new();
     let pub_range = match published {
@@ -355,6 +430,13 @@ fn short_port(spec: &str) -> Result<Vec<Value>, String> {
         None => None,
     };
     let count = t1 - t0 + 1;
+    if let Some((p0, p1)) = pub_range {
+        if count > 1 && p1 - p0 + 1 != count {
+            return Err(format!(
+                "invalid port `{spec}`: the host and container ranges differ in size"
+            ));
+        }
+    }
     for i in 0..count {
         let mut m = Map::new();
         m.insert("mode".into(), json!("ingress"));
@@ -406,11 +488,34 @@ pub fn service_volumes(v: &Value, base: &FsPath) -> Result<Value, String> {
             other => return Err(format!("expected a mount, found {}", kind(other))),
         }
     }
-    Ok(Value::Array(out))
+    // Within one file a target is mounted once: the last entry wins, in the first one's place.
+    let mut unique: Vec<Value> = Vec::with_capacity(out.len());
+    for mut m in out {
+        // Targets are cleaned as paths (`/a/../b/` is `/b`).
+        if let Some(Value::String(t)) = m.get_mut("target") {
+            if !t.is_empty() {
+                *t = clean(FsPath::new(t.as_str()));
+            }
+        }
+        let target = m.get("target").cloned();
+        match unique
+            .iter()
+            .position(|u| target.is_some() && u.get("target") == target.as_ref())
+        {
+            Some(i) => unique[i] = m,
+            None => unique.push(m),
+        }
+    }
+    Ok(Value::Array(unique))
 }
 
 fn is_path(src: &str) -> bool {
     src.starts_with('.') || src.starts_with('/') || src.starts_with('~')
+}
+
+/// Whether a build context is a URL or a Git remote rather than a local folder.
+pub fn is_remote(ctx: &str) -> bool {
+    ctx.contains("://") || ctx.starts_with("git@") || ctx.starts_with("github.com/")
 }
 
 /// Resolves a host path against the project directory (`~` is the home directory).
@@ -452,8 +557,18 @@ pub fn clean(p: &FsPath) -> String {
     }
 }
 
+/// Whether `s` starts with a Windows drive (`c:/`, `C:\\`), which docker compose keeps whole.
+fn drive(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() >= 3 && b[0].is_ascii_alphabetic() && b[1] == b':' && matches!(b[2], b'/' | b'\\')
+}
+
 fn short_volume(spec: &str, base: &FsPath) -> Result<Value, String> {
-    let parts: Vec<&str> = spec.split(':').collect();
+    let mut parts: Vec<&str> = spec.split(':').collect();
+    if drive(spec) && parts.len() > 1 {
+        // `c:/data:/data`: the first two pieces are one Windows path.
+        parts.splice(0..2, [&spec[..parts[0].len() + 1 + parts[1].len()]]);
+    }
     let (src, target, mode) = match parts.as_slice() {
         [t] => (None, *t, None),
         [s, t] => (Some(*s), *t, None),
@@ -474,9 +589,14 @@ fn short_volume(spec: &str, base: &FsPath) -> Result<Value, String> {
             m.insert("target".into(), json!(target));
             m.insert("volume".into(), json!({}));
         }
-        Some(s) if is_path(s) => {
+        Some(s) if is_path(s) || drive(s) => {
+            let src = if drive(s) {
+                s.to_string()
+            } else {
+                absolute(s, base)
+            };
             m.insert("type".into(), json!("bind"));
-            m.insert("source".into(), json!(absolute(s, base)));
+            m.insert("source".into(), json!(src));
             m.insert("target".into(), json!(target));
             m.insert("bind".into(), json!({"create_host_path": true}));
         }
@@ -494,6 +614,8 @@ fn short_volume(spec: &str, base: &FsPath) -> Result<Value, String> {
                     m.insert("read_only".into(), json!(true));
                 }
                 "rw" | "" => {}
+                // Docker Desktop hints, accepted and dropped as docker compose does.
+                "cached" | "delegated" | "consistent" => {}
                 "nocopy" => {
                     m.insert("volume".into(), json!({"nocopy": true}));
                 }

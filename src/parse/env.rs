@@ -4,27 +4,25 @@
 use indexmap::IndexMap;
 use std::path::{Path, PathBuf};
 
+use super::dotenv;
 use super::error::LoadError;
+use super::interpolate::Lookup;
 
 /// Variables, in the order they were defined.
 pub type Vars = IndexMap<String, String>;
 
-/// Reads one env file (dotenv syntax). Missing files are an error.
-pub fn read_file(path: &Path, os: &Vars) -> Result<Vars, LoadError> {
-    let iter = dotenvy::from_path_iter(path).map_err(|e| {
+/// Reads one env file (dotenv syntax, or `raw`), interpolating against `lookup`. Missing files
+/// are an error.
+pub fn read_file(path: &Path, raw: bool, lookup: &dyn Lookup) -> Result<Vars, LoadError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
         LoadError::new(format!("cannot read env file `{}`: {e}", path.display()))
             .hint("check the path given with --env-file or env_file")
     })?;
-    let mut out = Vars::new();
-    for item in iter {
-        let (k, v) = item.map_err(|e| {
-            LoadError::new(format!("env file `{}`: {e}", path.display())).in_file(path)
-        })?;
-        out.insert(k, v);
-    }
-    // dotenvy substitutes from the process environment; compose lets the OS win anyway.
-    let _ = os;
-    Ok(out)
+    dotenv::parse(&text, raw, lookup).map_err(|e| {
+        let mut err = LoadError::new(format!("invalid env file: {}", e.message)).in_file(path);
+        err.set_position(&text, e.line, 1);
+        err
+    })
 }
 
 /// The env files to read: those given, else `COMPOSE_ENV_FILES`, else `<dir>/.env` if present.
@@ -60,7 +58,9 @@ pub fn read_all(files: &[(PathBuf, bool)], os: &Vars) -> Result<Vars, LoadError>
             }
             continue;
         }
-        out.extend(read_file(path, os)?);
+        let seen = out.clone();
+        let lookup = |k: &str| os.get(k).or_else(|| seen.get(k)).cloned();
+        out.extend(read_file(path, false, &lookup)?);
     }
     Ok(out)
 }

@@ -111,9 +111,8 @@ fn value_of(name: &str, env: &dyn Lookup, unset: &mut Vec<String>) -> String {
     match env.get(name) {
         Some(v) => v,
         None => {
-            if !unset.iter().any(|u| u == name) {
-                unset.push(name.to_string());
-            }
+            // One warning per use, as docker compose prints them.
+            unset.push(name.to_string());
             String::new()
         }
     }
@@ -386,9 +385,9 @@ mod tests {
     }
 
     #[test]
-    fn unset_are_reported_once() {
+    fn unset_are_reported_at_each_use() {
         let mut unset = Vec::new();
         expand("$NOPE ${NOPE} ${OTHER:-x}", &env, &mut unset).unwrap();
-        assert_eq!(unset, vec!["NOPE".to_string()]);
+        assert_eq!(unset, vec!["NOPE".to_string(), "NOPE".to_string()]);
     }
 }

@@ -25,6 +25,18 @@ pub fn is_false(b: &bool) -> bool {
     !*b
 }
 
+pub fn is_none_or_false(b: &Option<bool>) -> bool {
+    *b != Some(true)
+}
+
+/// A file mode written as docker compose prints it: an octal string (`"0440"`).
+pub fn octal<S: serde::Serializer>(mode: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
+    match mode {
+        Some(m) => s.serialize_str(&format!("0{m:o}")),
+        None => s.serialize_none(),
+    }
+}
+
 fn to_bool<E: Error>(v: &Value) -> Result<bool, E> {
     match v {
         Value::Bool(b) => Ok(*b),

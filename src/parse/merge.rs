@@ -92,11 +92,16 @@ fn rule(path: &Path) -> SeqRule {
         Some(Seg::Key(k)) => k.as_str(),
         _ => "",
     };
+    if key(0) == "networks" && segs.len() == 4 && key(2) == "ipam" && key(3) == "config" {
+        return SeqRule::Replace;
+    }
     if key(0) != "services" || segs.len() < 3 {
         return SeqRule::Append;
     }
     match (segs.len(), key(2), key(3)) {
         (3, "command" | "entrypoint", _) => SeqRule::Replace,
+        // Appended; a repeated entry is then an error (`validate::unique`).
+        (3, "security_opt" | "volumes_from" | "group_add", _) => SeqRule::Append,
         (4, "healthcheck", "test") => SeqRule::Replace,
         (3, "ports", _) => SeqRule::ByKey(|v| {
             format!(
@@ -119,13 +124,39 @@ fn rule(path: &Path) -> SeqRule {
     }
 }
 
+/// Whether a null at `path` replaces the value of earlier files: entries of `environment` and
+/// `build.args`.
+fn null_overrides(path: &Path) -> bool {
+    let segs = path.segs();
+    let parent = segs.len().checked_sub(2).and_then(|i| segs.get(i));
+    matches!(parent, Some(Seg::Key(k)) if k == "environment" || k == "args")
+}
+
+/// `logging` with another driver replaces the earlier one whole (its options are the old
+/// driver's).
+fn other_logging_driver(base: &Value, over: &Value, path: &Path) -> bool {
+    let segs = path.segs();
+    let is_logging = segs.len() == 3
+        && matches!(&segs[0], Seg::Key(k) if k == "services")
+        && matches!(&segs[2], Seg::Key(k) if k == "logging");
+    let driver = |v: &Value| v.get("driver").and_then(Value::as_str).map(str::to_string);
+    is_logging && driver(over).is_some() && driver(base) != driver(over)
+}
+
 fn merge_at(base: &mut Value, over: Value, path: &mut Path) {
+    if other_logging_driver(base, &over, path) {
+        *base = over;
+        return;
+    }
     match (base, over) {
         (Value::Object(b), Value::Object(o)) => {
             for (k, v) in o {
                 path.push(Seg::Key(k.clone()));
                 match b.get_mut(&k) {
                     Some(existing) if !v.is_null() => merge_at(existing, v, path),
+                    // `- KEY` in a later file unsets a variable's value (taken from the
+                    // environment again).
+                    Some(existing) if null_overrides(path) => *existing = v,
                     Some(_) => {}
                     None => {
                         b.insert(k, v);
@@ -175,6 +206,35 @@ mod tests {
         assert_eq!(web["environment"], json!({"A": "1", "B": "3"}));
         assert_eq!(web["ports"].as_array().unwrap().len(), 2);
         assert_eq!(web["dns"], json!(["1.1.1.1", "9.9.9.9"]));
+    }
+
+    #[test]
+    fn special_cases() {
+        let mut base = json!({
+            "services": {"web": {
+                "environment": {"A": "1"},
+                "logging": {"driver": "json-file", "options": {"max-size": "1m"}},
+                "security_opt": ["a"]
+            }},
+            "networks": {"n": {"ipam": {"config": [{"subnet": "10.0.0.0/24"}]}}}
+        });
+        let over = json!({
+            "services": {"web": {
+                "environment": {"A": null},
+                "logging": {"driver": "syslog"},
+                "security_opt": ["a"]
+            }},
+            "networks": {"n": {"ipam": {"config": [{"subnet": "10.0.1.0/24"}]}}}
+        });
+        merge(&mut base, over, &[]);
+        let web = &base["services"]["web"];
+        assert_eq!(web["environment"], json!({"A": null}));
+        assert_eq!(web["logging"], json!({"driver": "syslog"}));
+        assert_eq!(web["security_opt"], json!(["a", "a"]));
+        assert_eq!(
+            base["networks"]["n"]["ipam"]["config"],
+            json!([{"subnet": "10.0.1.0/24"}])
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@
 
 pub mod canonical;
 pub mod discover;
+pub mod dotenv;
 pub mod env;
 pub mod error;
 pub mod interpolate;
@@ -110,12 +111,17 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, LoadError> {
     if opts.env_files.is_empty() && working_dir != start && !os.contains_key("COMPOSE_ENV_FILES") {
         dotenv = env::read_all(&env::files(&[], os, cwd, &working_dir), os)?;
     }
-    let vars = env::overlay(&dotenv, os);
+    let mut vars = env::overlay(&dotenv, os);
+    // docker compose makes `PWD` available even when the shell did not export it.
+    if !vars.contains_key("PWD") {
+        vars.insert("PWD".into(), cwd.display().to_string());
+    }
     let lookup = |k: &str| vars.get(k).cloned();
 
     let mut warnings = Vec::new();
     let mut files = Vec::new();
     let mut tree = Value::Object(Map::new());
+    let mut units: Vec<(usize, yaml::Document)> = Vec::new();
     for src in &found {
         let (path, text) = match src {
             discover::Source::Stdin => {
@@ -132,14 +138,39 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, LoadError> {
             }
         };
         let file = SourceFile { path, text };
-        let mut doc = yaml::parse(&file.text).map_err(|e| {
-            let mut err =
-                LoadError::new(format!("invalid YAML: {}", e.message)).in_file(&file.path);
+        let docs = yaml::parse_all(&file.text).map_err(|e| {
+            let msg = format!("invalid YAML: {}", e.message);
+            if let Some(p) = &e.path {
+                return LoadError::new(msg).at(&file.path, &file.text, p, false);
+            }
+            let mut err = LoadError::new(msg).in_file(&file.path);
             if let (Some(l), Some(c)) = (e.line, e.column) {
                 err.set_position(&file.text, l, c);
+                if err
+                    .at
+                    .source_line
+                    .as_deref()
+                    .is_some_and(|s| s.contains('\t'))
+                {
+                    err.hint = Some("indent with spaces: YAML does not allow tabs".into());
+                }
             }
             err
         })?;
+        let docs = if docs.is_empty() {
+            vec![yaml::Document {
+                tree: Value::Null,
+                tags: vec![],
+            }]
+        } else {
+            docs
+        };
+        units.extend(docs.into_iter().map(|d| (files.len(), d)));
+        files.push(file);
+    }
+    // Each document of each file, in order: docker compose merges them all alike.
+    for (index, mut doc) in units {
+        let file = &files[index];
         if doc.tree.is_null() {
             doc.tree = json!({});
         }
@@ -154,7 +185,17 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, LoadError> {
             vec![]
         } else {
             interpolate::tree(&mut doc.tree, &lookup).map_err(|e| {
-                LoadError::new(e.error.to_string()).at(&file.path, &file.text, &e.path, false)
+                let hint = match &e.error {
+                    interpolate::TemplateError::Required { name, .. } => {
+                        format!("set `{name}` in the environment or in the .env file")
+                    }
+                    interpolate::TemplateError::Invalid { .. } => {
+                        "close each `${` with `}`, and write `$$` for a literal `$`".into()
+                    }
+                };
+                LoadError::new(e.error.to_string())
+                    .at(&file.path, &file.text, &e.path, false)
+                    .hint(hint)
             })?
         };
         for name in unset {
@@ -162,6 +203,7 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, LoadError> {
                 "The \"{name}\" variable is not set. Defaulting to a blank string."
             ));
         }
+        yaml11_booleans(&mut doc.tree, &mut warnings);
         if let Some(v) = doc
             .tree
             .as_object_mut()
@@ -173,7 +215,15 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, LoadError> {
                 file.path.display()
             ));
         }
-        validate::keys(&doc.tree).map_err(|(p, msg, hint)| {
+        let reset: Vec<Path> = doc
+            .tags
+            .iter()
+            .filter_map(|t| match t {
+                yaml::Tag::Reset(p) => Some(p.clone()),
+                yaml::Tag::Override(_) => None,
+            })
+            .collect();
+        validate::keys(&doc.tree, &reset).map_err(|(p, msg, hint)| {
             let mut e = LoadError::new(msg).at(&file.path, &file.text, &p, true);
             e.hint = hint;
             e
@@ -181,14 +231,27 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, LoadError> {
         canonicalize(&mut doc.tree, &working_dir)
             .map_err(|(p, msg)| LoadError::new(msg).at(&file.path, &file.text, &p, false))?;
         merge::merge(&mut tree, doc.tree, &doc.tags);
-        files.push(file);
+        validate::unique(&tree).map_err(|(p, msg, hint)| {
+            let mut e = LoadError::new(msg).at(&file.path, &file.text, &p, true);
+            e.hint = hint;
+            e
+        })?;
     }
 
     let sources: Vec<(PathBuf, String)> = files.into_iter().map(|f| (f.path, f.text)).collect();
     let locate = |msg: String, p: &Path, key: bool| locate(&sources, msg, p, key);
 
-    let name = project_name(opts, &tree, &working_dir, &dotenv)?;
-    normalize(&mut tree, &name, &working_dir);
+    let name = project_name(opts, &tree, &working_dir, &dotenv).map_err(|e| {
+        match (&e.at.yaml_path, &e.at.file) {
+            (Some(p), None) => {
+                let mut located = locate(e.message.clone(), p, false);
+                located.hint = e.hint.clone();
+                located
+            }
+            _ => e,
+        }
+    })?;
+    warnings.extend(normalize(&mut tree, &name, &working_dir));
     resolve_env_files(&mut tree, &working_dir, &vars).map_err(|(p, msg)| locate(msg, &p, false))?;
 
     let mut project = Project {
@@ -214,6 +277,8 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, LoadError> {
     let active = active_profiles(opts, &dotenv);
     for (name, mut svc) in services {
         svc.name = name.clone();
+        // Extensions are not part of the service (nor of its config hash).
+        svc.other.retain(|k, _| !k.starts_with("x-"));
         let enabled = svc.profiles.is_empty()
             || svc.profiles.iter().any(|p| active.contains(p))
             || active.iter().any(|p| p == "*")
@@ -268,7 +333,18 @@ fn prune(project: &mut Project) {
         .collect();
     let secrets: Vec<String> = services
         .iter()
-        .flat_map(|s| s.secrets.iter().map(|r| r.source.clone()))
+        .flat_map(|s| {
+            let build = s
+                .build
+                .as_ref()
+                .and_then(|b| b.other.get("secrets"))
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|r| r.get("source").and_then(Value::as_str))
+                .map(str::to_string);
+            s.secrets.iter().map(|r| r.source.clone()).chain(build)
+        })
         .collect();
     let configs: Vec<String> = services
         .iter()
@@ -282,14 +358,22 @@ fn prune(project: &mut Project) {
 
 /// An error pointing at `p` in the last of `sources` that holds it.
 fn locate(sources: &[(PathBuf, String)], msg: String, p: &Path, key: bool) -> LoadError {
-    for (path, text) in sources.iter().rev() {
-        if let Ok(doc) = yaml::parse(text) {
-            if let Some(raw) = raw_path(&doc.tree, p) {
-                let mut e = LoadError::new(msg).at(path, text, &raw, key);
-                e.at.yaml_path = Some(p.clone());
-                return e;
+    // The node itself, else its closest ancestor present in a file.
+    let mut probe = p.clone();
+    loop {
+        for (path, text) in sources.iter().rev() {
+            if let Ok(doc) = yaml::parse(text) {
+                if let Some(raw) = raw_path(&doc.tree, &probe) {
+                    let mut e = LoadError::new(msg).at(path, text, &raw, key);
+                    e.at.yaml_path = Some(p.clone());
+                    return e;
+                }
             }
         }
+        if probe.segs().len() <= 2 {
+            break;
+        }
+        probe.pop();
     }
     let mut e = LoadError::new(msg).with_path(p);
     if let Some((path, _)) = sources.last() {
@@ -313,6 +397,8 @@ fn raw_path(tree: &Value, p: &Path) -> Option<Path> {
                 cur = a.get(*i)?;
                 out.push(s.clone());
             }
+            // `env_file: a.env` is entry 0 of the canonical list.
+            (Seg::Index(0), Value::String(_)) => {}
             (Seg::Key(k), Value::Array(a)) => {
                 let i = a.iter().position(|v| {
                     v.as_str().is_some_and(|x| {
@@ -350,10 +436,15 @@ fn project_name(
         .and_then(Value::as_str)
         .filter(|n| !n.is_empty())
     {
-        let n = name::normalize(n);
-        if n.is_empty() {
-            return Err(LoadError::new("project name must not be empty"));
+        let normalized = name::normalize(n);
+        if normalized.is_empty() {
+            return Err(LoadError::new(format!(
+                "project name `{n}` has no letter or digit: nothing is left once normalised"
+            ))
+            .with_path(&Path::root().key("name"))
+            .hint("use lowercase letters, digits, `-` and `_`"));
         }
+        let n = normalized;
         return Ok(n);
     }
     let base = dir
@@ -397,6 +488,17 @@ type Located = (Path, String);
 
 /// Short syntax to long syntax for one file's services.
 fn canonicalize(tree: &mut Value, base: &FsPath) -> Result<(), Located> {
+    for kind in ["networks", "volumes", "secrets", "configs"] {
+        let Some(Value::Object(section)) = tree.get_mut(kind) else {
+            continue;
+        };
+        for (key, res) in section.iter_mut() {
+            if let Some(l) = res.get_mut("labels") {
+                *l = canonical::key_values(l, false)
+                    .map_err(|m| (Path::root().key(kind).key(key).key("labels"), m))?;
+            }
+        }
+    }
     let Some(Value::Object(services)) = tree.get_mut("services") else {
         return Ok(());
     };
@@ -412,7 +514,7 @@ fn canonicalize(tree: &mut Value, base: &FsPath) -> Result<(), Located> {
             ));
         };
         type Fix = fn(&Value) -> Result<Value, String>;
-        let fixes: [(&str, Fix); 15] = [
+        let fixes: [(&str, Fix); 16] = [
             ("command", canonical::command),
             ("entrypoint", canonical::command),
             ("environment", |v| canonical::key_values(v, true)),
@@ -422,8 +524,11 @@ fn canonicalize(tree: &mut Value, base: &FsPath) -> Result<(), Located> {
             ("depends_on", canonical::depends_on),
             ("networks", canonical::service_networks),
             ("ports", canonical::ports),
-            ("secrets", |v| canonical::file_refs(v, "/run/secrets/")),
-            ("configs", |v| canonical::file_refs(v, "/")),
+            ("secrets", |v| {
+                canonical::file_refs(v, Some("/run/secrets/"))
+            }),
+            ("configs", |v| canonical::file_refs(v, None)),
+            ("devices", canonical::devices),
             ("extra_hosts", canonical::extra_hosts),
             ("tmpfs", canonical::string_list),
             ("dns", canonical::string_list),
@@ -431,14 +536,70 @@ fn canonicalize(tree: &mut Value, base: &FsPath) -> Result<(), Located> {
         ];
         for (key, fix) in fixes {
             if let Some(v) = s.get_mut(key) {
-                *v = fix(v).map_err(|m| (sp.key(key), m))?;
+                *v = fix(v).map_err(|m| (item_path(v, fix, sp.key(key)), m))?;
             }
         }
-        if let Some(v) = s.get_mut("env_file") {
-            *v = canonical::string_list(v).map_err(|m| (sp.key("env_file"), m))?;
+        if let Some(Value::String(p)) = s.get_mut("pull_policy") {
+            if p == "if_not_present" {
+                *p = "missing".into();
+            }
+        }
+        if let Some(v) = s.get_mut("gpus") {
+            if v.as_str() == Some("all") {
+                *v = json!([{"count": -1}]);
+            }
+        }
+        if let Some(Value::Number(n)) = s.get("mem_swappiness") {
+            let text = n.to_string();
+            s.insert("mem_swappiness".into(), json!(text));
+        }
+        if let Some(Value::Array(watch)) = s.get_mut("develop").and_then(|d| d.get_mut("watch")) {
+            for w in watch.iter_mut().filter_map(Value::as_object_mut) {
+                if let Some(Value::String(p)) = w.get("path") {
+                    let abs = canonical::absolute(p, base);
+                    w.insert("path".into(), json!(abs));
+                }
+                // docker compose prints the empty `exec` of every watch rule.
+                w.entry("exec").or_insert(json!({"command": null}));
+            }
+        }
+        for hook in ["post_start", "pre_stop"] {
+            if let Some(Value::Array(list)) = s.get_mut(hook) {
+                for (i, h) in list.iter_mut().enumerate() {
+                    if let Some(c) = h.get_mut("command") {
+                        *c = canonical::command(c)
+                            .map_err(|m| (sp.key(hook).index(i).key("command"), m))?;
+                    }
+                }
+            }
+        }
+        for key in ["cap_add", "cap_drop"] {
+            if let Some(Value::Array(list)) = s.get_mut(key) {
+                let mut seen: Vec<Value> = Vec::new();
+                list.retain(|v| {
+                    let new = !seen.contains(v);
+                    seen.push(v.clone());
+                    new
+                });
+            }
+        }
+        if let Some(Value::Object(limits)) = s.get_mut("ulimits") {
+            for v in limits.values_mut() {
+                if let Some(n) = v.as_str().and_then(|t| t.trim().parse::<i64>().ok()) {
+                    *v = json!(n);
+                }
+            }
+        }
+        for key in ["env_file", "label_file"] {
+            if let Some(v) = s.get_mut(key) {
+                *v = canonical::string_list(v).map_err(|m| (sp.key(key), m))?;
+            }
         }
         if let Some(v) = s.get_mut("volumes") {
-            *v = canonical::service_volumes(v, base).map_err(|m| (sp.key("volumes"), m))?;
+            *v = canonical::service_volumes(v, base).map_err(|m| {
+                let one = |x: &Value| canonical::service_volumes(x, base);
+                (item_path(v, one, sp.key("volumes")), m)
+            })?;
         }
         if let Some(Value::Object(h)) = s.get_mut("healthcheck") {
             if let Some(t) = h.get_mut("test") {
@@ -456,11 +617,23 @@ fn canonicalize(tree: &mut Value, base: &FsPath) -> Result<(), Located> {
                     .and_then(Value::as_str)
                     .unwrap_or(".")
                     .to_string();
-                if !ctx.contains("://") {
+                if !canonical::is_remote(&ctx) {
                     bm.insert("context".into(), json!(canonical::absolute(&ctx, base)));
                 }
-                if !bm.contains_key("dockerfile") && !bm.contains_key("dockerfile_inline") {
-                    bm.insert("dockerfile".into(), json!("Dockerfile"));
+                if let Some(extra) = bm.get_mut("additional_contexts") {
+                    let mut m = canonical::key_values(extra, false)
+                        .map_err(|m| (sp.key("build").key("additional_contexts"), m))?;
+                    if let Value::Object(entries) = &mut m {
+                        for v in entries.values_mut() {
+                            if let Value::String(c) = v {
+                                let named = c.starts_with("service:") || c.starts_with("target:");
+                                if !named && !canonical::is_remote(c) {
+                                    *c = canonical::absolute(c, base);
+                                }
+                            }
+                        }
+                    }
+                    *extra = m;
                 }
             }
             if let Some(args) = b.get_mut("args") {
@@ -471,6 +644,10 @@ fn canonicalize(tree: &mut Value, base: &FsPath) -> Result<(), Located> {
                 *l = canonical::key_values(l, false)
                     .map_err(|m| (sp.key("build").key("labels"), m))?;
             }
+            if let Some(sec) = b.get_mut("secrets") {
+                *sec = canonical::file_refs(sec, None)
+                    .map_err(|m| (sp.key("build").key("secrets"), m))?;
+            }
             if let Some(h) = b.get_mut("extra_hosts") {
                 *h = canonical::extra_hosts(h)
                     .map_err(|m| (sp.key("build").key("extra_hosts"), m))?;
@@ -480,18 +657,119 @@ fn canonicalize(tree: &mut Value, base: &FsPath) -> Result<(), Located> {
     Ok(())
 }
 
-/// Resource names, the implicit default network, and null entries made empty mappings.
-fn normalize(tree: &mut Value, project: &str, base: &FsPath) {
-    let Value::Object(root) = tree else { return };
+/// YAML 1.1 booleans (`yes`, `off`...) in boolean service attributes: read as booleans, with
+/// docker compose's warning.
+fn yaml11_booleans(tree: &mut Value, warnings: &mut Vec<String>) {
+    const KEYS: &[&str] = &[
+        "tty",
+        "stdin_open",
+        "read_only",
+        "privileged",
+        "init",
+        "oom_kill_disable",
+        "attach",
+    ];
+    let Some(Value::Object(services)) = tree.get_mut("services") else {
+        return;
+    };
+    for svc in services.values_mut().filter_map(Value::as_object_mut) {
+        for key in KEYS {
+            let Some(Value::String(text)) = svc.get(*key) else {
+                continue;
+            };
+            let b = match text.to_ascii_lowercase().as_str() {
+                "yes" | "y" | "on" => true,
+                "no" | "n" | "off" => false,
+                _ => continue,
+            };
+            warnings.push(format!(
+                "\"{text}\" for boolean is not supported by YAML 1.2, please use `{b}`"
+            ));
+            svc.insert((*key).to_string(), Value::Bool(b));
+        }
+    }
+}
+
+/// Services another one needs through `network_mode: service:`, `links` or `volumes_from`, as
+/// implicit `depends_on` entries (explicit ones win).
+fn implicit_dependencies(s: &mut Map<String, Value>) {
+    let mut deps: Vec<(String, bool)> = Vec::new();
+    if let Some(Value::String(m)) = s.get("network_mode") {
+        if let Some(svc) = m.strip_prefix("service:") {
+            deps.push((svc.to_string(), true));
+        }
+    }
+    if let Some(Value::Array(links)) = s.get("links") {
+        for l in links.iter().filter_map(Value::as_str) {
+            let svc = l.split(':').next().unwrap_or(l);
+            deps.push((svc.to_string(), true));
+        }
+    }
+    if let Some(Value::Array(from)) = s.get("volumes_from") {
+        for f in from.iter().filter_map(Value::as_str) {
+            if f.starts_with("container:") {
+                continue;
+            }
+            let svc = f.split(':').next().unwrap_or(f);
+            deps.push((svc.to_string(), false));
+        }
+    }
+    if deps.is_empty() {
+        return;
+    }
+    let entry = s.entry("depends_on").or_insert(json!({}));
+    let Value::Object(d) = entry else { return };
+    for (svc, restart) in deps {
+        if d.contains_key(&svc) {
+            continue;
+        }
+        let mut dep = json!({"condition": "service_started", "required": true});
+        if restart {
+            dep["restart"] = json!(true);
+        }
+        d.insert(svc, dep);
+    }
+}
+
+/// The path of the first entry of list `v` that `fix` rejects on its own, else `p`.
+fn item_path(v: &Value, fix: impl Fn(&Value) -> Result<Value, String>, p: Path) -> Path {
+    if let Value::Array(items) = v {
+        for (i, item) in items.iter().enumerate() {
+            if fix(&Value::Array(vec![item.clone()])).is_err() {
+                return p.index(i);
+            }
+        }
+    }
+    p
+}
+
+/// Resource names, the implicit default network, implicit dependencies, and null entries made
+/// empty mappings.
+fn normalize(tree: &mut Value, project: &str, base: &FsPath) -> Vec<String> {
+    let mut warnings = Vec::new();
+    let Value::Object(root) = tree else {
+        return warnings;
+    };
     let mut needs_default = false;
     if let Some(Value::Object(services)) = root.get_mut("services") {
         for svc in services.values_mut() {
             let Value::Object(s) = svc else { continue };
+            implicit_dependencies(s);
+            if let Some(Value::Object(b)) = s.get_mut("build") {
+                if !b.contains_key("dockerfile") && !b.contains_key("dockerfile_inline") {
+                    b.insert("dockerfile".into(), json!("Dockerfile"));
+                }
+            }
             let has_networks = s
                 .get("networks")
                 .is_some_and(|n| n.as_object().is_some_and(|m| !m.is_empty()));
             if !has_networks && !s.contains_key("network_mode") {
                 s.insert("networks".into(), json!({ "default": null }));
+                needs_default = true;
+            }
+            if s.get("networks")
+                .is_some_and(|n| n.get("default").is_some())
+            {
                 needs_default = true;
             }
         }
@@ -516,6 +794,9 @@ fn normalize(tree: &mut Value, project: &str, base: &FsPath) {
             if let Some(Value::Object(ext)) = o.get("external").cloned() {
                 // Legacy `external: {name: x}`.
                 if let Some(n) = ext.get("name") {
+                    warnings.push(format!(
+                        "{kind}.{key}: external.name is deprecated. Please set name and external: true"
+                    ));
                     o.insert("name".into(), n.clone());
                 }
                 o.insert("external".into(), json!(true));
@@ -534,6 +815,7 @@ fn normalize(tree: &mut Value, project: &str, base: &FsPath) {
             }
         }
     }
+    warnings
 }
 
 /// Reads each service's `env_file`s into its `environment` (which wins), and fills keys without a
@@ -552,14 +834,21 @@ fn resolve_env_files(tree: &mut Value, base: &FsPath, vars: &env::Vars) -> Resul
                     .key(name)
                     .key("env_file")
                     .index(i);
-                let (path, required) = match entry {
-                    Value::String(p) => (p.clone(), true),
+                let (path, required, raw) = match entry {
+                    Value::String(p) => (p.clone(), true, false),
                     Value::Object(o) => (
                         o.get("path")
                             .and_then(Value::as_str)
                             .unwrap_or_default()
                             .to_string(),
-                        o.get("required").and_then(Value::as_bool).unwrap_or(true),
+                        match o.get("required") {
+                            Some(Value::Bool(b)) => *b,
+                            Some(Value::String(t)) => {
+                                !matches!(t.as_str(), "false" | "False" | "FALSE")
+                            }
+                            _ => true,
+                        },
+                        o.get("format").and_then(Value::as_str) == Some("raw"),
                     ),
                     other => {
                         return Err((
@@ -575,9 +864,37 @@ fn resolve_env_files(tree: &mut Value, base: &FsPath, vars: &env::Vars) -> Resul
                     }
                     continue;
                 }
-                let read = env::read_file(&abs, vars).map_err(|e| (p.clone(), e.message))?;
+                let lookup = |k: &str| vars.get(k).cloned();
+                let read =
+                    env::read_file(&abs, raw, &lookup).map_err(|e| (p.clone(), e.message))?;
                 for (k, v) in read {
                     from_files.insert(k, Value::String(v));
+                }
+            }
+        }
+        if let Some(Value::Array(list)) = s.shift_remove("label_file") {
+            let mut from_files = Map::new();
+            for (i, entry) in list.iter().enumerate() {
+                let p = Path::root()
+                    .key("services")
+                    .key(name)
+                    .key("label_file")
+                    .index(i);
+                let abs = PathBuf::from(canonical::absolute(entry.as_str().unwrap_or(""), base));
+                if !abs.is_file() {
+                    return Err((p, format!("label file `{}` not found", abs.display())));
+                }
+                let none = |_: &str| None;
+                let read =
+                    env::read_file(&abs, false, &none).map_err(|e| (p.clone(), e.message))?;
+                for (k, v) in read {
+                    from_files.insert(k, Value::String(v));
+                }
+            }
+            let labels = s.entry("labels").or_insert(json!({}));
+            if let Value::Object(l) = labels {
+                for (k, v) in from_files {
+                    l.entry(k).or_insert(v);
                 }
             }
         }
@@ -612,6 +929,31 @@ fn resolve_env_files(tree: &mut Value, base: &FsPath, vars: &env::Vars) -> Resul
     Ok(())
 }
 
+/// serde's `invalid type: sequence, expected a string` as `expected a string, found a list`.
+fn serde_message(m: &str) -> String {
+    if m.contains("untagged enum Ulimit") {
+        return "expected a number or a mapping with `soft` and `hard`".into();
+    }
+    let Some(rest) = m.strip_prefix("invalid type: ") else {
+        return m.to_string();
+    };
+    let rest = rest.replace("expected a sequence", "expected a list");
+    let rest = rest.as_str();
+    let Some((found, expected)) = rest.split_once(", expected ") else {
+        return m.to_string();
+    };
+    let found = match found {
+        "sequence" => "a list".to_string(),
+        "map" => "a mapping".to_string(),
+        f if f.starts_with("string ") => format!("the string {}", &f[7..]),
+        f if f.starts_with("integer ") => format!("the number {}", &f[8..]),
+        f if f.starts_with("floating point ") => format!("the number {}", &f[15..]),
+        f if f.starts_with("boolean ") => f[8..].to_string(),
+        f => f.to_string(),
+    };
+    format!("expected {expected}, found {found}")
+}
+
 /// Deserialises one top-level section into typed values, reporting the path of a bad field.
 fn typed_map<T: serde::de::DeserializeOwned>(
     root: &Map<String, Value>,
@@ -638,7 +980,7 @@ fn typed_map<T: serde::de::DeserializeOwned>(
                     _ => {}
                 }
             }
-            (p, e.into_inner().to_string())
+            (p, serde_message(&e.into_inner().to_string()))
         })?;
         out.insert(k.clone(), typed);
     }

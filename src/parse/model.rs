@@ -179,7 +179,7 @@ pub struct Service {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shm_size: Option<Bytes>,
     #[serde(
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "lenient::is_none_or_false",
         deserialize_with = "lenient::opt_bool"
     )]
     pub oom_kill_disable: Option<bool>,
@@ -196,10 +196,13 @@ pub struct Service {
     pub secrets: Vec<FileRef>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub configs: Vec<FileRef>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "lenient::strings"
+    )]
     pub group_add: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub devices: Vec<String>,
+    pub devices: Vec<Device>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ipc: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -217,6 +220,9 @@ pub struct Service {
         deserialize_with = "lenient::opt_bool"
     )]
     pub attach: Option<bool>,
+    /// Attributes rcompose does not act on, kept as read for `config` and the config hash.
+    #[serde(flatten)]
+    pub other: IndexMap<String, serde_json::Value>,
 }
 
 impl Service {
@@ -273,6 +279,9 @@ pub struct Build {
         deserialize_with = "lenient::bool"
     )]
     pub pull: bool,
+    /// Attributes rcompose does not act on, kept as read for `config` and the config hash.
+    #[serde(flatten)]
+    pub other: IndexMap<String, serde_json::Value>,
 }
 
 /// One entry of `depends_on`.
@@ -334,6 +343,9 @@ pub struct ServiceNetwork {
         deserialize_with = "lenient::opt_i64"
     )]
     pub priority: Option<i64>,
+    /// Attributes rcompose does not act on, kept as read for `config` and the config hash.
+    #[serde(flatten)]
+    pub other: IndexMap<String, serde_json::Value>,
 }
 
 /// A mount in long syntax.
@@ -356,6 +368,9 @@ pub struct ServiceVolume {
     pub volume: Option<VolumeOptions>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tmpfs: Option<TmpfsOptions>,
+    /// Attributes rcompose does not act on, kept as read for `config` and the config hash.
+    #[serde(flatten)]
+    pub other: IndexMap<String, serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
@@ -364,12 +379,15 @@ pub struct BindOptions {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub propagation: Option<String>,
     #[serde(
-        skip_serializing_if = "Option::is_none",
+        skip_serializing_if = "lenient::is_none_or_false",
         deserialize_with = "lenient::opt_bool"
     )]
     pub create_host_path: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub selinux: Option<String>,
+    /// Attributes rcompose does not act on, kept as read for `config` and the config hash.
+    #[serde(flatten)]
+    pub other: IndexMap<String, serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
@@ -382,6 +400,9 @@ pub struct VolumeOptions {
     pub nocopy: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subpath: Option<String>,
+    /// Attributes rcompose does not act on, kept as read for `config` and the config hash.
+    #[serde(flatten)]
+    pub other: IndexMap<String, serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
@@ -415,6 +436,18 @@ pub struct Port {
     pub published: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub protocol: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub app_protocol: Option<String>,
+}
+
+/// A device mapped into the container, in long syntax.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(default)]
+pub struct Device {
+    pub source: String,
+    pub target: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub permissions: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
@@ -454,6 +487,9 @@ pub struct Deploy {
     pub resources: Option<Resources>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub restart_policy: Option<RestartPolicy>,
+    /// Attributes rcompose does not act on, kept as read for `config` and the config hash.
+    #[serde(flatten)]
+    pub other: IndexMap<String, serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
@@ -480,6 +516,9 @@ pub struct Resource {
         deserialize_with = "lenient::opt_i64"
     )]
     pub pids: Option<i64>,
+    /// Attributes rcompose does not act on, kept as read for `config` and the config hash.
+    #[serde(flatten)]
+    pub other: IndexMap<String, serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
@@ -492,6 +531,10 @@ pub struct RestartPolicy {
         deserialize_with = "lenient::opt_i64"
     )]
     pub max_attempts: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delay: Option<Duration>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub window: Option<Duration>,
 }
 
 /// `ulimits.<name>`: one number, or soft and hard.
@@ -533,7 +576,8 @@ pub struct FileRef {
     pub gid: Option<String>,
     #[serde(
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_i64"
+        deserialize_with = "lenient::opt_i64",
+        serialize_with = "lenient::octal"
     )]
     pub mode: Option<i64>,
 }
@@ -575,6 +619,9 @@ pub struct Network {
     pub enable_ipv6: Option<bool>,
     #[serde(skip_serializing_if = "IndexMap::is_empty")]
     pub labels: IndexMap<String, String>,
+    /// Attributes rcompose does not act on, kept as read for `config` and the config hash.
+    #[serde(flatten)]
+    pub other: IndexMap<String, serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
@@ -620,6 +667,9 @@ pub struct Volume {
     pub external: bool,
     #[serde(skip_serializing_if = "IndexMap::is_empty")]
     pub labels: IndexMap<String, String>,
+    /// Attributes rcompose does not act on, kept as read for `config` and the config hash.
+    #[serde(flatten)]
+    pub other: IndexMap<String, serde_json::Value>,
 }
 
 /// A top-level secret or config.
@@ -638,4 +688,7 @@ pub struct FileObject {
         deserialize_with = "lenient::bool"
     )]
     pub external: bool,
+    /// Attributes rcompose does not act on, kept as read for `config` and the config hash.
+    #[serde(flatten)]
+    pub other: IndexMap<String, serde_json::Value>,
 }

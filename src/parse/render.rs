@@ -28,15 +28,62 @@ fn section<T: serde::Serialize>(
     Value::Object(out)
 }
 
+/// Empty strings are left out, as unset (docker compose's `omitempty`).
+fn drop_empty_strings(m: &mut Map<String, Value>) {
+    m.retain(|_, v| v.as_str() != Some(""));
+}
+
+/// Doubles every `$` in keys and strings, so the output reads back to the same values (what
+/// docker compose prints unless interpolation is off).
+pub fn escape_dollars(v: &mut Value) {
+    match v {
+        Value::String(s) if s.contains('$') => *s = s.replace('$', "$$"),
+        Value::Array(items) => items.iter_mut().for_each(escape_dollars),
+        Value::Object(m) => {
+            let old = std::mem::take(m);
+            for (k, mut val) in old {
+                escape_dollars(&mut val);
+                m.insert(k.replace('$', "$$"), val);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Whole floats as integers: docker compose (Go) prints `cpus: 1`, never `1.0`.
+fn whole_numbers(v: &mut Value) {
+    match v {
+        Value::Number(n) if n.is_f64() => {
+            if let Some(f) = n.as_f64() {
+                if f.fract() == 0.0 && f.abs() < 9e15 {
+                    *v = json!(f as i64);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(whole_numbers),
+        Value::Object(m) => m.values_mut().for_each(whole_numbers),
+        _ => {}
+    }
+}
+
 /// The whole project as a tree.
 pub fn project(p: &Project, flavour: Flavour) -> Value {
     let mut parts: Vec<(&str, Value)> = Vec::new();
     let services = section(&p.services, |s| {
+        drop_empty_strings(s);
+        for part in ["build", "healthcheck", "logging"] {
+            if let Some(Value::Object(m)) = s.get_mut(part) {
+                drop_empty_strings(m);
+            }
+        }
         if flavour == Flavour::Json {
+            // Service extensions are YAML-only in docker compose's output.
+            s.retain(|k, _| !k.starts_with("x-"));
             s.entry("command").or_insert(Value::Null);
             s.entry("entrypoint").or_insert(Value::Null);
         }
         if let Some(Value::Object(d)) = s.get_mut("deploy") {
+            d.entry("resources").or_insert(json!({}));
             d.entry("placement").or_insert(json!({}));
         }
     });
@@ -45,20 +92,19 @@ pub fn project(p: &Project, flavour: Flavour) -> Value {
         parts.push((
             "networks",
             section(&p.networks, |n| {
-                if !n.contains_key("external") {
-                    n.entry("ipam").or_insert(json!({}));
-                }
+                drop_empty_strings(n);
+                n.entry("ipam").or_insert(json!({}));
             }),
         ));
     }
     if !p.volumes.is_empty() {
-        parts.push(("volumes", section(&p.volumes, |_| {})));
+        parts.push(("volumes", section(&p.volumes, drop_empty_strings)));
     }
     if !p.secrets.is_empty() {
-        parts.push(("secrets", section(&p.secrets, |_| {})));
+        parts.push(("secrets", section(&p.secrets, drop_empty_strings)));
     }
     if !p.configs.is_empty() {
-        parts.push(("configs", section(&p.configs, |_| {})));
+        parts.push(("configs", section(&p.configs, drop_empty_strings)));
     }
     if flavour == Flavour::Json {
         parts.sort_by(|a, b| a.0.cmp(b.0));
@@ -71,5 +117,7 @@ pub fn project(p: &Project, flavour: Flavour) -> Value {
     for (k, v) in &p.extensions {
         root.insert(k.clone(), v.clone());
     }
-    Value::Object(root)
+    let mut root = Value::Object(root);
+    whole_numbers(&mut root);
+    root
 }

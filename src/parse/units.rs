@@ -112,7 +112,9 @@ impl<'de> Deserialize<'de> for Duration {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         match StrOrNum::deserialize(d)? {
             StrOrNum::Str(s) => Duration::parse(&s).map_err(serde::de::Error::custom),
-            StrOrNum::Num(n) => Ok(Duration((n * 1e9) as i64)),
+            StrOrNum::Num(n) => Err(serde::de::Error::custom(format!(
+                "expected a duration with a unit, e.g. `{n}s`, found the number {n}"
+            ))),
         }
     }
 }

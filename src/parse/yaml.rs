@@ -33,6 +33,8 @@ pub struct SyntaxError {
     pub message: String,
     pub line: Option<usize>,
     pub column: Option<usize>,
+    /// The node at fault, when the parser gave no position.
+    pub path: Option<Path>,
 }
 
 impl fmt::Display for SyntaxError {
@@ -52,64 +54,57 @@ fn syntax(err: &yaml_serde::Error) -> SyntaxError {
         message,
         line: loc.as_ref().map(|l| l.line()),
         column: loc.as_ref().map(|l| l.column()),
+        path: None,
     }
 }
 
-/// Parses one compose file. More than one YAML document is an error, as in docker compose.
+/// Parses one compose file; its first document only (an empty file is a null tree).
 pub fn parse(source: &str) -> Result<Document, SyntaxError> {
-    let mut docs = yaml_serde::Deserializer::from_str(source);
-    let first = match docs.next() {
-        Some(d) => d,
-        None => {
-            return Ok(Document {
-                tree: Value::Null,
-                tags: vec![],
-            })
-        }
-    };
-    let mut value: yaml_serde::Value =
-        serde::Deserialize::deserialize(first).map_err(|e| syntax(&e))?;
-    if let Some(second) = docs.next() {
-        // Position of the second document: parse it to find where it starts.
-        let line = second_document_line(source);
-        let _ = second;
-        return Err(SyntaxError {
-            message: "a compose file holds one YAML document, this one has several (`---`): \
-                      split them into separate files and pass each with -f"
-                .into(),
-            line,
-            column: Some(1),
-        });
-    }
-    value.apply_merge().map_err(|e| syntax(&e))?;
-    let mut tags = Vec::new();
-    let tree = convert(value, &mut Path::root(), &mut tags)?;
-    Ok(Document { tree, tags })
+    Ok(parse_all(source)?.into_iter().next().unwrap_or(Document {
+        tree: Value::Null,
+        tags: vec![],
+    }))
 }
 
-fn second_document_line(source: &str) -> Option<usize> {
-    let mut seen_content = false;
-    for (i, line) in source.lines().enumerate() {
-        if line.starts_with("---") {
-            if seen_content {
-                return Some(i + 1);
+/// Parses every document of a compose file; docker compose merges them in order, as if each
+/// were its own file.
+pub fn parse_all(source: &str) -> Result<Vec<Document>, SyntaxError> {
+    let mut out = Vec::new();
+    for de in yaml_serde::Deserializer::from_str(source) {
+        let mut value: yaml_serde::Value =
+            serde::Deserialize::deserialize(de).map_err(|e| syntax(&e))?;
+        value.apply_merge().map_err(|e| {
+            let mut err = syntax(&e);
+            if err.line.is_none() {
+                if let Some((l, c)) = bad_merge_key(source) {
+                    err.line = Some(l);
+                    err.column = Some(c);
+                }
             }
-            continue;
-        }
-        let t = line.trim();
-        if !t.is_empty() && !t.starts_with('#') {
-            seen_content = true;
-        }
+            err
+        })?;
+        let mut tags = Vec::new();
+        let tree = convert(value, &mut Path::root(), &mut tags)?;
+        out.push(Document { tree, tags });
     }
-    None
+    Ok(out)
 }
 
+/// The position of the first `<<:` whose value is not an alias or a collection (the parser
+/// reports merge errors without one).
+fn bad_merge_key(source: &str) -> Option<(usize, usize)> {
+    source.lines().enumerate().find_map(|(i, line)| {
+        let col = line.find("<<:")?;
+        let rest = line[col + 3..].trim();
+        let ok = rest.is_empty() || rest.starts_with(['*', '[', '{', '#']);
+        (!ok).then_some((i + 1, col + 1))
+    })
+}
+
+/// Mapping keys are strings in compose files (docker compose rejects `1:` or `true:`).
 fn key_string(key: &yaml_serde::Value) -> Option<String> {
     match key {
         yaml_serde::Value::String(s) => Some(s.clone()),
-        yaml_serde::Value::Number(n) => Some(n.to_string()),
-        yaml_serde::Value::Bool(b) => Some(b.to_string()),
-        yaml_serde::Value::Null => Some("null".into()),
         _ => None,
     }
 }
@@ -148,9 +143,10 @@ fn convert(
             let mut out = Map::with_capacity(map.len());
             for (k, v) in map {
                 let key = key_string(&k).ok_or_else(|| SyntaxError {
-                    message: format!("`{path}` has a key that is not a scalar"),
+                    message: "a mapping key must be a string (quote numbers and booleans)".into(),
                     line: None,
                     column: None,
+                    path: Some(path.clone()),
                 })?;
                 path.push(Seg::Key(key.clone()));
                 let v = convert(v, path, tags)?;
@@ -406,8 +402,9 @@ mod tests {
     }
 
     #[test]
-    fn several_documents_are_rejected() {
-        let err = parse("a: 1\n---\nb: 2\n").unwrap_err();
-        assert_eq!(err.line, Some(2));
+    fn several_documents_are_all_read() {
+        let docs = parse_all("a: 1\n---\nb: !reset 2\n").unwrap();
+        assert_eq!(docs.len(), 2);
+        assert_eq!(docs[1].tags, vec![Tag::Reset(Path::parse("b"))]);
     }
 }

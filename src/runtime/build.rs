@@ -107,7 +107,7 @@ pub async fn build(
     let doing = format!("building {image} (service {})", svc.name);
     let res = format!("Service {}", svc.name);
     let context = b.context.clone().unwrap_or_else(|| ".".into());
-    if context.contains("://") {
+    if crate::parse::canonical::is_remote(&context) {
         return Err(fail(
             &doing,
             "remote build contexts are not supported; clone the repository and use a folder",

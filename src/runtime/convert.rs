@@ -301,7 +301,9 @@ pub fn container(project: &Project, svc: &Service, number: u64, image_id: &str) 
             };
             let Some(file) = &def.file else { continue };
             let target = match (&r.target, kind) {
-                (Some(t), _) => t.clone(),
+                (Some(t), _) if t.starts_with('/') => t.clone(),
+                (Some(t), "secret") => format!("/run/secrets/{t}"),
+                (Some(t), _) => format!("/{t}"),
                 (None, "secret") => format!("/run/secrets/{}", r.source),
                 (None, _) => format!("/{}", r.source),
             };
@@ -483,13 +485,10 @@ pub fn container(project: &Project, svc: &Service, number: u64, image_id: &str) 
         devices: (!svc.devices.is_empty()).then(|| {
             svc.devices
                 .iter()
-                .map(|d| {
-                    let parts: Vec<&str> = d.split(':').collect();
-                    DeviceMapping {
-                        path_on_host: parts.first().map(|s| s.to_string()),
-                        path_in_container: Some(parts.get(1).unwrap_or(&parts[0]).to_string()),
-                        cgroup_permissions: Some(parts.get(2).unwrap_or(&"rwm").to_string()),
-                    }
+                .map(|d| DeviceMapping {
+                    path_on_host: Some(d.source.clone()),
+                    path_in_container: Some(d.target.clone()),
+                    cgroup_permissions: Some(d.permissions.clone().unwrap_or_else(|| "rwm".into())),
                 })
                 .collect()
         }),
