@@ -103,7 +103,7 @@ pub async fn run(ctx: &Context, args: RunArgs) -> Result<(), CliError> {
         }
     }
     for file in &args.env_from_file {
-        let vars = crate::parse::env::read_file(file, &Default::default())
+        let vars = crate::parse::env::read_file(file, false, &|_: &str| None)
             .map_err(|e| CliError::new(format!("--env-from-file: {e}")))?;
         for (k, v) in vars {
             svc.environment.insert(k, Some(v));

@@ -5,7 +5,7 @@
 //! Case folder layout (see `tests/parse/README.md`): the compose files, an optional `args` file (one
 //! argument per line, placed before `config`), an optional `env` file (`KEY=VALUE` lines: the whole
 //! OS environment besides `PATH` and `HOME`), and `expected.json` or, for bad cases, `expected.txt`.
-//! The folder's absolute path is written `${CASE_DIR}` in expected files. A good case may also
+//! The folder's absolute path is written `${CASE_DIR}` in expected files, the repository's `${REPO}`. A good case may also
 //! hold `warnings.txt`: the reference's warning messages, one per line, compared in any order
 //! (none when absent).
 
@@ -16,6 +16,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 const PLACEHOLDER: &str = "${CASE_DIR}";
+/// The repository's absolute path, for paths that point outside a case's folder.
+const REPO_PLACEHOLDER: &str = "${REPO}";
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -79,6 +81,12 @@ fn run_in(dir: &Path, args_and_env: &Path, format: &str) -> Output {
 }
 
 /// Absolute path of a folder without symlinks, as `pwd -P` prints it in `regen.sh`.
+/// `text` with the case folder's path, then the repository's, replaced by their placeholders.
+fn placeholders(text: &str, dir: &Path) -> String {
+    text.replace(&real(dir), PLACEHOLDER)
+        .replace(&real(&root()), REPO_PLACEHOLDER)
+}
+
 fn real(dir: &Path) -> String {
     fs::canonicalize(dir)
         .unwrap_or_else(|_| dir.to_path_buf())
@@ -110,7 +118,7 @@ fn check_good(name: &str, dir: &Path, inputs: &Path, expected: &Path) -> Option<
             indent(&stderr)
         ));
     }
-    let stdout = String::from_utf8_lossy(&out.stdout).replace(&real(dir), PLACEHOLDER);
+    let stdout = placeholders(&String::from_utf8_lossy(&out.stdout), dir);
     let got: serde_json::Value = match serde_json::from_str(&stdout) {
         Ok(v) => v,
         Err(e) => return Some(format!("{name}: output is not JSON ({e}):\n{stdout}")),
@@ -120,8 +128,7 @@ fn check_good(name: &str, dir: &Path, inputs: &Path, expected: &Path) -> Option<
     // Sorted: the reference's order follows Go map iteration, which varies between runs.
     let mut want_warnings = lines(&expected.with_file_name("warnings.txt"));
     want_warnings.sort();
-    let mut got_warnings: Vec<String> = stderr
-        .replace(&real(dir), PLACEHOLDER)
+    let mut got_warnings: Vec<String> = placeholders(&stderr, dir)
         .lines()
         .filter_map(|l| l.strip_prefix("WARN[0000] "))
         .map(str::to_string)
@@ -197,7 +204,7 @@ fn bad_cases() {
     check_all("bad cases", &cases, |dir| {
         let name = dir.file_name()?.to_string_lossy().into_owned();
         let out = run(dir, dir);
-        let stderr = String::from_utf8_lossy(&out.stderr).replace(&real(dir), PLACEHOLDER);
+        let stderr = placeholders(&String::from_utf8_lossy(&out.stderr), dir);
         if stderr.contains("panicked") {
             return Some(format!("{name}: rcompose panicked:\n{}", indent(&stderr)));
         }

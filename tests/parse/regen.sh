@@ -9,6 +9,7 @@ set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd -P)"
 repo="$(cd "$here/../.." && pwd -P)"
+export REPO_ROOT="$repo"
 status=0
 
 # Runs the reference in folder $1 with the args/env files of folder $2; stdout to $3.
@@ -40,7 +41,7 @@ msgs = []
 for line in open(err):
     m = re.search(r'level=warning msg="((?:[^"\\]|\\.)*)"', line)
     if m:
-        msgs.append(m.group(1).replace('\\"', '"').replace("\\\\", "\\").replace(d, "${CASE_DIR}"))
+        msgs.append(m.group(1).replace('\\"', '"').replace("\\\\", "\\").replace(d, "${CASE_DIR}").replace(os.environ["REPO_ROOT"], "${REPO}"))
 msgs.sort()  # the reference's order follows Go map iteration: not stable
 if msgs:
     open(out, "w").write("\n".join(msgs) + "\n")
@@ -52,9 +53,9 @@ PY
 # Replaces the folder's absolute path by ${CASE_DIR} in file $2.
 placeholder() {
   python3 - "$1" "$2" <<'PY'
-import sys
+import os, sys
 d, f = sys.argv[1], sys.argv[2]
-t = open(f).read().replace(d, "${CASE_DIR}")
+t = open(f).read().replace(d, "${CASE_DIR}").replace(os.environ["REPO_ROOT"], "${REPO}")
 if not t.endswith("\n"):
     t += "\n"
 open(f, "w").write(t)
