@@ -9,12 +9,16 @@ pub mod canonical;
 pub mod discover;
 pub mod env;
 pub mod error;
+mod extends;
+mod files;
+mod include;
 pub mod interpolate;
 mod lenient;
 pub mod merge;
 pub mod model;
 pub mod name;
 pub mod path;
+mod relpaths;
 pub mod render;
 pub mod units;
 pub mod validate;
@@ -55,12 +59,6 @@ impl LoadOptions {
             ..Default::default()
         }
     }
-}
-
-/// A file as read: where from, its text and its tree.
-struct SourceFile {
-    path: PathBuf,
-    text: String,
 }
 
 /// A loaded project and the warnings met on the way.
@@ -109,80 +107,28 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, LoadError> {
         dotenv = env::read_all(&env::files(&[], os, cwd, &working_dir), os)?;
     }
     let vars = env::overlay(&dotenv, os);
-    let lookup = |k: &str| vars.get(k).cloned();
 
-    let mut warnings = Vec::new();
-    let mut files = Vec::new();
-    let mut tree = Value::Object(Map::new());
+    let mut inputs = Vec::new();
     for src in &found {
-        let (path, text) = match src {
+        inputs.push(match src {
             discover::Source::Stdin => {
                 let mut s = String::new();
                 std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
                     .map_err(|e| LoadError::new(format!("cannot read standard input: {e}")))?;
                 (cwd.join("-"), s)
             }
-            discover::Source::File(p) => {
-                let text = std::fs::read_to_string(p).map_err(|e| {
-                    LoadError::new(format!("cannot read `{}`: {e}", p.display())).in_file(p)
-                })?;
-                (p.clone(), text)
-            }
-        };
-        let file = SourceFile { path, text };
-        let mut doc = yaml::parse(&file.text).map_err(|e| {
-            let mut err =
-                LoadError::new(format!("invalid YAML: {}", e.message)).in_file(&file.path);
-            if let (Some(l), Some(c)) = (e.line, e.column) {
-                err.set_position(&file.text, l, c);
-            }
-            err
-        })?;
-        if doc.tree.is_null() {
-            doc.tree = json!({});
-        }
-        if !doc.tree.is_object() {
-            return Err(LoadError::new(format!(
-                "expected a mapping at the top of the file, found {}",
-                canonical::kind(&doc.tree)
-            ))
-            .at(&file.path, &file.text, &Path::root(), false));
-        }
-        let unset = if opts.no_interpolate {
-            vec![]
-        } else {
-            interpolate::tree(&mut doc.tree, &lookup).map_err(|e| {
-                LoadError::new(e.error.to_string()).at(&file.path, &file.text, &e.path, false)
-            })?
-        };
-        for name in unset {
-            warnings.push(format!(
-                "The \"{name}\" variable is not set. Defaulting to a blank string."
-            ));
-        }
-        if let Some(v) = doc
-            .tree
-            .as_object_mut()
-            .and_then(|m| m.shift_remove("version"))
-        {
-            let _ = v;
-            warnings.push(format!(
-                "{}: the attribute `version` is obsolete, it will be ignored, please remove it to avoid potential confusion",
-                file.path.display()
-            ));
-        }
-        validate::keys(&doc.tree).map_err(|(p, msg, hint)| {
-            let mut e = LoadError::new(msg).at(&file.path, &file.text, &p, true);
-            e.hint = hint;
-            e
-        })?;
-        canonicalize(&mut doc.tree, &working_dir)
-            .map_err(|(p, msg)| LoadError::new(msg).at(&file.path, &file.text, &p, false))?;
-        merge::merge(&mut tree, doc.tree, &doc.tags);
-        files.push(file);
+            discover::Source::File(p) => (p.clone(), files::read_text(p)?),
+        });
     }
-
-    let sources: Vec<(PathBuf, String)> = files.into_iter().map(|f| (f.path, f.text)).collect();
+    let config_files: Vec<PathBuf> = inputs.iter().map(|f| f.0.clone()).collect();
+    let scope = files::Scope {
+        vars: &vars,
+        dir: &working_dir,
+        no_interpolate: opts.no_interpolate,
+    };
+    let mut trail = files::Trail::default();
+    let mut tree = files::load(inputs, &scope, &mut trail)?;
+    let (sources, warnings) = (trail.sources, trail.warnings);
     let locate = |msg: String, p: &Path, key: bool| locate(&sources, msg, p, key);
 
     let name = project_name(opts, &tree, &working_dir, &dotenv)?;
@@ -192,7 +138,7 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, LoadError> {
     let mut project = Project {
         name,
         working_dir: working_dir.clone(),
-        config_files: sources.iter().map(|f| f.0.clone()).collect(),
+        config_files,
         env_files: opts
             .env_files
             .iter()

@@ -1,0 +1,142 @@
+//! Loading a list of compose files into one canonical tree: each file is read, interpolated and
+//! checked, its `include`s are imported, it is brought to long syntax, its `extends` are resolved,
+//! then the files are merged in order.
+
+use serde_json::{json, Value};
+use std::path::{Path as FsPath, PathBuf};
+
+use super::error::LoadError;
+use super::path::Path;
+use super::yaml::Tag;
+use super::{canonical, env, extends, include, interpolate, merge, relpaths, validate, yaml};
+
+/// What a set of files is loaded against.
+pub(super) struct Scope<'a> {
+    /// Variables for interpolation.
+    pub vars: &'a env::Vars,
+    /// The project directory: relative paths in the files resolve against it.
+    pub dir: &'a FsPath,
+    /// Leave `${...}` as written.
+    pub no_interpolate: bool,
+}
+
+/// What loading gathers on the way.
+#[derive(Debug, Default)]
+pub(super) struct Trail {
+    /// Every file read, with its text (to point errors at them later).
+    pub sources: Vec<(PathBuf, String)>,
+    pub warnings: Vec<String>,
+    /// The files whose `include`s are being loaded, outermost first.
+    pub including: Vec<PathBuf>,
+}
+
+/// One file as read: interpolated, keys checked, short syntax still as written.
+#[derive(Debug, Clone)]
+pub(super) struct Raw {
+    pub path: PathBuf,
+    pub text: String,
+    pub tree: Value,
+    pub tags: Vec<Tag>,
+}
+
+impl Raw {
+    /// An error pointing at `p` in this file (at the key itself when `key`).
+    pub fn error(&self, msg: impl Into<String>, p: &Path, key: bool) -> LoadError {
+        LoadError::new(msg).at(&self.path, &self.text, p, key)
+    }
+}
+
+/// Reads a file from disk.
+pub(super) fn read_text(path: &FsPath) -> Result<String, LoadError> {
+    std::fs::read_to_string(path)
+        .map_err(|e| LoadError::new(format!("cannot read `{}`: {e}", path.display())).in_file(path))
+}
+
+/// Parses, interpolates and checks one file.
+pub(super) fn read(
+    path: &FsPath,
+    text: String,
+    scope: &Scope,
+    trail: &mut Trail,
+) -> Result<Raw, LoadError> {
+    trail.sources.push((path.to_path_buf(), text.clone()));
+    let mut doc = yaml::parse(&text).map_err(|e| {
+        let mut err = LoadError::new(format!("invalid YAML: {}", e.message)).in_file(path);
+        if let (Some(l), Some(c)) = (e.line, e.column) {
+            err.set_position(&text, l, c);
+        }
+        err
+    })?;
+    if doc.tree.is_null() {
+        doc.tree = json!({});
+    }
+    let raw = |tree: Value, tags: Vec<Tag>| Raw {
+        path: path.to_path_buf(),
+        text: text.clone(),
+        tree,
+        tags,
+    };
+    if !doc.tree.is_object() {
+        let msg = format!(
+            "expected a mapping at the top of the file, found {}",
+            canonical::kind(&doc.tree)
+        );
+        return Err(raw(Value::Null, vec![]).error(msg, &Path::root(), false));
+    }
+    if !scope.no_interpolate {
+        let lookup = |k: &str| scope.vars.get(k).cloned();
+        let unset = interpolate::tree(&mut doc.tree, &lookup)
+            .map_err(|e| LoadError::new(e.error.to_string()).at(path, &text, &e.path, false))?;
+        for name in unset {
+            trail.warnings.push(format!(
+                "The \"{name}\" variable is not set. Defaulting to a blank string."
+            ));
+        }
+    }
+    if let Some(map) = doc.tree.as_object_mut() {
+        if map.shift_remove("version").is_some() {
+            trail.warnings.push(format!(
+                "{}: the attribute `version` is obsolete, it will be ignored, please remove it to avoid potential confusion",
+                path.display()
+            ));
+        }
+    }
+    validate::keys(&doc.tree).map_err(|(p, msg, hint)| {
+        let mut e = LoadError::new(msg).at(path, &text, &p, true);
+        e.hint = hint;
+        e
+    })?;
+    Ok(raw(doc.tree, doc.tags))
+}
+
+/// Brings a file's services to long syntax, with relative paths resolved against `dir`.
+pub(super) fn canonicalize(raw: &mut Raw, dir: &FsPath) -> Result<(), LoadError> {
+    let text = &raw.text;
+    super::canonicalize(&mut raw.tree, dir)
+        .map_err(|(p, msg)| LoadError::new(msg).at(&raw.path, text, &p, false))?;
+    relpaths::absolutize(&mut raw.tree, dir);
+    Ok(())
+}
+
+/// Loads `files` (paths and texts) in order into one canonical tree.
+pub(super) fn load(
+    files: Vec<(PathBuf, String)>,
+    scope: &Scope,
+    trail: &mut Trail,
+) -> Result<Value, LoadError> {
+    let mut tree = json!({});
+    for (path, text) in files {
+        let mut raw = read(&path, text, scope, trail)?;
+        trail.including.push(path.clone());
+        let imported = include::apply(&mut raw, scope, trail);
+        trail.including.pop();
+        let imported = imported?;
+        canonicalize(&mut raw, scope.dir)?;
+        extends::apply(&mut raw, scope.dir, scope, trail)?;
+        if let Some(imported) = imported {
+            merge::merge(&mut tree, imported, &[]);
+        }
+        merge::merge(&mut tree, raw.tree, &raw.tags);
+    }
+    Ok(tree)
+}
