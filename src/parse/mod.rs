@@ -18,6 +18,7 @@ pub mod merge;
 pub mod model;
 pub mod name;
 pub mod path;
+pub mod profiles;
 mod relpaths;
 pub mod render;
 pub mod units;
@@ -155,14 +156,10 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, LoadError> {
     let services: IndexMap<String, Service> =
         typed_map(&root, "services").map_err(|(p, m)| locate(m, &p, false))?;
 
-    let active = active_profiles(opts, &dotenv);
+    let active = profiles::with_named(active_profiles(opts, &dotenv), &services, &opts.services);
     for (name, mut svc) in services {
         svc.name = name.clone();
-        let enabled = svc.profiles.is_empty()
-            || svc.profiles.iter().any(|p| active.contains(p))
-            || active.iter().any(|p| p == "*")
-            || opts.services.contains(&name);
-        if enabled {
+        if profiles::enabled(&svc, &active) {
             project.services.insert(name, svc);
         } else {
             project.disabled_services.insert(name, svc);
