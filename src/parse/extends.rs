@@ -70,7 +70,7 @@ fn resolve(
         return Ok(());
     };
     let target = parse_target(ext).map_err(|(p, msg, hint)| {
-        let mut e = file.error(msg, &sp.key("extends").join(&p), false);
+        let mut e = file.error(msg, &sp.key("extends").join(&p), p.is_root());
         e.hint = Some(hint);
         e
     })?;
@@ -105,7 +105,10 @@ fn resolve(
                         &p,
                         false,
                     )
-                    .hint("a relative `file` is resolved against the project directory"));
+                    .hint(format!(
+                        "a relative `file` is resolved against `{}`",
+                        dir.display()
+                    )));
             }
             let other_dir = path.parent().map(FsPath::to_path_buf).unwrap_or_default();
             let text = files::read_text(&path)?;

@@ -42,10 +42,17 @@ pub(super) fn apply(
     else {
         return Ok(None);
     };
-    let entries = parse(&value).map_err(|(p, msg)| {
+    let mut ignored = Vec::new();
+    let entries = parse(&value, &mut ignored).map_err(|(p, msg)| {
         raw.error(msg, &Path::root().key("include").join(&p), false)
             .hint("write `include: [FILE, ...]` or entries `{path, project_directory, env_file}`")
     })?;
+    for p in ignored {
+        trail.warnings.push(format!(
+            "{}: include{p}: unknown attribute ignored (expected `path`, `project_directory` or `env_file`)",
+            raw.path.display()
+        ));
+    }
     let mut imported = json!({});
     for (i, entry) in entries.iter().enumerate() {
         let at = Path::root().key("include").index(i);
@@ -214,8 +221,9 @@ fn import(
     Ok(())
 }
 
-/// Reads the `include` list; on error, the path below `include` and the message.
-fn parse(v: &Value) -> Result<Vec<Entry>, (Path, String)> {
+/// Reads the `include` list; on error, the path below `include` and the message. Unknown
+/// attributes are ignored, as docker compose does; their paths go to `ignored`.
+fn parse(v: &Value, ignored: &mut Vec<Path>) -> Result<Vec<Entry>, (Path, String)> {
     let Value::Array(items) = v else {
         if v.is_null() {
             return Ok(vec![]);
@@ -251,14 +259,7 @@ fn parse(v: &Value) -> Result<Vec<Entry>, (Path, String)> {
                         },
                         "env_file" => e.env_files = Some(strings(val).map_err(|m| (p, m))?),
                         x if x.starts_with("x-") => {}
-                        other => {
-                            return Err((
-                                p,
-                                format!(
-                                    "`{other}` is not an include attribute (expected `path`, `project_directory` or `env_file`)"
-                                ),
-                            ))
-                        }
+                        _ => ignored.push(p),
                     }
                 }
                 if e.paths.is_empty() {
@@ -333,8 +334,10 @@ mod tests {
 
     #[test]
     fn short_and_long_entries() {
-        let v = json!(["a.yaml", {"path": ["b.yaml", "c.yaml"], "project_directory": "p", "env_file": "e.env"}]);
-        let entries = parse(&v).unwrap();
+        let v = json!(["a.yaml", {"path": ["b.yaml", "c.yaml"], "project_directory": "p", "env_file": "e.env", "nope": 1}]);
+        let mut ignored = Vec::new();
+        let entries = parse(&v, &mut ignored).unwrap();
+        assert_eq!(ignored, vec![Path::parse("[1].nope")]);
         assert_eq!(entries[0].paths, vec!["a.yaml"]);
         assert_eq!(entries[1].paths, vec!["b.yaml", "c.yaml"]);
         assert_eq!(entries[1].project_directory.as_deref(), Some("p"));
@@ -343,9 +346,10 @@ mod tests {
 
     #[test]
     fn bad_entries() {
-        assert!(parse(&json!("a.yaml")).is_err());
-        assert!(parse(&json!([{"project_directory": "x"}])).is_err());
-        let (p, _) = parse(&json!([{"path": "a", "nope": 1}])).unwrap_err();
-        assert_eq!(p.to_string(), "[0].nope");
+        let mut ignored = Vec::new();
+        assert!(parse(&json!("a.yaml"), &mut ignored).is_err());
+        assert!(parse(&json!([{"project_directory": "x"}]), &mut ignored).is_err());
+        let (p, _) = parse(&json!(["a", 3]), &mut ignored).unwrap_err();
+        assert_eq!(p.to_string(), "[1]");
     }
 }
