@@ -353,3 +353,72 @@ mod tests {
         assert_eq!(p.to_string(), "[1]");
     }
 }
+
+#[cfg(test)]
+mod load_tests {
+    use super::*;
+    use std::fs;
+
+    fn write(dir: &FsPath, name: &str, text: &str) {
+        let p = dir.join(name);
+        if let Some(parent) = p.parent() {
+            fs::create_dir_all(parent).unwrap();
+        }
+        fs::write(p, text).unwrap();
+    }
+
+    fn load(dir: &FsPath, vars: &env::Vars) -> Result<Value, LoadError> {
+        let scope = Scope {
+            vars,
+            dir,
+            no_interpolate: false,
+        };
+        let main = dir.join("compose.yaml");
+        let text = fs::read_to_string(&main).unwrap();
+        files::load(vec![(main, text)], &scope, &mut Trail::default())
+    }
+
+    #[test]
+    fn sub_project_has_its_own_directory_and_env() {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = tmp.path();
+        write(
+            d,
+            "compose.yaml",
+            "include: [inc/compose.yaml]\nservices:\n  web:\n    image: web\n",
+        );
+        write(
+            d,
+            "inc/compose.yaml",
+            "services:\n  api:\n    image: api:${A}-${B}\n    build: .\n",
+        );
+        write(d, "inc/.env", "A=inc\nB=inc\n");
+        let mut vars = env::Vars::new();
+        vars.insert("A".into(), "root".into());
+        let t = load(d, &vars).unwrap();
+        assert_eq!(t["services"]["api"]["image"], json!("api:root-inc"));
+        let ctx = d.join("inc").display().to_string();
+        assert_eq!(t["services"]["api"]["build"]["context"], json!(ctx));
+        assert!(t.get("include").is_none());
+    }
+
+    #[test]
+    fn conflicts_and_cycles_are_errors() {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = tmp.path();
+        write(
+            d,
+            "compose.yaml",
+            "include: [inc/compose.yaml]\nservices:\n  api:\n    image: other\n",
+        );
+        write(d, "inc/compose.yaml", "services:\n  api:\n    image: api\n");
+        let e = load(d, &env::Vars::new()).unwrap_err();
+        assert!(e.message.contains("`api` is defined here"), "{}", e.message);
+        assert_eq!(e.at.line, Some(3));
+
+        write(d, "inc/compose.yaml", "include: [../compose.yaml]\n");
+        write(d, "compose.yaml", "include: [inc/compose.yaml]\n");
+        let e = load(d, &env::Vars::new()).unwrap_err();
+        assert!(e.message.starts_with("include cycle"), "{}", e.message);
+    }
+}
