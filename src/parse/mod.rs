@@ -314,12 +314,12 @@ fn project_name(
 
 fn active_profiles(opts: &LoadOptions, dotenv: &env::Vars) -> Vec<String> {
     if !opts.profiles.is_empty() {
+        // Each flag names one profile (no comma splitting, unlike COMPOSE_PROFILES).
         return opts
             .profiles
             .iter()
-            .flat_map(|p| p.split(','))
-            .map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty())
+            .cloned()
             .collect();
     }
     opts.os_env
