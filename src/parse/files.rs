@@ -59,7 +59,9 @@ pub(super) fn read(
     scope: &Scope,
     trail: &mut Trail,
 ) -> Result<Raw, LoadError> {
-    trail.sources.push((path.to_path_buf(), text.clone()));
+    if !trail.sources.iter().any(|(p, _)| p == path) {
+        trail.sources.push((path.to_path_buf(), text.clone()));
+    }
     let mut doc = yaml::parse(&text).map_err(|e| {
         let mut err = LoadError::new(format!("invalid YAML: {}", e.message)).in_file(path);
         if let (Some(l), Some(c)) = (e.line, e.column) {
@@ -138,5 +140,26 @@ pub(super) fn load(
         }
         merge::merge(&mut tree, raw.tree, &raw.tags);
     }
+    build_defaults(&mut tree, scope.dir);
     Ok(tree)
+}
+
+/// Once a project's files are merged: a `build` without `context` builds the project directory,
+/// with `Dockerfile` unless a dockerfile is named. (Per file, these defaults would override what
+/// an earlier file or an extended service set.)
+fn build_defaults(tree: &mut Value, dir: &FsPath) {
+    let Some(Value::Object(services)) = tree.get_mut("services") else {
+        return;
+    };
+    for svc in services.values_mut() {
+        let Some(Value::Object(b)) = svc.get_mut("build") else {
+            continue;
+        };
+        if !b.contains_key("context") {
+            b.insert("context".into(), json!(canonical::absolute(".", dir)));
+        }
+        if !b.contains_key("dockerfile") && !b.contains_key("dockerfile_inline") {
+            b.insert("dockerfile".into(), json!("Dockerfile"));
+        }
+    }
 }

@@ -391,17 +391,10 @@ fn canonicalize(tree: &mut Value, base: &FsPath) -> Result<(), Located> {
             if let Value::String(ctx) = b {
                 *b = json!({ "context": ctx });
             }
-            if let Value::Object(bm) = b {
-                let ctx = bm
-                    .get("context")
-                    .and_then(Value::as_str)
-                    .unwrap_or(".")
-                    .to_string();
+            // Defaults (context, dockerfile) come after merging: see `files::build_defaults`.
+            if let Some(Value::String(ctx)) = b.get_mut("context") {
                 if !ctx.contains("://") {
-                    bm.insert("context".into(), json!(canonical::absolute(&ctx, base)));
-                }
-                if !bm.contains_key("dockerfile") && !bm.contains_key("dockerfile_inline") {
-                    bm.insert("dockerfile".into(), json!("Dockerfile"));
+                    *ctx = canonical::absolute(ctx, base);
                 }
             }
             if let Some(args) = b.get_mut("args") {
