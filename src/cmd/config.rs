@@ -5,13 +5,13 @@ use std::collections::BTreeSet;
 
 use super::{CliError, Context};
 use crate::graph::hash;
-use crate::parse::{self, render};
+use crate::parse::{self, interpolate, render};
 
 #[derive(Debug, Args)]
 pub struct ConfigArgs {
-    /// Output format
-    #[arg(long, value_enum, default_value = "yaml")]
-    pub format: Format,
+    /// Output format [default: yaml]
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
     /// Write the model to this file instead of standard output
     #[arg(short = 'o', long, value_name = "FILE")]
     pub output: Option<std::path::PathBuf>,
@@ -42,6 +42,9 @@ pub struct ConfigArgs {
     /// Print the environment used for interpolation
     #[arg(long)]
     pub environment: bool,
+    /// Print the variables the files use, with their defaults (table, or --format json|yaml)
+    #[arg(long)]
+    pub variables: bool,
     /// Only these services
     #[arg(value_name = "SERVICE")]
     pub service_names: Vec<String>,
@@ -62,7 +65,7 @@ pub fn run(ctx: &Context, args: ConfigArgs) -> Result<(), CliError> {
         &args.service_names
     };
     let mut opts = ctx.load_options(named);
-    opts.no_interpolate = args.no_interpolate;
+    opts.no_interpolate = args.no_interpolate || args.variables;
     let loaded = parse::load(&opts).map_err(CliError::new)?;
     for w in &loaded.warnings {
         eprintln!("WARN[0000] {w}");
@@ -71,6 +74,9 @@ pub fn run(ctx: &Context, args: ConfigArgs) -> Result<(), CliError> {
     parse::profiles::select(&mut project, named);
     if args.quiet {
         return Ok(());
+    }
+    if args.variables {
+        return print(&args, variables(&project, args.format)?);
     }
     let lines: Option<Vec<String>> = if args.services {
         Some(project.services.keys().cloned().collect())
@@ -117,7 +123,7 @@ pub fn run(ctx: &Context, args: ConfigArgs) -> Result<(), CliError> {
     };
     let text = match lines {
         Some(l) => l.iter().map(|x| format!("{x}\n")).collect::<String>(),
-        None => match args.format {
+        None => match args.format.unwrap_or(Format::Yaml) {
             Format::Json => {
                 let tree = render::project(&project, render::Flavour::Json);
                 serde_json::to_string_pretty(&tree).map_err(CliError::new)? + "\n"
@@ -128,6 +134,48 @@ pub fn run(ctx: &Context, args: ConfigArgs) -> Result<(), CliError> {
             }
         },
     };
+    print(&args, text)
+}
+
+/// `--variables`: a table as the reference prints it, or JSON / YAML with `--format`.
+fn variables(project: &parse::Project, format: Option<Format>) -> Result<String, CliError> {
+    let found = interpolate::tree_variables(&render::project(project, render::Flavour::Json));
+    match format {
+        None => {
+            let mut text = format!(
+                "{:<20}{:<20}{:<20}{}\n",
+                "NAME", "REQUIRED", "DEFAULT VALUE", "ALTERNATE VALUE"
+            );
+            for v in found.values() {
+                text += &format!(
+                    "{:<20}{:<20}{:<20}{}\n",
+                    v.name, v.required, v.default_value, v.presence_value
+                );
+            }
+            Ok(text)
+        }
+        Some(Format::Json) => {
+            Ok(serde_json::to_string_pretty(&found).map_err(CliError::new)? + "\n")
+        }
+        Some(Format::Yaml) => {
+            let lower: serde_json::Map<String, serde_json::Value> = found
+                .iter()
+                .map(|(k, v)| {
+                    let row = serde_json::json!({
+                        "name": v.name,
+                        "defaultvalue": v.default_value,
+                        "presencevalue": v.presence_value,
+                        "required": v.required,
+                    });
+                    (k.clone(), row)
+                })
+                .collect();
+            parse::yaml::to_string(&serde_json::Value::Object(lower)).map_err(CliError::new)
+        }
+    }
+}
+
+fn print(args: &ConfigArgs, text: String) -> Result<(), CliError> {
     match &args.output {
         Some(path) => std::fs::write(path, text)
             .map_err(|e| CliError::new(format!("cannot write `{}`: {e}", path.display()))),

@@ -4,7 +4,7 @@ use clap::Args;
 
 use super::{CliError, Context};
 use crate::runtime::lock::ProjectLock;
-use crate::runtime::DownOptions;
+use crate::runtime::{DownOptions, RemoveImages};
 
 #[derive(Debug, Args)]
 pub struct DownArgs {
@@ -18,6 +18,9 @@ pub struct DownArgs {
     /// [env: COMPOSE_REMOVE_ORPHANS]
     #[arg(long)]
     pub remove_orphans: bool,
+    /// Remove images used by services: "local" only those without a custom tag, or "all"
+    #[arg(long, value_name = "TYPE", value_parser = ["local", "all"])]
+    pub rmi: Option<String>,
 }
 
 pub async fn run(ctx: &Context, args: DownArgs) -> Result<(), CliError> {
@@ -31,6 +34,11 @@ pub async fn run(ctx: &Context, args: DownArgs) -> Result<(), CliError> {
         remove_orphans,
         timeout: args.timeout,
         stop_only: false,
+        images: match args.rmi.as_deref() {
+            Some("all") => Some(RemoveImages::All),
+            Some(_) => Some(RemoveImages::Local),
+            None => None,
+        },
         dry_run: ctx.args.dry_run,
     };
     let _lock = ProjectLock::acquire(&project.name).await?;

@@ -58,6 +58,8 @@ pub struct KillArgs {
 
 #[derive(Debug, Args)]
 pub struct RmArgs {
+    #[command(flatten)]
+    pub global_long: super::LongFileOnly,
     /// Do not ask for confirmation
     #[arg(short = 'f', long)]
     pub force: bool,

@@ -10,6 +10,8 @@ use crate::runtime::logs::{self, LogEvent, LogOptions, Stream};
 
 #[derive(Debug, Args)]
 pub struct LogsArgs {
+    #[command(flatten)]
+    pub global_long: super::LongFileOnly,
     /// Follow log output; containers that start later join
     #[arg(short = 'f', long)]
     pub follow: bool,

@@ -18,6 +18,7 @@ mod progress;
 mod ps;
 mod pull;
 mod run;
+mod template;
 mod top;
 mod up;
 mod version;
@@ -76,6 +77,26 @@ pub struct ProjectArgs {
     /// Print the plan (`up`, `down`), change nothing
     #[arg(long, global = true)]
     pub dry_run: bool,
+}
+
+/// `--file` without its short form, for commands whose own `-f` means something else
+/// (`logs -f`, `rm -f`, `version -f`), as in docker compose: `-f` after them is theirs.
+#[derive(Debug, Clone, Args)]
+pub struct LongFileOnly {
+    #[arg(long = "file", id = "files", value_name = "FILE", hide = true)]
+    files: Vec<String>,
+}
+
+/// `--project-name` without its short form, for `run`, whose `-p` is `--publish`.
+#[derive(Debug, Clone, Args)]
+pub struct LongProjectNameOnly {
+    #[arg(
+        long = "project-name",
+        id = "project_name",
+        value_name = "NAME",
+        hide = true
+    )]
+    project_name: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -388,6 +409,26 @@ mod tests {
     #[test]
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn command_short_flags_win_over_global_ones_after_the_command() {
+        let parse = |args: &[&str]| Cli::try_parse_from(args).unwrap();
+        let cli = parse(&["rcompose", "-f", "a.yaml", "rm", "-fs"]);
+        assert_eq!(cli.project.files, vec!["a.yaml"]);
+        assert!(matches!(cli.command, Command::Rm(a) if a.force && a.stop));
+        let cli = parse(&["rcompose", "logs", "-f", "--file", "c.yaml"]);
+        assert_eq!(cli.project.files, vec!["c.yaml"]);
+        assert!(matches!(cli.command, Command::Logs(a) if a.follow));
+        let cli = parse(&["rcompose", "-p", "x", "run", "-p", "80:80", "web"]);
+        assert_eq!(cli.project.project_name.as_deref(), Some("x"));
+        assert!(matches!(cli.command, Command::Run(a) if a.publish == ["80:80"]));
+        let cli = parse(&["rcompose", "run", "--project-name", "y", "web"]);
+        assert_eq!(cli.project.project_name.as_deref(), Some("y"));
+        assert!(matches!(
+            parse(&["rcompose", "version", "-f", "json"]).command,
+            Command::Version(_)
+        ));
     }
 
     #[test]

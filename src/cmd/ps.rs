@@ -1,16 +1,11 @@
 //! `rcompose ps`: the project's containers as a table, JSON lines, ids or service names.
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 use serde_json::json;
 
+use super::template::Template;
 use super::{CliError, Context};
 use crate::runtime::ContainerRow;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    Table,
-    Json,
-}
 
 #[derive(Debug, Args)]
 pub struct PsArgs {
@@ -30,12 +25,16 @@ pub struct PsArgs {
     /// Filter by a property (`status=running`)
     #[arg(long, value_name = "FILTER")]
     pub filter: Vec<String>,
-    /// Output format: a table, or one JSON object per line
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: Format,
+    /// Output format: `table`, `json` (one object per line), or a Go template such as
+    /// `{{.Name}}` or `table {{.Name}}\t{{.Status}}`
+    #[arg(long, value_name = "FORMAT", default_value = "table")]
+    pub format: String,
     /// Do not truncate the output
     #[arg(long)]
     pub no_trunc: bool,
+    /// Include containers of services no longer in the file (--orphans=false leaves them out)
+    #[arg(long, value_name = "BOOL", default_value_t = true, num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set)]
+    pub orphans: bool,
     /// Only these services
     #[arg(value_name = "SERVICE")]
     pub names: Vec<String>,
@@ -112,6 +111,19 @@ fn command(r: &ContainerRow, no_trunc: bool) -> String {
 fn ports(r: &ContainerRow) -> String {
     let all: Vec<String> = r.publishers.iter().map(|p| p.display()).collect();
     all.join(", ")
+}
+
+/// The column title of a field in a `table` template, as the reference prints it.
+fn header(field: &str) -> String {
+    match field {
+        "ID" => "CONTAINER ID".into(),
+        "RunningFor" => "CREATED".into(),
+        "CreatedAt" => "CREATED AT".into(),
+        "LocalVolumes" => "LOCAL VOLUMES".into(),
+        // The reference has no title for these.
+        "Health" | "ExitCode" => "<no value>".into(),
+        other => other.to_uppercase(),
+    }
 }
 
 /// One object per container with the reference's fields.
@@ -191,6 +203,12 @@ pub async fn run(ctx: &Context, args: PsArgs) -> Result<(), CliError> {
     let rows: Vec<ContainerRow> = rows
         .into_iter()
         .filter(|r| args.names.is_empty() || args.names.contains(&r.service))
+        .filter(|r| {
+            args.orphans
+                || !has_model
+                || project.services.contains_key(&r.service)
+                || project.disabled_services.contains_key(&r.service)
+        })
         .filter(|r| statuses.is_empty() || statuses.contains(&r.state))
         .filter(|r| {
             r.labels
@@ -216,7 +234,23 @@ pub async fn run(ctx: &Context, args: PsArgs) -> Result<(), CliError> {
         }
         return Ok(());
     }
-    if args.format == Format::Json {
+    let template = match args.format.as_str() {
+        "table" | "json" => None,
+        other => Some(Template::parse(other).map_err(CliError::new)?),
+    };
+    if let Some(t) = template {
+        let rows: Vec<serde_json::Map<String, serde_json::Value>> = rows
+            .iter()
+            .filter_map(|r| {
+                json_row(r, &project.name, args.no_trunc)
+                    .as_object()
+                    .cloned()
+            })
+            .collect();
+        print!("{}", t.render(&rows, header).map_err(CliError::new)?);
+        return Ok(());
+    }
+    if args.format == "json" {
         for r in &rows {
             println!("{}", json_row(r, &project.name, args.no_trunc));
         }

@@ -18,6 +18,9 @@ pub struct PullArgs {
     /// Also pull the images of the services' dependencies
     #[arg(long)]
     pub include_deps: bool,
+    /// Pull "always", or only the "missing" images
+    #[arg(long, value_name = "POLICY", value_parser = ["missing", "always"])]
+    pub policy: Option<String>,
     /// Services whose images to pull; all when none
     #[arg(value_name = "SERVICE")]
     pub services: Vec<String>,
@@ -32,6 +35,18 @@ pub async fn run(ctx: &Context, args: PullArgs) -> Result<(), CliError> {
         services = graph.with_dependencies(&services);
     }
     let (rt, renderer) = ctx.runtime().await?;
+    let rt = if args.quiet { rt.quiet() } else { rt };
+    if args.policy.as_deref() == Some("missing") {
+        let have = rt.image_ids(&project).await;
+        if services.is_empty() {
+            services = project.services.keys().cloned().collect();
+        }
+        services.retain(|s| !have.contains_key(s));
+        if services.is_empty() {
+            renderer.finish();
+            return Ok(());
+        }
+    }
     let out = rt
         .pull(
             &project,

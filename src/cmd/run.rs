@@ -12,6 +12,8 @@ use crate::runtime::oneoff::OneOff;
 #[derive(Debug, Args)]
 #[command(trailing_var_arg = true)]
 pub struct RunArgs {
+    #[command(flatten)]
+    pub global_long: super::LongProjectNameOnly,
     /// Run in the background and print the container name
     #[arg(short = 'd', long)]
     pub detach: bool,
@@ -66,13 +68,25 @@ pub struct RunArgs {
     /// Do not print anything but the container's output
     #[arg(short = 'q', long)]
     pub quiet: bool,
+    /// Add Linux capabilities (repeatable)
+    #[arg(long, value_name = "CAP")]
+    pub cap_add: Vec<String>,
+    /// Drop Linux capabilities (repeatable)
+    #[arg(long, value_name = "CAP")]
+    pub cap_drop: Vec<String>,
+    /// Set environment variables from a file (repeatable; before -e)
+    #[arg(long, value_name = "FILE")]
+    pub env_from_file: Vec<std::path::PathBuf>,
+    #[command(flatten)]
+    pub images: super::up::ImageFlags,
     pub service: String,
     #[arg(value_name = "COMMAND")]
     pub command: Vec<String>,
 }
 
 pub async fn run(ctx: &Context, args: RunArgs) -> Result<(), CliError> {
-    let project = ctx.load(std::slice::from_ref(&args.service))?;
+    let mut project = ctx.load(std::slice::from_ref(&args.service))?;
+    args.images.apply(&mut project);
     let Some(svc) = project.services.get(&args.service) else {
         return Err(CliError::new(format!("no such service: {}", args.service)));
     };
@@ -88,6 +102,13 @@ pub async fn run(ctx: &Context, args: RunArgs) -> Result<(), CliError> {
             svc.command = None;
         }
     }
+    for file in &args.env_from_file {
+        let vars = crate::parse::env::read_file(file, &Default::default())
+            .map_err(|e| CliError::new(format!("--env-from-file: {e}")))?;
+        for (k, v) in vars {
+            svc.environment.insert(k, Some(v));
+        }
+    }
     for pair in env_pairs(&args.env) {
         if let Some((k, v)) = pair.split_once('=') {
             svc.environment.insert(k.to_string(), Some(v.to_string()));
@@ -97,6 +118,8 @@ pub async fn run(ctx: &Context, args: RunArgs) -> Result<(), CliError> {
         let (k, v) = l.split_once('=').unwrap_or((l.as_str(), ""));
         svc.labels.insert(k.to_string(), v.to_string());
     }
+    svc.cap_add.extend(args.cap_add.iter().cloned());
+    svc.cap_drop.extend(args.cap_drop.iter().cloned());
     if args.user.is_some() {
         svc.user = args.user.clone();
     }
@@ -128,17 +151,25 @@ pub async fn run(ctx: &Context, args: RunArgs) -> Result<(), CliError> {
         rm: args.rm,
         stdin: true,
         use_aliases: args.use_aliases,
+        remove_orphans: args.remove_orphans
+            || std::env::var("COMPOSE_REMOVE_ORPHANS")
+                .is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true")),
     };
     let (rt, renderer) = ctx.runtime().await?;
-    if run.service.build.is_some() {
-        let only = std::slice::from_ref(&args.service);
-        if let Err(e) = rt
-            .build(&project, only, !args.build, &Default::default())
-            .await
-        {
-            renderer.finish();
-            return Err(CliError::new(e));
+    let rt = if args.quiet { rt.quiet() } else { rt };
+    let mut needed = vec![args.service.clone()];
+    if !args.no_deps {
+        if let Ok(g) = crate::graph::ServiceGraph::of(&project) {
+            needed = g.with_dependencies(&needed);
         }
+    }
+    if let Err(e) = args
+        .images
+        .prepare(&rt, &project, &needed, Some(args.build))
+        .await
+    {
+        renderer.finish();
+        return Err(e);
     }
     let out = rt.run_oneoff(Arc::new(project), &run).await;
     renderer.finish();

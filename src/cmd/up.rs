@@ -12,7 +12,7 @@ use crate::parse::path::Path;
 use crate::parse::Project;
 use crate::runtime::lock::ProjectLock;
 use crate::runtime::logs::{self, LogEvent, LogOptions};
-use crate::runtime::{DownOptions, Error, UpOptions};
+use crate::runtime::{DownOptions, Error, Runtime, UpOptions};
 
 #[derive(Debug, Args)]
 pub struct UpArgs {
@@ -85,6 +85,11 @@ pub struct UpArgs {
     /// Also show the logs of the dependencies of the services named
     #[arg(long, conflicts_with_all = ["detach", "wait"])]
     pub attach_dependencies: bool,
+    #[command(flatten)]
+    pub images: ImageFlags,
+    /// Assume "yes" to every question (rcompose asks none)
+    #[arg(short = 'y', long, hide = true)]
+    pub yes: bool,
     /// Services to start (with their dependencies); all when none
     pub services: Vec<String>,
 }
@@ -109,8 +114,69 @@ pub struct CreateArgs {
     /// Do not build images, even missing ones
     #[arg(long, conflicts_with = "build")]
     pub no_build: bool,
+    #[command(flatten)]
+    pub images: ImageFlags,
+    /// Assume "yes" to every question (rcompose asks none)
+    #[arg(short = 'y', long, hide = true)]
+    pub yes: bool,
     /// Services to create (with their dependencies); all when none
     pub services: Vec<String>,
+}
+
+/// Image flags shared by `up`, `create` and `run`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ImageFlags {
+    /// Pull images first: always, missing, never, build, or policy (each service's pull_policy)
+    #[arg(long, value_name = "POLICY", value_parser = ["always", "missing", "never", "build", "policy"])]
+    pub pull: Option<String>,
+    /// Pull without printing progress
+    #[arg(long)]
+    pub quiet_pull: bool,
+    /// Build without printing progress
+    #[arg(long)]
+    pub quiet_build: bool,
+}
+
+impl ImageFlags {
+    /// `--pull POLICY` replaces every service's `pull_policy`.
+    pub fn apply(&self, project: &mut Project) {
+        if let Some(p) = self.pull.as_deref().filter(|p| *p != "policy") {
+            for svc in project.services.values_mut() {
+                svc.pull_policy = Some(p.to_string());
+            }
+        }
+    }
+
+    /// Pulls what the pull policies ask for, then builds what is missing (`always_build`: all).
+    pub async fn prepare(
+        &self,
+        rt: &Runtime,
+        project: &Project,
+        services: &[String],
+        build: Option<bool>,
+    ) -> Result<(), CliError> {
+        let puller = if self.quiet_pull {
+            rt.quiet()
+        } else {
+            rt.clone()
+        };
+        puller
+            .pull_by_policy(project, services)
+            .await
+            .map_err(CliError::new)?;
+        if let Some(always_build) = build {
+            let builder = if self.quiet_build {
+                rt.quiet()
+            } else {
+                rt.clone()
+            };
+            builder
+                .build(project, services, !always_build, &Default::default())
+                .await
+                .map_err(CliError::new)?;
+        }
+        Ok(())
+    }
 }
 
 /// `create`: `up --no-start`.
@@ -139,6 +205,8 @@ pub async fn create(ctx: &Context, args: CreateArgs) -> Result<(), CliError> {
         attach: vec![],
         no_attach: vec![],
         attach_dependencies: false,
+        images: args.images,
+        yes: args.yes,
         services: args.services,
     };
     run(ctx, up).await
@@ -185,6 +253,7 @@ pub fn cycle_error(project: &Project, cycle: &Cycle) -> CliError {
 pub async fn run(ctx: &Context, args: UpArgs) -> Result<(), CliError> {
     let mut project = ctx.load(&args.services)?;
     apply_scale(&mut project, &args.scale)?;
+    args.images.apply(&mut project);
     if let Err(c) = ServiceGraph::of(&project) {
         return Err(cycle_error(&project, &c));
     }
@@ -219,18 +288,10 @@ pub async fn run(ctx: &Context, args: UpArgs) -> Result<(), CliError> {
             .unwrap_or_default()
     };
     if !ctx.args.dry_run {
-        if let Err(e) = rt.pull_by_policy(&project, &selected).await {
+        let build = (!args.no_build).then_some(args.build);
+        if let Err(e) = args.images.prepare(&rt, &project, &selected, build).await {
             renderer.finish();
-            return Err(CliError::new(e));
-        }
-    }
-    if !args.no_build && !ctx.args.dry_run {
-        let built = rt
-            .build(&project, &selected, !args.build, &Default::default())
-            .await;
-        if let Err(e) = built {
-            renderer.finish();
-            return Err(CliError::new(e));
+            return Err(e);
         }
     }
     let result = rt.up(project.clone(), &opts).await;

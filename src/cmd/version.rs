@@ -7,6 +7,8 @@ use crate::runtime::labels::COMPOSE_VERSION;
 
 #[derive(Debug, Args)]
 pub struct VersionArgs {
+    #[command(flatten)]
+    pub global_long: super::LongFileOnly,
     /// Print only the version number
     #[arg(long)]
     pub short: bool,

@@ -61,6 +61,10 @@ pub enum Op {
     RemoveVolume {
         name: String,
     },
+    /// `down --rmi`: an image by name or id; one that is gone already is fine.
+    RemoveImage {
+        name: String,
+    },
 }
 
 impl fmt::Display for Op {
@@ -92,6 +96,7 @@ impl fmt::Display for Op {
             }
             Op::RemoveNetwork { name } => write!(f, "remove network {name}"),
             Op::RemoveVolume { name } => write!(f, "remove volume {name}"),
+            Op::RemoveImage { name } => write!(f, "remove image {name}"),
         }
     }
 }

@@ -26,6 +26,8 @@ pub struct UpPlanOptions {
     /// service -> id of the image it would run now; a container made from another is recreated.
     pub images: std::collections::HashMap<String, String>,
     pub no_start: bool,
+    /// Create only the networks and volumes the selected services use (`run` before its container).
+    pub resources_only: bool,
 }
 
 /// The container name of replica `number` of a service.
@@ -112,12 +114,14 @@ pub fn up(project: &Project, observed: &Observed, opts: &UpPlanOptions) -> Resul
         );
         vol_steps.insert(key, i);
     }
-
     // Per service: create steps, then start steps; `starts` records what dependents wait on.
     let mut starts: IndexMap<&str, Vec<usize>> = IndexMap::new();
     let mut awaits: IndexMap<(String, Condition), usize> = IndexMap::new();
     let mut recreated: Vec<String> = Vec::new();
-    let order = topological(&graph, &selected);
+    let order = match opts.resources_only {
+        true => vec![],
+        false => topological(&graph, &selected),
+    };
     for name in &order {
         let svc = &project.services[name.as_str()];
         let want = hash::service(svc);
@@ -411,6 +415,8 @@ pub struct DownTarget {
     pub networks: Vec<String>,
     /// Engine names of volumes to remove (those that exist).
     pub volumes: Vec<String>,
+    /// Images to remove once the containers are gone (`--rmi`).
+    pub images: Vec<String>,
     pub remove_orphans: bool,
     /// Remove anonymous volumes with the containers.
     pub anonymous_volumes: bool,
@@ -501,6 +507,13 @@ pub fn down(target: &DownTarget, observed: &Observed) -> Result<Plan, Cycle> {
             plan.add(Op::RemoveVolume { name: v.clone() }, all.clone(), "down -v");
         }
     }
+    for i in &target.images {
+        plan.add(
+            Op::RemoveImage { name: i.clone() },
+            all.clone(),
+            "down --rmi",
+        );
+    }
     Ok(plan)
 }
 
@@ -574,6 +587,19 @@ mod tests {
             plan.steps.iter().all(|s| matches!(s.op, Op::Await { .. })),
             "{plan}"
         );
+    }
+
+    #[test]
+    fn resources_only_creates_the_network_and_no_container() {
+        let p = project(&[("db", &[]), ("web", &["db"])]);
+        let opts = UpPlanOptions {
+            services: vec!["web".into()],
+            no_deps: true,
+            resources_only: true,
+            ..Default::default()
+        };
+        let plan = up(&p, &Observed::default(), &opts).unwrap();
+        assert_eq!(plan.to_string(), "#0 create network p_default (missing)\n");
     }
 
     #[test]

@@ -172,6 +172,81 @@ fn braced(inner: &str, env: &dyn Lookup, unset: &mut Vec<String>) -> Result<Stri
     }
 }
 
+/// A variable a template uses, as `config --variables` lists it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Variable {
+    pub name: String,
+    /// The word of `${VAR:-word}` / `${VAR-word}`, as written.
+    pub default_value: String,
+    /// The word of `${VAR:+word}` / `${VAR+word}`, as written.
+    pub presence_value: String,
+    /// `${VAR:?err}` / `${VAR?err}`.
+    pub required: bool,
+}
+
+/// The variables one string uses, nested ones included (`$$` is no variable).
+pub fn variables(s: &str, out: &mut Vec<Variable>) {
+    let mut rest = s;
+    while let Some(i) = rest.find('$') {
+        rest = &rest[i + 1..];
+        if let Some(r) = rest.strip_prefix('$') {
+            rest = r;
+        } else if let Some(r) = rest.strip_prefix('{') {
+            let Some(end) = closing_brace(r) else { return };
+            let inner = &r[..end];
+            let len = name_len(inner);
+            let op = &inner[len..];
+            let mut v = Variable {
+                name: inner[..len].to_string(),
+                ..Default::default()
+            };
+            let word = op.strip_prefix(':').unwrap_or(op);
+            match word.chars().next() {
+                Some('-') => v.default_value = word[1..].to_string(),
+                Some('+') => v.presence_value = word[1..].to_string(),
+                Some('?') => v.required = true,
+                _ => {}
+            }
+            if word.len() > 1 {
+                variables(&word[1..], out);
+            }
+            if !v.name.is_empty() {
+                out.push(v);
+            }
+            rest = &r[end + 1..];
+        } else {
+            let len = name_len(rest);
+            if len > 0 {
+                out.push(Variable {
+                    name: rest[..len].to_string(),
+                    ..Default::default()
+                });
+            }
+            rest = &rest[len..];
+        }
+    }
+}
+
+/// The variables of every string in a tree, by name (the first use of a name wins).
+pub fn tree_variables(value: &Value) -> std::collections::BTreeMap<String, Variable> {
+    fn walk(value: &Value, out: &mut Vec<Variable>) {
+        match value {
+            Value::String(s) => variables(s, out),
+            Value::Array(a) => a.iter().for_each(|v| walk(v, out)),
+            Value::Object(m) => m.values().for_each(|v| walk(v, out)),
+            _ => {}
+        }
+    }
+    let mut all = Vec::new();
+    walk(value, &mut all);
+    let mut by_name = std::collections::BTreeMap::new();
+    for v in all {
+        by_name.entry(v.name.clone()).or_insert(v);
+    }
+    by_name
+}
+
 /// An interpolation failure at a path of the tree.
 #[derive(Debug, Clone)]
 pub struct TreeError {
@@ -222,6 +297,33 @@ fn walk(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn variables_lists_names_defaults_and_nesting() {
+        let mut out = Vec::new();
+        variables("a $$X ${B:?e} ${C:+alt} $D ${F:-${G-n}}", &mut out);
+        let got: Vec<(&str, &str, &str, bool)> = out
+            .iter()
+            .map(|v| {
+                (
+                    v.name.as_str(),
+                    v.default_value.as_str(),
+                    v.presence_value.as_str(),
+                    v.required,
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("B", "", "", true),
+                ("C", "", "alt", false),
+                ("D", "", "", false),
+                ("G", "n", "", false),
+                ("F", "${G-n}", "", false),
+            ]
+        );
+    }
+
     use super::*;
 
     fn env(name: &str) -> Option<String> {

@@ -275,6 +275,28 @@ async fn perform(ctx: &Context, op: &Op) -> Result<(), EngineError> {
             };
             finish(r, &res, out, "Removed")
         }
+        Op::RemoveImage { name } => {
+            let res = format!("Image {name}");
+            r(event(&res, Status::Working, "Removing"));
+            let _p = ctx.limit.acquire().await;
+            let out = match ctx
+                .docker
+                .remove_image(
+                    name,
+                    None::<bollard::query_parameters::RemoveImageOptions>,
+                    None,
+                )
+                .await
+            {
+                Err(bollard::errors::Error::DockerResponseServerError {
+                    status_code: 404, ..
+                }) => Ok(()),
+                other => other
+                    .map(|_| ())
+                    .map_err(|e| EngineError::from_bollard(&format!("removing image {name}"), e)),
+            };
+            finish(r, &res, out, "Removed")
+        }
     }
 }
 

@@ -104,11 +104,30 @@ pub struct DownOptions {
     pub volumes: bool,
     pub remove_orphans: bool,
     pub timeout: Option<i64>,
+    /// `--rmi`: remove images too.
+    pub images: Option<RemoveImages>,
     /// Plan only.
     pub dry_run: bool,
 }
 
+/// Which images `down --rmi` removes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RemoveImages {
+    /// Images built without a custom name (`project-service`).
+    Local,
+    /// Every image the services use.
+    All,
+}
+
 impl Runtime {
+    /// The same engine, reporting nothing (`--quiet-pull`, `--quiet-build`, `run -q`).
+    pub fn quiet(&self) -> Runtime {
+        Runtime {
+            report: progress::silent(),
+            ..self.clone()
+        }
+    }
+
     pub async fn connect(report: Reporter, parallel: Option<usize>) -> Result<Self, EngineError> {
         Ok(Runtime {
             docker: engine::connect().await?,
@@ -301,7 +320,36 @@ impl Runtime {
                     .map(|v| v.name.clone())
                     .collect();
             }
+            target.images = match opts.images {
+                None => vec![],
+                Some(mode) => {
+                    let mut names: Vec<String> = project
+                        .services
+                        .values()
+                        .filter(|s| mode == RemoveImages::All || s.image.is_none())
+                        .map(|s| s.image_name(&project.name))
+                        .collect();
+                    names.dedup();
+                    names
+                }
+            };
         } else {
+            target.images = match opts.images {
+                None => vec![],
+                Some(RemoveImages::Local) => observed
+                    .containers
+                    .iter()
+                    .map(|c| format!("{}-{}", project.name, c.service))
+                    .collect(),
+                Some(RemoveImages::All) => observed
+                    .containers
+                    .iter()
+                    .map(|c| c.image.clone())
+                    .collect(),
+            };
+            target.images.sort();
+            target.images.dedup();
+            target.images.retain(|i| !i.is_empty());
             target.networks = observed
                 .networks
                 .iter()

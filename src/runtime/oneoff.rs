@@ -26,6 +26,8 @@ pub struct OneOff {
     pub stdin: bool,
     /// Keep the service's network aliases.
     pub use_aliases: bool,
+    /// Remove the containers of services no longer in the file first.
+    pub remove_orphans: bool,
 }
 
 /// A random 64-hex slug, as the reference's one-off containers carry.
@@ -75,6 +77,18 @@ impl Runtime {
                 }
             }
         }
+        // The networks and volumes of the one-off container itself, even without dependencies.
+        let own = UpOptions {
+            plan: UpPlanOptions {
+                services: vec![svc.name.clone()],
+                no_deps: true,
+                resources_only: true,
+                remove_orphans: run.remove_orphans,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        self.up(project.clone(), &own).await?;
         let slug = slug();
         let name = run
             .name

@@ -95,6 +95,20 @@ fn output_formats_match_the_reference() {
         stdout(ok(&s.reference(&["top"]))),
         "top"
     );
+    // Go templates, whole lines compared (the times in RunningFor may differ, so not those).
+    for format in [
+        "{{.Name}} {{.Service}} {{json .State}} {{.ExitCode}}",
+        "table {{.ID}}\\t{{.Name}}\\t{{.Image}}\\t{{.Command}}\\t{{.State}}\\t{{.Ports}}\\t{{.Health}}",
+    ] {
+        let args = ["ps", "-a", "--format", format];
+        let sorted = |o: &std::process::Output| {
+            let mut l: Vec<String> = stdout(o).lines().map(str::to_string).collect();
+            l.sort();
+            l
+        };
+        let (mine, theirs) = (s.rcompose(&args), s.reference(&args));
+        assert_eq!(sorted(ok(&mine)), sorted(ok(&theirs)), "{format}");
+    }
     let o = s.rcompose(&["port", "web", "81"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(
@@ -380,4 +394,102 @@ fn unreachable_registry_gives_one_message_per_image_and_creates_nothing() {
         stderr(&o)
     );
     assert!(s.networks().is_empty());
+}
+
+#[test]
+fn inline_dockerfile_and_extra_tags() {
+    let Some(docker) = engine() else { return };
+    let tag = format!("rcompose-e2e-tag-{}:v1", std::process::id());
+    let yaml = format!(
+        "services:\n  inl:\n    build:\n      context: .\n      dockerfile_inline: |\n        FROM rcompose-test:latest\n        RUN echo inline > /made\n      tags: [\"{tag}\"]\n    command: [\"cat\", \"/made\"]\n"
+    );
+    let s = Stack::new(&docker, "inline", &yaml);
+    let o = ok(&s.rcompose(&["up", "--build"])).clone();
+    assert!(stdout(&o).contains("inl-1  | inline"), "{}", stdout(&o));
+    let labels = s.image_labels(&tag);
+    assert!(
+        labels.contains_key("dev.rcompose.test-image"),
+        "the extra tag names the built image"
+    );
+    let image = format!("{}-inl", s.name);
+    let _ = run(Command::new("docker").args(["rmi", "-f", &image, &tag]));
+}
+
+#[test]
+fn run_builds_and_creates_its_network_and_down_rmi_removes_the_image() {
+    let Some(docker) = engine() else { return };
+    let yaml = "services:\n  tool:\n    build:\n      context: .\n      dockerfile_inline: |\n        FROM rcompose-test:latest\n        RUN echo from-build > /made\n    command: [\"cat\", \"/made\"]\n";
+    let s = Stack::new(&docker, "runnet", yaml);
+    let image = format!("{}-tool", s.name);
+    // Nothing exists yet: `run` builds the image and creates the default network itself.
+    let o = ok(&s.rcompose(&["run", "--rm", "--build", "-T", "tool"])).clone();
+    assert_eq!(stdout(&o), "from-build\n");
+    assert_eq!(s.networks(), vec![format!("{}_default", s.name)]);
+    let o = s.rcompose(&[
+        "run",
+        "--rm",
+        "--no-deps",
+        "-T",
+        "tool",
+        "sh",
+        "-c",
+        "exit 7",
+    ]);
+    assert_eq!(o.status.code(), Some(7), "{}", stderr(&o));
+    assert!(!s.image_labels(&image).is_empty(), "the built image exists");
+    ok(&s.rcompose(&["down", "--rmi", "local"]));
+    assert!(s.networks().is_empty());
+    let gone = block_on(docker.inspect_image(&image));
+    assert!(gone.is_err(), "down --rmi local removes {image}");
+}
+
+#[test]
+fn pull_never_run_capabilities_env_file_and_ps_orphans() {
+    let Some(docker) = engine() else { return };
+    let yaml = format!(
+        "services:\n  a:\n    image: rcompose-test:latest\n    init: true\n    command: {IDLE}\n  b:\n    image: rcompose-e2e-missing:1\n"
+    );
+    let s = Stack::new(&docker, "flags", &yaml);
+    // `--pull never` with a missing image fails before anything is created.
+    let o = s.rcompose(&["up", "-d", "--pull", "never"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("rcompose-e2e-missing:1"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(s.containers().is_empty() && s.networks().is_empty());
+
+    std::fs::write(s.path().join("run.env"), "FROM_FILE=yes\nK=file\n").expect("write");
+    let o = ok(&s.rcompose(&[
+        "run",
+        "--rm",
+        "-T",
+        "--cap-add",
+        "NET_ADMIN",
+        "--cap-drop",
+        "CHOWN",
+        "--env-from-file",
+        "run.env",
+        "-e",
+        "K=flag",
+        "a",
+        "sh",
+        "-c",
+        "echo $FROM_FILE $K; grep CapEff /proc/self/status",
+    ]))
+    .clone();
+    let out = stdout(&o);
+    assert!(out.starts_with("yes flag\n"), "{out}");
+    let caps = u64::from_str_radix(out.split_whitespace().last().unwrap_or("0"), 16).unwrap_or(0);
+    assert_ne!(caps & (1 << 12), 0, "NET_ADMIN added: {out}");
+    assert_eq!(caps & 1, 0, "CHOWN dropped: {out}");
+
+    ok(&s.rcompose(&["up", "-d", "a"]));
+    s.write("services:\n  c:\n    image: rcompose-test:latest\n    init: true\n    command: [\"sleep\", \"1000\"]\n");
+    ok(&s.rcompose(&["up", "-d"]));
+    let all = stdout(ok(&s.rcompose(&["ps", "--services"]))).clone();
+    assert_eq!(all, "a\nc\n", "orphans are listed by default");
+    let known = stdout(ok(&s.rcompose(&["ps", "--services", "--orphans=false"]))).clone();
+    assert_eq!(known, "c\n");
 }
