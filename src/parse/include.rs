@@ -158,7 +158,29 @@ fn load_entry(
         let text = files::read_text(&p)?;
         inputs.push((p, text));
     }
-    files::load(inputs, &sub_scope, trail)
+    let mut tree = files::load(inputs, &sub_scope, trail)?;
+    resolve_environment(&mut tree, &vars);
+    Ok(tree)
+}
+
+/// `environment` entries without a value take it from the sub-project's variables (its own
+/// `.env` included), as docker compose resolves them before importing.
+fn resolve_environment(tree: &mut Value, vars: &env::Vars) {
+    let Some(Value::Object(services)) = tree.get_mut("services") else {
+        return;
+    };
+    for svc in services.values_mut() {
+        let Some(Value::Object(environment)) = svc.get_mut("environment") else {
+            continue;
+        };
+        for (k, v) in environment.iter_mut() {
+            if v.is_null() {
+                if let Some(found) = vars.get(k) {
+                    *v = Value::String(found.clone());
+                }
+            }
+        }
+    }
 }
 
 /// Copies the sections of `sub` (included from `from`, at `at`) into `imported`, failing on a
