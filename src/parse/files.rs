@@ -163,3 +163,39 @@ fn build_defaults(tree: &mut Value, dir: &FsPath) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn build_defaults_come_after_merging() {
+        let vars = env::Vars::new();
+        let dir = FsPath::new("/p");
+        let scope = Scope {
+            vars: &vars,
+            dir,
+            no_interpolate: false,
+        };
+        let files = vec![
+            (
+                dir.join("a.yaml"),
+                "services:\n  web:\n    build: {context: ctx, dockerfile: D}\n  job:\n    build: {}\n"
+                    .to_string(),
+            ),
+            (
+                dir.join("b.yaml"),
+                "services:\n  web:\n    build: {target: prod}\n".to_string(),
+            ),
+        ];
+        let t = load(files, &scope, &mut Trail::default()).unwrap();
+        assert_eq!(
+            t["services"]["web"]["build"],
+            json!({"context": "/p/ctx", "dockerfile": "D", "target": "prod"})
+        );
+        assert_eq!(
+            t["services"]["job"]["build"],
+            json!({"context": "/p", "dockerfile": "Dockerfile"})
+        );
+    }
+}
