@@ -8,6 +8,7 @@
 //! the relative paths inside an extended file resolve against its own folder.
 
 use serde_json::{json, Map, Value};
+use std::collections::HashMap;
 use std::path::{Path as FsPath, PathBuf};
 
 use super::error::{did_you_mean, LoadError};
@@ -35,10 +36,23 @@ pub(super) fn apply(
     scope: &Scope,
     trail: &mut Trail,
 ) -> Result<(), LoadError> {
+    let mut ctx = Ctx {
+        scope,
+        trail,
+        loaded: HashMap::new(),
+    };
     for name in service_names(&file.tree) {
-        resolve(file, dir, &name, scope, trail, &mut Vec::new())?;
+        resolve(file, dir, &name, &mut ctx, &mut Vec::new())?;
     }
     Ok(())
+}
+
+/// What resolving needs besides the file: the scope, the trail, and the other files read so far
+/// (each read once, whatever the number of services extending it).
+struct Ctx<'a, 'b> {
+    scope: &'a Scope<'b>,
+    trail: &'a mut Trail,
+    loaded: HashMap<PathBuf, Raw>,
 }
 
 fn service_names(tree: &Value) -> Vec<String> {
@@ -46,6 +60,10 @@ fn service_names(tree: &Value) -> Vec<String> {
         Some(Value::Object(m)) => m.keys().cloned().collect(),
         _ => vec![],
     }
+}
+
+fn has_service(tree: &Value, name: &str) -> bool {
+    services(tree).is_some_and(|s| s.contains_key(name))
 }
 
 fn services(tree: &Value) -> Option<&Map<String, Value>> {
@@ -58,8 +76,7 @@ fn resolve(
     file: &mut Raw,
     dir: &FsPath,
     name: &str,
-    scope: &Scope,
-    trail: &mut Trail,
+    ctx: &mut Ctx,
     chain: &mut Vec<Link>,
 ) -> Result<(), LoadError> {
     let sp = Path::root().key("services").key(name);
@@ -77,8 +94,8 @@ fn resolve(
     chain.push((file.path.clone(), name.to_string()));
     let base = match &target.file {
         None => {
-            let known = service_names(&file.tree);
-            if !known.contains(&target.service) {
+            if !has_service(&file.tree, &target.service) {
+                let known = service_names(&file.tree);
                 return Err(not_found(file, &sp, &target, &known, None));
             }
             check_cycle(
@@ -87,7 +104,7 @@ fn resolve(
                 chain,
                 (file.path.clone(), target.service.clone()),
             )?;
-            resolve(file, dir, &target.service, scope, trail, chain)?;
+            resolve(file, dir, &target.service, ctx, chain)?;
             services(&file.tree)
                 .and_then(|s| s.get(&target.service))
                 .cloned()
@@ -111,18 +128,26 @@ fn resolve(
                     )));
             }
             let other_dir = path.parent().map(FsPath::to_path_buf).unwrap_or_default();
-            let text = files::read_text(&path)?;
-            let mut other = files::read(&path, text, scope, trail)?;
-            files::canonicalize(&mut other, &other_dir)?;
-            let known = service_names(&other.tree);
-            if !known.contains(&target.service) {
+            let mut other = match ctx.loaded.remove(&path) {
+                Some(o) => o,
+                None => {
+                    let text = files::read_text(&path)?;
+                    let mut o = files::read(&path, text, ctx.scope, ctx.trail)?;
+                    files::canonicalize(&mut o, &other_dir)?;
+                    o
+                }
+            };
+            if !has_service(&other.tree, &target.service) {
+                let known = service_names(&other.tree);
                 return Err(not_found(file, &sp, &target, &known, Some(&path)));
             }
             check_cycle(file, &sp, chain, (path.clone(), target.service.clone()))?;
-            resolve(&mut other, &other_dir, &target.service, scope, trail, chain)?;
-            services(&other.tree)
+            resolve(&mut other, &other_dir, &target.service, ctx, chain)?;
+            let base = services(&other.tree)
                 .and_then(|s| s.get(&target.service))
-                .cloned()
+                .cloned();
+            ctx.loaded.insert(path, other);
+            base
         }
     };
     chain.pop();
