@@ -42,17 +42,10 @@ pub(super) fn apply(
     else {
         return Ok(None);
     };
-    let mut ignored = Vec::new();
-    let entries = parse(&value, &mut ignored).map_err(|(p, msg)| {
+    let entries = parse(&value).map_err(|(p, msg)| {
         raw.error(msg, &Path::root().key("include").join(&p), false)
             .hint("write `include: [FILE, ...]` or entries `{path, project_directory, env_file}`")
     })?;
-    for p in ignored {
-        trail.warnings.push(format!(
-            "{}: include{p}: unknown attribute ignored (expected `path`, `project_directory` or `env_file`)",
-            raw.path.display()
-        ));
-    }
     let mut imported = json!({});
     for (i, entry) in entries.iter().enumerate() {
         let at = Path::root().key("include").index(i);
@@ -244,8 +237,8 @@ fn import(
 }
 
 /// Reads the `include` list; on error, the path below `include` and the message. Unknown
-/// attributes are ignored, as docker compose does; their paths go to `ignored`.
-fn parse(v: &Value, ignored: &mut Vec<Path>) -> Result<Vec<Entry>, (Path, String)> {
+/// attributes are ignored without a word, as docker compose does.
+fn parse(v: &Value) -> Result<Vec<Entry>, (Path, String)> {
     let Value::Array(items) = v else {
         if v.is_null() {
             return Ok(vec![]);
@@ -280,8 +273,7 @@ fn parse(v: &Value, ignored: &mut Vec<Path>) -> Result<Vec<Entry>, (Path, String
                             }
                         },
                         "env_file" => e.env_files = Some(strings(val).map_err(|m| (p, m))?),
-                        x if x.starts_with("x-") => {}
-                        _ => ignored.push(p),
+                        _ => {}
                     }
                 }
                 if e.paths.is_empty() {
@@ -357,9 +349,7 @@ mod tests {
     #[test]
     fn short_and_long_entries() {
         let v = json!(["a.yaml", {"path": ["b.yaml", "c.yaml"], "project_directory": "p", "env_file": "e.env", "nope": 1}]);
-        let mut ignored = Vec::new();
-        let entries = parse(&v, &mut ignored).unwrap();
-        assert_eq!(ignored, vec![Path::parse("[1].nope")]);
+        let entries = parse(&v).unwrap();
         assert_eq!(entries[0].paths, vec!["a.yaml"]);
         assert_eq!(entries[1].paths, vec!["b.yaml", "c.yaml"]);
         assert_eq!(entries[1].project_directory.as_deref(), Some("p"));
@@ -368,10 +358,9 @@ mod tests {
 
     #[test]
     fn bad_entries() {
-        let mut ignored = Vec::new();
-        assert!(parse(&json!("a.yaml"), &mut ignored).is_err());
-        assert!(parse(&json!([{"project_directory": "x"}]), &mut ignored).is_err());
-        let (p, _) = parse(&json!(["a", 3]), &mut ignored).unwrap_err();
+        assert!(parse(&json!("a.yaml")).is_err());
+        assert!(parse(&json!([{"project_directory": "x"}])).is_err());
+        let (p, _) = parse(&json!(["a", 3])).unwrap_err();
         assert_eq!(p.to_string(), "[1]");
     }
 }
