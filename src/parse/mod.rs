@@ -1,9 +1,10 @@
 //! The compose loader: files and options in, a typed [`Project`] out. Never touches the engine.
 //!
-//! Stages, each in its own module: [`discover`] the files, read the [`env`], parse the [`yaml`],
-//! [`interpolate`] each file, bring it to [`canonical`] long syntax, [`merge`] the files, then
-//! normalise (names, the default network), select services by profile, build the typed [`model`]
-//! and [`validate`] references.
+//! Stages, each in its own module: [`discover`] the files, read the [`env`], then `files` loads
+//! them: parse the [`yaml`], [`interpolate`] each file, import its `include`s (sub-projects), bring
+//! it to [`canonical`] long syntax, resolve its `extends`, [`merge`] the files; then normalise
+//! (names, the default network), select services by [`profiles`], build the typed [`model`] and
+//! [`validate`] references.
 
 pub mod canonical;
 pub mod discover;
