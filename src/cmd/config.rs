@@ -57,18 +57,21 @@ pub enum Format {
 }
 
 pub fn run(ctx: &Context, args: ConfigArgs) -> Result<(), CliError> {
-    let mut opts = ctx.load_options(&args.service_names);
+    // As in docker compose, these listings ignore the services named on the command line.
+    let ignore_named = args.services || args.volumes || args.networks || args.hash.is_some();
+    let named: &[String] = if ignore_named {
+        &[]
+    } else {
+        &args.service_names
+    };
+    let mut opts = ctx.load_options(named);
     opts.no_interpolate = args.no_interpolate || args.variables;
     let loaded = parse::load(&opts).map_err(CliError::new)?;
     for w in &loaded.warnings {
         eprintln!("WARN[0000] {w}");
     }
     let mut project = loaded.project;
-    if !args.service_names.is_empty() {
-        project
-            .services
-            .retain(|k, _| args.service_names.contains(k));
-    }
+    parse::profiles::select(&mut project, named);
     if args.quiet {
         return Ok(());
     }

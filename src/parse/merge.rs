@@ -112,15 +112,52 @@ fn rule(path: &Path) -> SeqRule {
                 v.get("protocol").map(Value::to_string).unwrap_or_default()
             )
         }),
-        (3, "volumes" | "devices", _) => SeqRule::ByKey(|v| match v.get("target") {
+        (3, "volumes", _) => SeqRule::ByKey(|v| match v.get("target") {
             Some(t) => t.to_string(),
             None => v.to_string(),
         }),
+        (3, "devices", _) => SeqRule::ByKey(device_target),
         (3, "secrets" | "configs", _) => SeqRule::ByKey(|v| match v.get("target") {
             Some(t) => t.to_string(),
             None => v.get("source").map(Value::to_string).unwrap_or_default(),
         }),
-        _ => SeqRule::ByKey(|v| v.to_string()),
+        _ => SeqRule::ByKey(scalar_key),
+    }
+}
+
+/// Entries compared by value, numbers and strings alike (`expose: [80]` and `["80"]`).
+fn scalar_key(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// A device's path in the container: `target`, or the second field of `HOST:CONTAINER[:PERMS]`.
+fn device_target(v: &Value) -> String {
+    match v {
+        Value::String(s) => {
+            let mut parts = s.split(':');
+            let host = parts.next().unwrap_or_default();
+            parts.next().unwrap_or(host).to_string()
+        }
+        other => match other.get("target") {
+            Some(t) => scalar_key(t),
+            None => other.to_string(),
+        },
+    }
+}
+
+/// Whether two `logging` mappings name different drivers: then the options do not carry over.
+fn other_driver(b: &Map<String, Value>, o: &Map<String, Value>, path: &Path) -> bool {
+    let segs = path.segs();
+    let is_logging = segs.len() == 3
+        && segs[0] == Seg::Key("services".into())
+        && segs[2] == Seg::Key("logging".into());
+    match (b.get("driver"), o.get("driver")) {
+        (Some(x), Some(y)) => is_logging && x != y,
+        _ => false,
     }
 }
 
@@ -149,6 +186,7 @@ fn merge_at(base: &mut Value, over: Value, path: &mut Path) {
         return;
     }
     match (base, over) {
+        (Value::Object(b), Value::Object(o)) if other_driver(b, &o, path) => *b = o,
         (Value::Object(b), Value::Object(o)) => {
             for (k, v) in o {
                 path.push(Seg::Key(k.clone()));
@@ -234,6 +272,26 @@ mod tests {
         assert_eq!(
             base["networks"]["n"]["ipam"]["config"],
             json!([{"subnet": "10.0.1.0/24"}])
+        );
+    }
+
+    #[test]
+    fn expose_devices_and_logging() {
+        let mut base = json!({"services": {"web": {
+            "expose": [80], "devices": ["/dev/a:/dev/x"],
+            "logging": {"driver": "json-file", "options": {"max-size": "1m"}}
+        }}});
+        let over = json!({"services": {"web": {
+            "expose": ["80", "81"], "devices": ["/dev/b:/dev/x:r"],
+            "logging": {"driver": "syslog", "options": {"tag": "t"}}
+        }}});
+        merge(&mut base, over, &[]);
+        let web = &base["services"]["web"];
+        assert_eq!(web["expose"], json!(["80", "81"]));
+        assert_eq!(web["devices"], json!(["/dev/b:/dev/x:r"]));
+        assert_eq!(
+            web["logging"],
+            json!({"driver": "syslog", "options": {"tag": "t"}})
         );
     }
 

@@ -1,23 +1,29 @@
 //! The compose loader: files and options in, a typed [`Project`] out. Never touches the engine.
 //!
-//! Stages, each in its own module: [`discover`] the files, read the [`env`], parse the [`yaml`],
-//! [`interpolate`] each file, bring it to [`canonical`] long syntax, [`merge`] the files, then
-//! normalise (names, the default network), select services by profile, build the typed [`model`]
-//! and [`validate`] references.
+//! Stages, each in its own module: [`discover`] the files, read the [`env`], then `files` loads
+//! them: parse the [`yaml`], [`interpolate`] each file, import its `include`s (sub-projects), bring
+//! it to [`canonical`] long syntax, resolve its `extends`, [`merge`] the files; then normalise
+//! (names, the default network), select services by [`profiles`], build the typed [`model`] and
+//! [`validate`] references.
 
 pub mod canonical;
 pub mod discover;
 pub mod dotenv;
 pub mod env;
 pub mod error;
+mod extends;
+mod files;
+mod include;
 pub mod interpolate;
 mod lenient;
 pub mod merge;
 pub mod model;
 pub mod name;
 pub mod path;
+pub mod profiles;
 #[cfg(test)]
 mod regressions;
+mod relpaths;
 pub mod render;
 pub mod units;
 pub mod validate;
@@ -58,12 +64,6 @@ impl LoadOptions {
             ..Default::default()
         }
     }
-}
-
-/// A file as read: where from, its text and its tree.
-struct SourceFile {
-    path: PathBuf,
-    text: String,
 }
 
 /// A loaded project and the warnings met on the way.
@@ -116,129 +116,28 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, LoadError> {
     if !vars.contains_key("PWD") {
         vars.insert("PWD".into(), cwd.display().to_string());
     }
-    let lookup = |k: &str| vars.get(k).cloned();
 
-    let mut warnings = Vec::new();
-    let mut files = Vec::new();
-    let mut tree = Value::Object(Map::new());
-    let mut units: Vec<(usize, yaml::Document)> = Vec::new();
+    let mut inputs = Vec::new();
     for src in &found {
-        let (path, text) = match src {
+        inputs.push(match src {
             discover::Source::Stdin => {
                 let mut s = String::new();
                 std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
                     .map_err(|e| LoadError::new(format!("cannot read standard input: {e}")))?;
                 (cwd.join("-"), s)
             }
-            discover::Source::File(p) => {
-                let text = std::fs::read_to_string(p).map_err(|e| {
-                    LoadError::new(format!("cannot read `{}`: {e}", p.display())).in_file(p)
-                })?;
-                (p.clone(), text)
-            }
-        };
-        let file = SourceFile { path, text };
-        let docs = yaml::parse_all(&file.text).map_err(|e| {
-            let msg = format!("invalid YAML: {}", e.message);
-            if let Some(p) = &e.path {
-                return LoadError::new(msg).at(&file.path, &file.text, p, false);
-            }
-            let mut err = LoadError::new(msg).in_file(&file.path);
-            if let (Some(l), Some(c)) = (e.line, e.column) {
-                err.set_position(&file.text, l, c);
-                if err
-                    .at
-                    .source_line
-                    .as_deref()
-                    .is_some_and(|s| s.contains('\t'))
-                {
-                    err.hint = Some("indent with spaces: YAML does not allow tabs".into());
-                }
-            }
-            err
-        })?;
-        let docs = if docs.is_empty() {
-            vec![yaml::Document {
-                tree: Value::Null,
-                tags: vec![],
-            }]
-        } else {
-            docs
-        };
-        units.extend(docs.into_iter().map(|d| (files.len(), d)));
-        files.push(file);
+            discover::Source::File(p) => (p.clone(), files::read_text(p)?),
+        });
     }
-    // Each document of each file, in order: docker compose merges them all alike.
-    for (index, mut doc) in units {
-        let file = &files[index];
-        if doc.tree.is_null() {
-            doc.tree = json!({});
-        }
-        if !doc.tree.is_object() {
-            return Err(LoadError::new(format!(
-                "expected a mapping at the top of the file, found {}",
-                canonical::kind(&doc.tree)
-            ))
-            .at(&file.path, &file.text, &Path::root(), false));
-        }
-        let unset = if opts.no_interpolate {
-            vec![]
-        } else {
-            interpolate::tree(&mut doc.tree, &lookup).map_err(|e| {
-                let hint = match &e.error {
-                    interpolate::TemplateError::Required { name, .. } => {
-                        format!("set `{name}` in the environment or in the .env file")
-                    }
-                    interpolate::TemplateError::Invalid { .. } => {
-                        "close each `${` with `}`, and write `$$` for a literal `$`".into()
-                    }
-                };
-                LoadError::new(e.error.to_string())
-                    .at(&file.path, &file.text, &e.path, false)
-                    .hint(hint)
-            })?
-        };
-        for name in unset {
-            warnings.push(format!(
-                "The \"{name}\" variable is not set. Defaulting to a blank string."
-            ));
-        }
-        yaml11_booleans(&mut doc.tree, &mut warnings);
-        if let Some(v) = doc
-            .tree
-            .as_object_mut()
-            .and_then(|m| m.shift_remove("version"))
-        {
-            let _ = v;
-            warnings.push(format!(
-                "{}: the attribute `version` is obsolete, it will be ignored, please remove it to avoid potential confusion",
-                file.path.display()
-            ));
-        }
-        let reset: Vec<Path> = doc
-            .tags
-            .iter()
-            .filter_map(|t| match t {
-                yaml::Tag::Reset(p) => Some(p.clone()),
-                yaml::Tag::Override(_) => None,
-            })
-            .collect();
-        validate::keys(&doc.tree, &reset).map_err(|(p, msg, hint)| {
-            let mut e = LoadError::new(msg).at(&file.path, &file.text, &p, true);
-            e.hint = hint;
-            e
-        })?;
-        canonicalize(&mut doc.tree, &working_dir)
-            .map_err(|(p, msg)| LoadError::new(msg).at(&file.path, &file.text, &p, false))?;
-        merge::merge(&mut tree, doc.tree, &doc.tags);
-        validate::unique(&tree).map_err(|(p, msg, hint)| {
-            let mut e = LoadError::new(msg).at(&file.path, &file.text, &p, true);
-            e.hint = hint;
-            e
-        })?;
-    }
-
-    let sources: Vec<(PathBuf, String)> = files.into_iter().map(|f| (f.path, f.text)).collect();
+    let config_files: Vec<PathBuf> = inputs.iter().map(|f| f.0.clone()).collect();
+    let scope = files::Scope {
+        vars: &vars,
+        dir: &working_dir,
+        no_interpolate: opts.no_interpolate,
+    };
+    let mut trail = files::Trail::default();
+    let mut tree = files::load(inputs, &scope, &mut trail)?;
+    let (sources, mut warnings) = (trail.sources, trail.warnings);
     let locate = |msg: String, p: &Path, key: bool| locate(&sources, msg, p, key);
 
     let name = project_name(opts, &tree, &working_dir, &dotenv).map_err(|e| {
@@ -257,7 +156,7 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, LoadError> {
     let mut project = Project {
         name,
         working_dir: working_dir.clone(),
-        config_files: sources.iter().map(|f| f.0.clone()).collect(),
+        config_files,
         env_files: opts
             .env_files
             .iter()
@@ -274,16 +173,12 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, LoadError> {
     let services: IndexMap<String, Service> =
         typed_map(&root, "services").map_err(|(p, m)| locate(m, &p, false))?;
 
-    let active = active_profiles(opts, &dotenv);
+    let active = profiles::with_named(active_profiles(opts, &dotenv), &services, &opts.services);
     for (name, mut svc) in services {
         svc.name = name.clone();
         // Extensions are not part of the service (nor of its config hash).
         svc.other.retain(|k, _| !k.starts_with("x-"));
-        let enabled = svc.profiles.is_empty()
-            || svc.profiles.iter().any(|p| active.contains(p))
-            || active.iter().any(|p| p == "*")
-            || opts.services.contains(&name);
-        if enabled {
+        if profiles::enabled(&svc, &active) {
             project.services.insert(name, svc);
         } else {
             project.disabled_services.insert(name, svc);
@@ -464,12 +359,12 @@ fn project_name(
 
 fn active_profiles(opts: &LoadOptions, dotenv: &env::Vars) -> Vec<String> {
     if !opts.profiles.is_empty() {
+        // Each flag names one profile (no comma splitting, unlike COMPOSE_PROFILES).
         return opts
             .profiles
             .iter()
-            .flat_map(|p| p.split(','))
-            .map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty())
+            .cloned()
             .collect();
     }
     opts.os_env
@@ -612,13 +507,11 @@ fn canonicalize(tree: &mut Value, base: &FsPath) -> Result<(), Located> {
                 *b = json!({ "context": ctx });
             }
             if let Value::Object(bm) = b {
-                let ctx = bm
-                    .get("context")
-                    .and_then(Value::as_str)
-                    .unwrap_or(".")
-                    .to_string();
-                if !canonical::is_remote(&ctx) {
-                    bm.insert("context".into(), json!(canonical::absolute(&ctx, base)));
+                // Defaults (context, dockerfile) come after merging: see `files::build_defaults`.
+                if let Some(Value::String(ctx)) = bm.get_mut("context") {
+                    if !canonical::is_remote(ctx) {
+                        *ctx = canonical::absolute(ctx, base);
+                    }
                 }
                 if let Some(extra) = bm.get_mut("additional_contexts") {
                     let mut m = canonical::key_values(extra, false)
@@ -755,11 +648,6 @@ fn normalize(tree: &mut Value, project: &str, base: &FsPath) -> Vec<String> {
         for svc in services.values_mut() {
             let Value::Object(s) = svc else { continue };
             implicit_dependencies(s);
-            if let Some(Value::Object(b)) = s.get_mut("build") {
-                if !b.contains_key("dockerfile") && !b.contains_key("dockerfile_inline") {
-                    b.insert("dockerfile".into(), json!("Dockerfile"));
-                }
-            }
             let has_networks = s
                 .get("networks")
                 .is_some_and(|n| n.as_object().is_some_and(|m| !m.is_empty()));

@@ -68,6 +68,13 @@ impl Path {
         p
     }
 
+    /// This path followed by `rest`.
+    pub fn join(&self, rest: &Path) -> Path {
+        let mut p = self.clone();
+        p.0.extend(rest.0.iter().cloned());
+        p
+    }
+
     pub fn is_root(&self) -> bool {
         self.0.is_empty()
     }

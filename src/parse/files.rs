@@ -1,0 +1,279 @@
+//! Loading a list of compose files into one canonical tree: each file is read, interpolated and
+//! checked, its `include`s are imported, it is brought to long syntax, its `extends` are resolved,
+//! then the files are merged in order.
+
+use serde_json::{json, Value};
+use std::path::{Path as FsPath, PathBuf};
+
+use super::error::LoadError;
+use super::path::Path;
+use super::yaml::Tag;
+use super::{canonical, env, extends, include, interpolate, merge, relpaths, validate, yaml};
+
+/// What a set of files is loaded against.
+pub(super) struct Scope<'a> {
+    /// Variables for interpolation.
+    pub vars: &'a env::Vars,
+    /// The project directory: relative paths in the files resolve against it.
+    pub dir: &'a FsPath,
+    /// Leave `${...}` as written.
+    pub no_interpolate: bool,
+}
+
+/// What loading gathers on the way.
+#[derive(Debug, Default)]
+pub(super) struct Trail {
+    /// Every file read, with its text (to point errors at them later).
+    pub sources: Vec<(PathBuf, String)>,
+    pub warnings: Vec<String>,
+    /// The files whose `include`s are being loaded, outermost first.
+    pub including: Vec<PathBuf>,
+}
+
+/// One file as read: interpolated, keys checked, short syntax still as written.
+#[derive(Debug, Clone)]
+pub(super) struct Raw {
+    pub path: PathBuf,
+    pub text: String,
+    pub tree: Value,
+    pub tags: Vec<Tag>,
+}
+
+impl Raw {
+    /// An error pointing at `p` in this file (at the key itself when `key`).
+    pub fn error(&self, msg: impl Into<String>, p: &Path, key: bool) -> LoadError {
+        LoadError::new(msg).at(&self.path, &self.text, p, key)
+    }
+}
+
+/// Reads a file from disk.
+pub(super) fn read_text(path: &FsPath) -> Result<String, LoadError> {
+    std::fs::read_to_string(path)
+        .map_err(|e| LoadError::new(format!("cannot read `{}`: {e}", path.display())).in_file(path))
+}
+
+/// Parses, interpolates and checks one file: one [`Raw`] per YAML document, in order (an empty
+/// file gives one empty document).
+pub(super) fn read(
+    path: &FsPath,
+    text: String,
+    scope: &Scope,
+    trail: &mut Trail,
+) -> Result<Vec<Raw>, LoadError> {
+    if !trail.sources.iter().any(|(p, _)| p == path) {
+        trail.sources.push((path.to_path_buf(), text.clone()));
+    }
+    let mut docs = yaml::parse_all(&text).map_err(|e| {
+        let msg = format!("invalid YAML: {}", e.message);
+        if let Some(p) = &e.path {
+            return LoadError::new(msg).at(path, &text, p, false);
+        }
+        let mut err = LoadError::new(msg).in_file(path);
+        if let (Some(l), Some(c)) = (e.line, e.column) {
+            err.set_position(&text, l, c);
+            if err
+                .at
+                .source_line
+                .as_deref()
+                .is_some_and(|s| s.contains('\t'))
+            {
+                err.hint = Some("indent with spaces: YAML does not allow tabs".into());
+            }
+        }
+        err
+    })?;
+    if docs.is_empty() {
+        docs.push(yaml::Document {
+            tree: Value::Null,
+            tags: vec![],
+        });
+    }
+    let mut out = Vec::with_capacity(docs.len());
+    for doc in docs {
+        out.push(check(path, &text, doc, scope, trail)?);
+    }
+    Ok(out)
+}
+
+/// Reads a file whose documents are merged into one (an extended file).
+pub(super) fn read_merged(
+    path: &FsPath,
+    text: String,
+    scope: &Scope,
+    trail: &mut Trail,
+) -> Result<Raw, LoadError> {
+    let mut docs = read(path, text, scope, trail)?.into_iter();
+    let Some(mut first) = docs.next() else {
+        return Err(LoadError::new("empty file").in_file(path));
+    };
+    for doc in docs {
+        merge::merge(&mut first.tree, doc.tree, &doc.tags);
+        first.tags.extend(doc.tags);
+    }
+    Ok(first)
+}
+
+/// Interpolates and checks one document of a file.
+fn check(
+    path: &FsPath,
+    text: &str,
+    mut doc: yaml::Document,
+    scope: &Scope,
+    trail: &mut Trail,
+) -> Result<Raw, LoadError> {
+    if doc.tree.is_null() {
+        doc.tree = json!({});
+    }
+    let raw = |tree: Value, tags: Vec<Tag>| Raw {
+        path: path.to_path_buf(),
+        text: text.to_string(),
+        tree,
+        tags,
+    };
+    if !doc.tree.is_object() {
+        let msg = format!(
+            "expected a mapping at the top of the file, found {}",
+            canonical::kind(&doc.tree)
+        );
+        return Err(raw(Value::Null, vec![]).error(msg, &Path::root(), false));
+    }
+    if !scope.no_interpolate {
+        let lookup = |k: &str| scope.vars.get(k).cloned();
+        let unset = interpolate::tree(&mut doc.tree, &lookup).map_err(|e| {
+            let hint = match &e.error {
+                interpolate::TemplateError::Required { name, .. } => {
+                    format!("set `{name}` in the environment or in the .env file")
+                }
+                interpolate::TemplateError::Invalid { .. } => {
+                    "close each `${` with `}`, and write `$$` for a literal `$`".into()
+                }
+            };
+            LoadError::new(e.error.to_string())
+                .at(path, text, &e.path, false)
+                .hint(hint)
+        })?;
+        for name in unset {
+            trail.warnings.push(format!(
+                "The \"{name}\" variable is not set. Defaulting to a blank string."
+            ));
+        }
+    }
+    super::yaml11_booleans(&mut doc.tree, &mut trail.warnings);
+    if let Some(map) = doc.tree.as_object_mut() {
+        if map.shift_remove("version").is_some() {
+            trail.warnings.push(format!(
+                "{}: the attribute `version` is obsolete, it will be ignored, please remove it to avoid potential confusion",
+                path.display()
+            ));
+        }
+    }
+    let reset: Vec<Path> = doc
+        .tags
+        .iter()
+        .filter_map(|t| match t {
+            Tag::Reset(p) => Some(p.clone()),
+            Tag::Override(_) => None,
+        })
+        .collect();
+    validate::keys(&doc.tree, &reset).map_err(|(p, msg, hint)| {
+        let mut e = LoadError::new(msg).at(path, text, &p, true);
+        e.hint = hint;
+        e
+    })?;
+    Ok(raw(doc.tree, doc.tags))
+}
+
+/// Brings a file's services to long syntax, with relative paths resolved against `dir`.
+pub(super) fn canonicalize(raw: &mut Raw, dir: &FsPath) -> Result<(), LoadError> {
+    let text = &raw.text;
+    super::canonicalize(&mut raw.tree, dir)
+        .map_err(|(p, msg)| LoadError::new(msg).at(&raw.path, text, &p, false))?;
+    relpaths::absolutize(&mut raw.tree, dir);
+    Ok(())
+}
+
+/// Loads `files` (paths and texts) in order into one canonical tree.
+pub(super) fn load(
+    files: Vec<(PathBuf, String)>,
+    scope: &Scope,
+    trail: &mut Trail,
+) -> Result<Value, LoadError> {
+    let mut tree = json!({});
+    for (path, text) in files {
+        for mut raw in read(&path, text, scope, trail)? {
+            trail.including.push(path.clone());
+            let imported = include::apply(&mut raw, scope, trail);
+            trail.including.pop();
+            let imported = imported?;
+            canonicalize(&mut raw, scope.dir)?;
+            extends::apply(&mut raw, scope.dir, scope, trail)?;
+            if let Some(imported) = imported {
+                merge::merge(&mut tree, imported, &[]);
+            }
+            merge::merge(&mut tree, raw.tree, &raw.tags);
+            validate::unique(&tree).map_err(|(p, msg, hint)| {
+                let mut e = LoadError::new(msg).at(&path, &raw.text, &p, true);
+                e.hint = hint;
+                e
+            })?;
+        }
+    }
+    build_defaults(&mut tree, scope.dir);
+    Ok(tree)
+}
+
+/// Once a project's files are merged: a `build` without `context` builds the project directory,
+/// with `Dockerfile` unless a dockerfile is named. (Per file, these defaults would override what
+/// an earlier file or an extended service set.)
+fn build_defaults(tree: &mut Value, dir: &FsPath) {
+    let Some(Value::Object(services)) = tree.get_mut("services") else {
+        return;
+    };
+    for svc in services.values_mut() {
+        let Some(Value::Object(b)) = svc.get_mut("build") else {
+            continue;
+        };
+        if !b.contains_key("context") {
+            b.insert("context".into(), json!(canonical::absolute(".", dir)));
+        }
+        if !b.contains_key("dockerfile") && !b.contains_key("dockerfile_inline") {
+            b.insert("dockerfile".into(), json!("Dockerfile"));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn build_defaults_come_after_merging() {
+        let vars = env::Vars::new();
+        let dir = FsPath::new("/p");
+        let scope = Scope {
+            vars: &vars,
+            dir,
+            no_interpolate: false,
+        };
+        let files = vec![
+            (
+                dir.join("a.yaml"),
+                "services:\n  web:\n    build: {context: ctx, dockerfile: D}\n  job:\n    build: {}\n"
+                    .to_string(),
+            ),
+            (
+                dir.join("b.yaml"),
+                "services:\n  web:\n    build: {target: prod}\n".to_string(),
+            ),
+        ];
+        let t = load(files, &scope, &mut Trail::default()).unwrap();
+        assert_eq!(
+            t["services"]["web"]["build"],
+            json!({"context": "/p/ctx", "dockerfile": "D", "target": "prod"})
+        );
+        assert_eq!(
+            t["services"]["job"]["build"],
+            json!({"context": "/p", "dockerfile": "Dockerfile"})
+        );
+    }
+}
