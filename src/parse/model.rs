@@ -391,7 +391,7 @@ pub struct TmpfsOptions {
     pub size: Option<Bytes>,
     #[serde(
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_i64"
+        deserialize_with = "lenient::opt_mode"
     )]
     pub mode: Option<i64>,
 }
@@ -454,6 +454,10 @@ pub struct Deploy {
     pub resources: Option<Resources>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub restart_policy: Option<RestartPolicy>,
+    /// The other keys (`mode`, `placement`, `update_config`, ...): swarm-only, kept only to
+    /// report them as ignored; not in `config` output nor in the config hash.
+    #[serde(flatten, skip_serializing)]
+    pub swarm: IndexMap<String, serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
@@ -533,7 +537,7 @@ pub struct FileRef {
     pub gid: Option<String>,
     #[serde(
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_i64"
+        deserialize_with = "lenient::opt_mode"
     )]
     pub mode: Option<i64>,
 }

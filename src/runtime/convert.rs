@@ -281,6 +281,89 @@ fn some_vec(v: &[String]) -> Option<Vec<String>> {
     (!v.is_empty()).then(|| v.to_vec())
 }
 
+/// Where the engine's host keeps the private folders of a project's materialized secrets.
+pub const SECRETS_ROOT: &str = "/run/rcompose";
+
+/// A secret or config given by `environment` or `content`: its value, its path in the container
+/// and the owner and mode of the file.
+#[derive(Clone)]
+pub struct Materialized {
+    pub host_path: std::path::PathBuf,
+    pub value: String,
+    pub uid: u32,
+    pub gid: u32,
+    pub mode: u32,
+}
+
+impl std::fmt::Debug for Materialized {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the value.
+        write!(f, "Materialized({})", self.host_path.display())
+    }
+}
+
+/// The host file that holds one materialized secret of one container (a bind source).
+pub fn materialized_path(project: &str, container: &str, target: &str) -> std::path::PathBuf {
+    let file: String = target
+        .trim_start_matches('/')
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    std::path::Path::new(SECRETS_ROOT)
+        .join(project)
+        .join(container)
+        .join(file)
+}
+
+/// The secrets and configs of replica `number` that are not files: they are written to private
+/// host files and bound read-only, so they work for `read_only` services too.
+pub fn materialized(project: &Project, svc: &Service, number: u64) -> Vec<Materialized> {
+    let cname = container_name(&project.name, svc, number);
+    let mut out = Vec::new();
+    for (kind, refs, defs) in [
+        ("secret", &svc.secrets, &project.secrets),
+        ("config", &svc.configs, &project.configs),
+    ] {
+        for r in refs {
+            let Some(def) = defs.get(&r.source) else {
+                continue;
+            };
+            if def.file.is_some() || def.external {
+                continue;
+            }
+            let value = match (&def.environment, &def.content) {
+                (Some(var), _) => project
+                    .environment
+                    .get(var)
+                    .cloned()
+                    .or_else(|| std::env::var(var).ok())
+                    .unwrap_or_default(),
+                (None, Some(c)) => c.clone(),
+                (None, None) => continue,
+            };
+            let target = match (&r.target, kind) {
+                (Some(t), _) => t.clone(),
+                (None, "secret") => format!("/run/secrets/{}", r.source),
+                (None, _) => format!("/{}", r.source),
+            };
+            out.push(Materialized {
+                host_path: materialized_path(&project.name, &cname, &target),
+                value,
+                uid: r.uid.as_deref().and_then(|u| u.parse().ok()).unwrap_or(0),
+                gid: r.gid.as_deref().and_then(|g| g.parse().ok()).unwrap_or(0),
+                mode: r.mode.map_or(0o444, |m| m as u32),
+            });
+        }
+    }
+    out
+}
+
 /// Builds the container for replica `number` of `svc`.
 pub fn container(project: &Project, svc: &Service, number: u64, image_id: &str) -> ContainerSpec {
     let name = container_name(&project.name, svc, number);
@@ -299,15 +382,20 @@ pub fn container(project: &Project, svc: &Service, number: u64, image_id: &str) 
             let Some(def) = defs.get(&r.source) else {
                 continue;
             };
-            let Some(file) = &def.file else { continue };
             let target = match (&r.target, kind) {
                 (Some(t), _) => t.clone(),
                 (None, "secret") => format!("/run/secrets/{}", r.source),
                 (None, _) => format!("/{}", r.source),
             };
+            let source = match &def.file {
+                Some(file) => file.clone(),
+                None => materialized_path(&project.name, &name, &target)
+                    .display()
+                    .to_string(),
+            };
             mounts.push(Mount {
                 typ: Some(MountType::BIND),
-                source: Some(file.clone()),
+                source: Some(source),
                 target: Some(target),
                 read_only: Some(true),
                 ..Default::default()

@@ -243,6 +243,13 @@ async fn perform(ctx: &Context, op: &Op) -> Result<(), EngineError> {
                     EngineError::from_bollard(&format!("removing container {name}"), e)
                 }),
             };
+            if out.is_ok() {
+                // Its environment and content secrets, if any.
+                let dir = std::path::Path::new(convert::SECRETS_ROOT)
+                    .join(&ctx.project.name)
+                    .join(name);
+                let _ = std::fs::remove_dir_all(dir);
+            }
             finish(r, &res, out, "Removed")
         }
         Op::RemoveNetwork { name } => {
@@ -450,6 +457,7 @@ async fn create_container(
     let image = svc.image_name(&project.name);
     let id = image_id(ctx, &image).await?;
     let mut spec = convert::container(project, svc, number, &id);
+    write_materialized(&convert::materialized(project, svc, number))?;
     let _p = ctx.limit.acquire().await;
     if let Some(old) = inherit {
         let info =
@@ -473,6 +481,39 @@ async fn create_container(
         ctx.docker.connect_network(&net, req).await.map_err(|e| {
             EngineError::from_bollard(&format!("connecting {} to network {net}", spec.name), e)
         })?;
+    }
+    Ok(())
+}
+
+/// Writes environment and content secrets to their private host files (folders 0700, files with
+/// the owner and mode asked for). The value never appears in an error.
+fn write_materialized(files: &[convert::Materialized]) -> Result<(), EngineError> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    for m in files {
+        let fail = |what: &str, e: std::io::Error| {
+            EngineError::new(
+                ErrorKind::Api,
+                format!(
+                    "{what} {} for a secret failed: {e} (rcompose keeps environment and content \
+                     secrets in private files on the engine's host, so the engine must be local)",
+                    m.host_path.display()
+                ),
+            )
+        };
+        if let Some(dir) = m.host_path.parent() {
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
+                .map_err(|e| fail("creating the folder of", e))?;
+        }
+        let tmp = m.host_path.with_extension("tmp");
+        std::fs::write(&tmp, m.value.as_bytes()).map_err(|e| fail("writing", e))?;
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(m.mode))
+            .map_err(|e| fail("setting the mode of", e))?;
+        std::os::unix::fs::chown(&tmp, Some(m.uid), Some(m.gid))
+            .map_err(|e| fail("setting the owner of", e))?;
+        std::fs::rename(&tmp, &m.host_path).map_err(|e| fail("writing", e))?;
     }
     Ok(())
 }
