@@ -49,11 +49,16 @@ pub fn container_labels(
         .iter()
         .map(|p| p.display().to_string())
         .collect();
-    let deps: Vec<String> = svc
+    let mut deps: Vec<String> = svc
         .depends_on
         .iter()
         .map(|(n, d)| format!("{n}:{}:{}", d.condition.as_str(), d.restart))
         .collect();
+    for implicit in implicit_dependencies(svc) {
+        if !svc.depends_on.contains_key(&implicit) {
+            deps.push(format!("{implicit}:service_started:true"));
+        }
+    }
     let pairs = [
         (labels::PROJECT, project.name.clone()),
         (labels::SERVICE, svc.name.clone()),
@@ -83,20 +88,67 @@ pub fn container_labels(
     l
 }
 
+/// The services a service needs without `depends_on`: `links`, `service:` namespaces and
+/// `volumes_from`, as the reference adds them (started, restart with them).
+pub fn implicit_dependencies(svc: &Service) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut add = |s: &str| {
+        if !out.iter().any(|o| o == s) {
+            out.push(s.to_string());
+        }
+    };
+    for l in &svc.links {
+        add(l.split(':').next().unwrap_or(l));
+    }
+    for mode in [&svc.network_mode, &svc.ipc, &svc.pid]
+        .into_iter()
+        .flatten()
+    {
+        if let Some(s) = mode.strip_prefix("service:") {
+            add(s);
+        }
+    }
+    for v in &svc.volumes_from {
+        if !v.starts_with("container:") {
+            add(v.split(':').next().unwrap_or(v));
+        }
+    }
+    out
+}
+
+/// Legacy `links` as the reference writes them on each endpoint: for every container of the
+/// linked service, its alias, `<service>-<n>` and its own name.
+fn endpoint_links(project: &Project, svc: &Service) -> Option<Vec<String>> {
+    let mut out = Vec::new();
+    for l in &svc.links {
+        let (target, alias) = l.split_once(':').unwrap_or((l.as_str(), l.as_str()));
+        let Some(other) = project.services.get(target) else {
+            continue;
+        };
+        for n in 1..=other.replicas() {
+            let c = container_name(&project.name, other, n);
+            out.push(format!("{c}:{alias}"));
+            out.push(format!("{c}:{target}-{n}"));
+            out.push(format!("{c}:{c}"));
+        }
+    }
+    (!out.is_empty()).then_some(out)
+}
+
 fn endpoint(project: &Project, svc: &Service, key: &str, cname: &str) -> EndpointSettings {
     let cfg = svc.networks.get(key).cloned().flatten().unwrap_or_default();
     let mut aliases = vec![cname.to_string(), svc.name.clone()];
     aliases.extend(cfg.aliases.iter().cloned());
-    let ipam =
-        (cfg.ipv4_address.is_some() || cfg.ipv6_address.is_some()).then(|| EndpointIpamConfig {
-            ipv4_address: cfg.ipv4_address.clone(),
-            ipv6_address: cfg.ipv6_address.clone(),
-            ..Default::default()
-        });
-    let _ = project;
+    // Always sent, empty when the file sets no address, as the reference does.
+    let ipam = Some(EndpointIpamConfig {
+        ipv4_address: cfg.ipv4_address.clone(),
+        ipv6_address: cfg.ipv6_address.clone(),
+        ..Default::default()
+    });
     EndpointSettings {
         aliases: Some(aliases),
         ipam_config: ipam,
+        links: endpoint_links(project, svc),
         ..Default::default()
     }
 }
@@ -218,10 +270,12 @@ fn mount_of(project: &Project, v: &ServiceVolume) -> (Option<String>, Option<Mou
                         source,
                         target: Some(v.target.clone()),
                         read_only: Some(v.read_only),
-                        volume_options: Some(MountVolumeOptions {
-                            no_copy: Some(opts.nocopy),
-                            subpath: opts.subpath.clone(),
-                            ..Default::default()
+                        volume_options: (opts.nocopy || opts.subpath.is_some()).then(|| {
+                            MountVolumeOptions {
+                                no_copy: Some(opts.nocopy),
+                                subpath: opts.subpath.clone(),
+                                ..Default::default()
+                            }
                         }),
                         ..Default::default()
                     }),
@@ -275,6 +329,20 @@ pub fn inherit_anonymous_volumes(
     if mounts.is_empty() {
         host.mounts = None;
     }
+}
+
+/// Capability names as the reference sends them: upper case with the `CAP_` prefix (`ALL` as is).
+fn capabilities(caps: &[String]) -> Vec<String> {
+    caps.iter()
+        .map(|c| {
+            let c = c.to_uppercase();
+            if c == "ALL" || c.starts_with("CAP_") {
+                c
+            } else {
+                format!("CAP_{c}")
+            }
+        })
+        .collect()
 }
 
 fn some_vec(v: &[String]) -> Option<Vec<String>> {
@@ -398,6 +466,7 @@ pub fn container(project: &Project, svc: &Service, number: u64, image_id: &str) 
                 source: Some(source),
                 target: Some(target),
                 read_only: Some(true),
+                bind_options: Some(MountBindOptions::default()),
                 ..Default::default()
             });
         }
@@ -411,21 +480,13 @@ pub fn container(project: &Project, svc: &Service, number: u64, image_id: &str) 
         })
         .collect();
 
-    let mut exposed: Vec<String> = svc
-        .expose
-        .iter()
-        .map(|e| {
-            if e.contains('/') {
-                e.clone()
-            } else {
-                format!("{e}/tcp")
-            }
-        })
-        .collect();
+    // As written (`6000` stays `6000`), like the reference.
+    let mut exposed: Vec<String> = svc.expose.clone();
     let mut bindings: HashMap<String, Option<Vec<PortBinding>>> = HashMap::new();
     for p in &svc.ports {
         let key = format!("{}/{}", p.target, p.protocol.as_deref().unwrap_or("tcp"));
-        if !exposed.contains(&key) {
+        let bare = p.protocol.is_none().then(|| p.target.to_string());
+        if !exposed.contains(&key) && bare.is_none_or(|b| !exposed.contains(&b)) {
             exposed.push(key.clone());
         }
         bindings
@@ -488,7 +549,7 @@ pub fn container(project: &Project, svc: &Service, number: u64, image_id: &str) 
         mounts: (!mounts.is_empty()).then_some(mounts),
         tmpfs: (!tmpfs.is_empty()).then_some(tmpfs),
         network_mode,
-        port_bindings: (!bindings.is_empty()).then_some(bindings),
+        port_bindings: Some(bindings),
         restart_policy: restart_policy(svc),
         init: svc.init,
         readonly_rootfs: Some(svc.read_only),
@@ -502,18 +563,22 @@ pub fn container(project: &Project, svc: &Service, number: u64, image_id: &str) 
         pids_limit: pids,
         shm_size: svc.shm_size.map(|b| b.0),
         oom_kill_disable: svc.oom_kill_disable,
-        cap_add: some_vec(&svc.cap_add),
-        cap_drop: some_vec(&svc.cap_drop),
+        cap_add: some_vec(&capabilities(&svc.cap_add)),
+        cap_drop: some_vec(&capabilities(&svc.cap_drop)),
         security_opt: some_vec(&svc.security_opt),
         dns: some_vec(&svc.dns),
         dns_search: some_vec(&svc.dns_search),
         dns_options: some_vec(&svc.dns_opt),
-        extra_hosts: Some(
-            svc.extra_hosts
+        extra_hosts: Some({
+            // Sorted, as the reference's host list is.
+            let mut h: Vec<String> = svc
+                .extra_hosts
                 .iter()
                 .map(|h| h.replacen('=', ":", 1))
-                .collect(),
-        ),
+                .collect();
+            h.sort();
+            h
+        }),
         group_add: some_vec(&svc.group_add),
         sysctls: (!svc.sysctls.is_empty()).then(|| {
             svc.sysctls
@@ -548,7 +613,8 @@ pub fn container(project: &Project, svc: &Service, number: u64, image_id: &str) 
         }),
         ipc_mode: svc.ipc.as_deref().map(|m| namespace(project, m)),
         pid_mode: svc.pid.as_deref().map(|m| namespace(project, m)),
-        links: some_vec(&svc.links),
+        // On user networks the engine only honours links given per endpoint (see `endpoint`).
+        links: None,
         volumes_from: some_vec(
             &svc.volumes_from
                 .iter()
