@@ -136,11 +136,13 @@ fn endpoint_links(project: &Project, svc: &Service) -> Option<Vec<String>> {
 }
 
 fn endpoint(project: &Project, svc: &Service, key: &str, cname: &str) -> EndpointSettings {
-    let cfg = svc.networks.get(key).cloned().flatten().unwrap_or_default();
+    let given = svc.networks.get(key).cloned().flatten();
+    // The reference sends an (empty) IPAM config only when the file maps the network.
+    let mapped = given.is_some();
+    let cfg = given.unwrap_or_default();
     let mut aliases = vec![cname.to_string(), svc.name.clone()];
     aliases.extend(cfg.aliases.iter().cloned());
-    // Always sent, empty when the file sets no address, as the reference does.
-    let ipam = Some(EndpointIpamConfig {
+    let ipam = mapped.then(|| EndpointIpamConfig {
         ipv4_address: cfg.ipv4_address.clone(),
         ipv6_address: cfg.ipv6_address.clone(),
         ..Default::default()
@@ -270,12 +272,12 @@ fn mount_of(project: &Project, v: &ServiceVolume) -> (Option<String>, Option<Mou
                         source,
                         target: Some(v.target.clone()),
                         read_only: Some(v.read_only),
-                        volume_options: (opts.nocopy || opts.subpath.is_some()).then(|| {
-                            MountVolumeOptions {
-                                no_copy: Some(opts.nocopy),
-                                subpath: opts.subpath.clone(),
-                                ..Default::default()
-                            }
+                        // Sent when the file has volume options, even empty ones (the short
+                        // syntax), as the reference does.
+                        volume_options: v.volume.is_some().then(|| MountVolumeOptions {
+                            no_copy: Some(opts.nocopy),
+                            subpath: opts.subpath.clone(),
+                            ..Default::default()
                         }),
                         ..Default::default()
                     }),
@@ -569,16 +571,12 @@ pub fn container(project: &Project, svc: &Service, number: u64, image_id: &str) 
         dns: some_vec(&svc.dns),
         dns_search: some_vec(&svc.dns_search),
         dns_options: some_vec(&svc.dns_opt),
-        extra_hosts: Some({
-            // Sorted, as the reference's host list is.
-            let mut h: Vec<String> = svc
-                .extra_hosts
+        extra_hosts: Some(
+            svc.extra_hosts
                 .iter()
                 .map(|h| h.replacen('=', ":", 1))
-                .collect();
-            h.sort();
-            h
-        }),
+                .collect(),
+        ),
         group_add: some_vec(&svc.group_add),
         sysctls: (!svc.sysctls.is_empty()).then(|| {
             svc.sysctls

@@ -169,6 +169,12 @@ fn container(raw: Value, names: &Names, ours: bool) -> Value {
         for l in VOLATILE_LABELS {
             labels.remove(*l);
         }
+        // The reference writes depends_on in Go map order, which changes from run to run.
+        if let Some(Value::String(d)) = labels.get_mut("com.docker.compose.depends_on") {
+            let mut parts: Vec<&str> = d.split(',').collect();
+            parts.sort();
+            *d = parts.join(",");
+        }
     }
     // The network settings the engine assigns; what the file sets is kept.
     let mut nets = Map::new();
@@ -213,7 +219,8 @@ fn container(raw: Value, names: &Names, ours: bool) -> Value {
     if c.pointer("/Config/Hostname").and_then(Value::as_str) == Some(&id[..12]) {
         c["Config"]["Hostname"] = "<id>".into();
     }
-    for key in ["Env", "Binds", "CapAdd", "CapDrop", "Mounts"] {
+    // ExtraHosts: the reference's order changes from run to run (a Go map); ours is the file's.
+    for key in ["Env", "Binds", "CapAdd", "CapDrop", "Mounts", "ExtraHosts"] {
         if let Some(hc) = c.get_mut("HostConfig") {
             sort_array(hc, key);
         }
