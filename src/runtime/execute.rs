@@ -248,7 +248,11 @@ async fn perform(ctx: &Context, op: &Op) -> Result<(), EngineError> {
                 let dir = std::path::Path::new(convert::SECRETS_ROOT)
                     .join(&ctx.project.name)
                     .join(name);
-                let _ = std::fs::remove_dir_all(dir);
+                let _ = std::fs::remove_dir_all(&dir);
+                // The project's folder too, once empty.
+                if let Some(parent) = dir.parent() {
+                    let _ = std::fs::remove_dir(parent);
+                }
             }
             finish(r, &res, out, "Removed")
         }

@@ -432,7 +432,7 @@ fn secrets_are_readable_at_their_targets_with_modes_and_owners() {
     }
     // down removes the private copies.
     ok(&s.rcompose(&["down"]));
-    assert!(!Path::new("/run/rcompose").join(&s.name).join(&db).exists());
+    assert!(!Path::new("/run/rcompose").join(&s.name).exists());
 }
 
 #[test]
