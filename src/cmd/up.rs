@@ -294,6 +294,9 @@ pub async fn run(ctx: &Context, args: UpArgs) -> Result<(), CliError> {
             return Err(e);
         }
     }
+    if let Some(w) = crate::runtime::preflight::swarm_only_warning(&project) {
+        eprintln!("WARN[0000] {w}");
+    }
     let result = rt.up(project.clone(), &opts).await;
     drop(lock);
     renderer.finish();

@@ -60,7 +60,16 @@ impl ServiceGraph {
         let deps = project
             .services
             .iter()
-            .map(|(n, s)| (n.clone(), s.depends_on.keys().cloned().collect()))
+            .map(|(n, s)| {
+                let mut d: Vec<String> = s.depends_on.keys().cloned().collect();
+                // Implicit: links, `service:` namespaces, volumes_from.
+                for x in reconcile::shared_services(s) {
+                    if project.services.contains_key(&x) && !d.contains(&x) {
+                        d.push(x);
+                    }
+                }
+                (n.clone(), d)
+            })
             .collect();
         Self::new(&deps)
     }

@@ -369,7 +369,7 @@ pub fn up(project: &Project, observed: &Observed, opts: &UpPlanOptions) -> Resul
     Ok(plan)
 }
 
-fn shared_services(svc: &Service) -> Vec<String> {
+pub(crate) fn shared_services(svc: &Service) -> Vec<String> {
     let mut out = Vec::new();
     for mode in [&svc.network_mode, &svc.ipc, &svc.pid]
         .into_iter()
@@ -383,6 +383,9 @@ fn shared_services(svc: &Service) -> Vec<String> {
         if !v.starts_with("container:") {
             out.push(v.split(':').next().unwrap_or(v).to_string());
         }
+    }
+    for l in &svc.links {
+        out.push(l.split(':').next().unwrap_or(l).to_string());
     }
     out
 }

@@ -120,6 +120,22 @@ pub fn opt_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error>
     to_i64(&v).map(Some)
 }
 
+/// A file mode: a number, or a string read as octal like the reference (`"0440"`, `"0o440"`).
+pub fn opt_mode<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    let v = scalar(d)?;
+    match &v {
+        Value::Null => Ok(None),
+        Value::String(s) => {
+            let t = s.trim();
+            let digits = t.strip_prefix("0o").unwrap_or(t);
+            i64::from_str_radix(digits, 8)
+                .map(Some)
+                .map_err(|_| D::Error::custom(format!("expected an octal file mode, found `{s}`")))
+        }
+        _ => to_i64(&v).map(Some),
+    }
+}
+
 pub fn opt_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
     match opt_i64(d)? {
         Some(n) if n < 0 => Err(D::Error::custom(format!(

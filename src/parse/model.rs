@@ -412,7 +412,7 @@ pub struct TmpfsOptions {
     pub size: Option<Bytes>,
     #[serde(
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_i64"
+        deserialize_with = "lenient::opt_mode"
     )]
     pub mode: Option<i64>,
 }
@@ -487,7 +487,8 @@ pub struct Deploy {
     pub resources: Option<Resources>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub restart_policy: Option<RestartPolicy>,
-    /// Attributes rcompose does not act on, kept as read for `config` and the config hash.
+    /// Attributes rcompose does not act on (swarm-only `mode`, `placement`, `update_config`...),
+    /// kept as read for `config` and the config hash, and reported once as ignored.
     #[serde(flatten)]
     pub other: IndexMap<String, serde_json::Value>,
 }
@@ -576,7 +577,7 @@ pub struct FileRef {
     pub gid: Option<String>,
     #[serde(
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_i64",
+        deserialize_with = "lenient::opt_mode",
         serialize_with = "lenient::octal"
     )]
     pub mode: Option<i64>,

@@ -49,11 +49,16 @@ pub fn container_labels(
         .iter()
         .map(|p| p.display().to_string())
         .collect();
-    let deps: Vec<String> = svc
+    let mut deps: Vec<String> = svc
         .depends_on
         .iter()
         .map(|(n, d)| format!("{n}:{}:{}", d.condition.as_str(), d.restart))
         .collect();
+    for implicit in implicit_dependencies(svc) {
+        if !svc.depends_on.contains_key(&implicit) {
+            deps.push(format!("{implicit}:service_started:true"));
+        }
+    }
     let pairs = [
         (labels::PROJECT, project.name.clone()),
         (labels::SERVICE, svc.name.clone()),
@@ -83,20 +88,69 @@ pub fn container_labels(
     l
 }
 
+/// The services a service needs without `depends_on`: `links`, `service:` namespaces and
+/// `volumes_from`, as the reference adds them (started, restart with them).
+pub fn implicit_dependencies(svc: &Service) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut add = |s: &str| {
+        if !out.iter().any(|o| o == s) {
+            out.push(s.to_string());
+        }
+    };
+    for l in &svc.links {
+        add(l.split(':').next().unwrap_or(l));
+    }
+    for mode in [&svc.network_mode, &svc.ipc, &svc.pid]
+        .into_iter()
+        .flatten()
+    {
+        if let Some(s) = mode.strip_prefix("service:") {
+            add(s);
+        }
+    }
+    for v in &svc.volumes_from {
+        if !v.starts_with("container:") {
+            add(v.split(':').next().unwrap_or(v));
+        }
+    }
+    out
+}
+
+/// Legacy `links` as the reference writes them on each endpoint: for every container of the
+/// linked service, its alias, `<service>-<n>` and its own name.
+fn endpoint_links(project: &Project, svc: &Service) -> Option<Vec<String>> {
+    let mut out = Vec::new();
+    for l in &svc.links {
+        let (target, alias) = l.split_once(':').unwrap_or((l.as_str(), l.as_str()));
+        let Some(other) = project.services.get(target) else {
+            continue;
+        };
+        for n in 1..=other.replicas() {
+            let c = container_name(&project.name, other, n);
+            out.push(format!("{c}:{alias}"));
+            out.push(format!("{c}:{target}-{n}"));
+            out.push(format!("{c}:{c}"));
+        }
+    }
+    (!out.is_empty()).then_some(out)
+}
+
 fn endpoint(project: &Project, svc: &Service, key: &str, cname: &str) -> EndpointSettings {
-    let cfg = svc.networks.get(key).cloned().flatten().unwrap_or_default();
+    let given = svc.networks.get(key).cloned().flatten();
+    // The reference sends an (empty) IPAM config only when the file maps the network.
+    let mapped = given.is_some();
+    let cfg = given.unwrap_or_default();
     let mut aliases = vec![cname.to_string(), svc.name.clone()];
     aliases.extend(cfg.aliases.iter().cloned());
-    let ipam =
-        (cfg.ipv4_address.is_some() || cfg.ipv6_address.is_some()).then(|| EndpointIpamConfig {
-            ipv4_address: cfg.ipv4_address.clone(),
-            ipv6_address: cfg.ipv6_address.clone(),
-            ..Default::default()
-        });
-    let _ = project;
+    let ipam = mapped.then(|| EndpointIpamConfig {
+        ipv4_address: cfg.ipv4_address.clone(),
+        ipv6_address: cfg.ipv6_address.clone(),
+        ..Default::default()
+    });
     EndpointSettings {
         aliases: Some(aliases),
         ipam_config: ipam,
+        links: endpoint_links(project, svc),
         ..Default::default()
     }
 }
@@ -218,7 +272,9 @@ fn mount_of(project: &Project, v: &ServiceVolume) -> (Option<String>, Option<Mou
                         source,
                         target: Some(v.target.clone()),
                         read_only: Some(v.read_only),
-                        volume_options: Some(MountVolumeOptions {
+                        // Sent when the file has volume options, even empty ones (the short
+                        // syntax), as the reference does.
+                        volume_options: v.volume.is_some().then(|| MountVolumeOptions {
                             no_copy: Some(opts.nocopy),
                             subpath: opts.subpath.clone(),
                             ..Default::default()
@@ -277,8 +333,105 @@ pub fn inherit_anonymous_volumes(
     }
 }
 
+/// Capability names as the reference sends them: upper case with the `CAP_` prefix (`ALL` as is).
+fn capabilities(caps: &[String]) -> Vec<String> {
+    caps.iter()
+        .map(|c| {
+            let c = c.to_uppercase();
+            if c == "ALL" || c.starts_with("CAP_") {
+                c
+            } else {
+                format!("CAP_{c}")
+            }
+        })
+        .collect()
+}
+
 fn some_vec(v: &[String]) -> Option<Vec<String>> {
     (!v.is_empty()).then(|| v.to_vec())
+}
+
+/// Where the engine's host keeps the private folders of a project's materialized secrets.
+pub const SECRETS_ROOT: &str = "/run/rcompose";
+
+/// A secret or config given by `environment` or `content`: its value, its path in the container
+/// and the owner and mode of the file.
+#[derive(Clone)]
+pub struct Materialized {
+    pub host_path: std::path::PathBuf,
+    pub value: String,
+    pub uid: u32,
+    pub gid: u32,
+    pub mode: u32,
+}
+
+impl std::fmt::Debug for Materialized {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the value.
+        write!(f, "Materialized({})", self.host_path.display())
+    }
+}
+
+/// The host file that holds one materialized secret of one container (a bind source).
+pub fn materialized_path(project: &str, container: &str, target: &str) -> std::path::PathBuf {
+    let file: String = target
+        .trim_start_matches('/')
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    std::path::Path::new(SECRETS_ROOT)
+        .join(project)
+        .join(container)
+        .join(file)
+}
+
+/// The secrets and configs of replica `number` that are not files: they are written to private
+/// host files and bound read-only, so they work for `read_only` services too.
+pub fn materialized(project: &Project, svc: &Service, number: u64) -> Vec<Materialized> {
+    let cname = container_name(&project.name, svc, number);
+    let mut out = Vec::new();
+    for (kind, refs, defs) in [
+        ("secret", &svc.secrets, &project.secrets),
+        ("config", &svc.configs, &project.configs),
+    ] {
+        for r in refs {
+            let Some(def) = defs.get(&r.source) else {
+                continue;
+            };
+            if def.file.is_some() || def.external {
+                continue;
+            }
+            let value = match (&def.environment, &def.content) {
+                (Some(var), _) => project
+                    .environment
+                    .get(var)
+                    .cloned()
+                    .or_else(|| std::env::var(var).ok())
+                    .unwrap_or_default(),
+                (None, Some(c)) => c.clone(),
+                (None, None) => continue,
+            };
+            let target = match (&r.target, kind) {
+                (Some(t), _) => t.clone(),
+                (None, "secret") => format!("/run/secrets/{}", r.source),
+                (None, _) => format!("/{}", r.source),
+            };
+            out.push(Materialized {
+                host_path: materialized_path(&project.name, &cname, &target),
+                value,
+                uid: r.uid.as_deref().and_then(|u| u.parse().ok()).unwrap_or(0),
+                gid: r.gid.as_deref().and_then(|g| g.parse().ok()).unwrap_or(0),
+                mode: r.mode.map_or(0o444, |m| m as u32),
+            });
+        }
+    }
+    out
 }
 
 /// Builds the container for replica `number` of `svc`.
@@ -299,7 +452,6 @@ pub fn container(project: &Project, svc: &Service, number: u64, image_id: &str) 
             let Some(def) = defs.get(&r.source) else {
                 continue;
             };
-            let Some(file) = &def.file else { continue };
             let target = match (&r.target, kind) {
                 (Some(t), _) if t.starts_with('/') => t.clone(),
                 (Some(t), "secret") => format!("/run/secrets/{t}"),
@@ -307,11 +459,18 @@ pub fn container(project: &Project, svc: &Service, number: u64, image_id: &str) 
                 (None, "secret") => format!("/run/secrets/{}", r.source),
                 (None, _) => format!("/{}", r.source),
             };
+            let source = match &def.file {
+                Some(file) => file.clone(),
+                None => materialized_path(&project.name, &name, &target)
+                    .display()
+                    .to_string(),
+            };
             mounts.push(Mount {
                 typ: Some(MountType::BIND),
-                source: Some(file.clone()),
+                source: Some(source),
                 target: Some(target),
                 read_only: Some(true),
+                bind_options: Some(MountBindOptions::default()),
                 ..Default::default()
             });
         }
@@ -325,21 +484,13 @@ pub fn container(project: &Project, svc: &Service, number: u64, image_id: &str) 
         })
         .collect();
 
-    let mut exposed: Vec<String> = svc
-        .expose
-        .iter()
-        .map(|e| {
-            if e.contains('/') {
-                e.clone()
-            } else {
-                format!("{e}/tcp")
-            }
-        })
-        .collect();
+    // As written (`6000` stays `6000`), like the reference.
+    let mut exposed: Vec<String> = svc.expose.clone();
     let mut bindings: HashMap<String, Option<Vec<PortBinding>>> = HashMap::new();
     for p in &svc.ports {
         let key = format!("{}/{}", p.target, p.protocol.as_deref().unwrap_or("tcp"));
-        if !exposed.contains(&key) {
+        let bare = p.protocol.is_none().then(|| p.target.to_string());
+        if !exposed.contains(&key) && bare.is_none_or(|b| !exposed.contains(&b)) {
             exposed.push(key.clone());
         }
         bindings
@@ -402,7 +553,7 @@ pub fn container(project: &Project, svc: &Service, number: u64, image_id: &str) 
         mounts: (!mounts.is_empty()).then_some(mounts),
         tmpfs: (!tmpfs.is_empty()).then_some(tmpfs),
         network_mode,
-        port_bindings: (!bindings.is_empty()).then_some(bindings),
+        port_bindings: Some(bindings),
         restart_policy: restart_policy(svc),
         init: svc.init,
         readonly_rootfs: Some(svc.read_only),
@@ -416,8 +567,8 @@ pub fn container(project: &Project, svc: &Service, number: u64, image_id: &str) 
         pids_limit: pids,
         shm_size: svc.shm_size.map(|b| b.0),
         oom_kill_disable: svc.oom_kill_disable,
-        cap_add: some_vec(&svc.cap_add),
-        cap_drop: some_vec(&svc.cap_drop),
+        cap_add: some_vec(&capabilities(&svc.cap_add)),
+        cap_drop: some_vec(&capabilities(&svc.cap_drop)),
         security_opt: some_vec(&svc.security_opt),
         dns: some_vec(&svc.dns),
         dns_search: some_vec(&svc.dns_search),
@@ -462,7 +613,8 @@ pub fn container(project: &Project, svc: &Service, number: u64, image_id: &str) 
         }),
         ipc_mode: svc.ipc.as_deref().map(|m| namespace(project, m)),
         pid_mode: svc.pid.as_deref().map(|m| namespace(project, m)),
-        links: some_vec(&svc.links),
+        // On user networks the engine only honours links given per endpoint (see `endpoint`).
+        links: None,
         volumes_from: some_vec(
             &svc.volumes_from
                 .iter()

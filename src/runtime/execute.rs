@@ -243,6 +243,17 @@ async fn perform(ctx: &Context, op: &Op) -> Result<(), EngineError> {
                     EngineError::from_bollard(&format!("removing container {name}"), e)
                 }),
             };
+            if out.is_ok() {
+                // Its environment and content secrets, if any.
+                let dir = std::path::Path::new(convert::SECRETS_ROOT)
+                    .join(&ctx.project.name)
+                    .join(name);
+                let _ = std::fs::remove_dir_all(&dir);
+                // The project's folder too, once empty.
+                if let Some(parent) = dir.parent() {
+                    let _ = std::fs::remove_dir(parent);
+                }
+            }
             finish(r, &res, out, "Removed")
         }
         Op::RemoveNetwork { name } => {
@@ -403,12 +414,12 @@ async fn create_volume(ctx: &Context, key: &str, name: &str) -> Result<(), Engin
     let req = VolumeCreateRequest {
         name: Some(name.to_string()),
         driver: vol.driver.clone(),
-        driver_opts: Some(
+        driver_opts: (!vol.driver_opts.is_empty()).then(|| {
             vol.driver_opts
                 .iter()
                 .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-        ),
+                .collect()
+        }),
         labels: Some(labels),
         ..Default::default()
     };
@@ -472,6 +483,7 @@ async fn create_container(
     let image = svc.image_name(&project.name);
     let id = image_id(ctx, &image).await?;
     let mut spec = convert::container(project, svc, number, &id);
+    write_materialized(&convert::materialized(project, svc, number))?;
     let _p = ctx.limit.acquire().await;
     if let Some(old) = inherit {
         let info =
@@ -480,13 +492,19 @@ async fn create_container(
             })?;
         convert::inherit_anonymous_volumes(project, &mut spec, &info.mounts.unwrap_or_default());
     }
-    let opts = CreateContainerOptionsBuilder::default()
-        .name(&spec.name)
-        .build();
-    ctx.docker
-        .create_container(Some(opts), spec.body)
-        .await
-        .map_err(|e| EngineError::from_bollard(&format!("creating container {}", spec.name), e))?;
+    if let Some(mac) = &svc.mac_address {
+        create_with_mac(&ctx.docker, &spec, mac).await?;
+    } else {
+        let opts = CreateContainerOptionsBuilder::default()
+            .name(&spec.name)
+            .build();
+        ctx.docker
+            .create_container(Some(opts), spec.body)
+            .await
+            .map_err(|e| {
+                EngineError::from_bollard(&format!("creating container {}", spec.name), e)
+            })?;
+    }
     for (net, ep) in spec.extra_networks {
         let req = NetworkConnectRequest {
             container: spec.name.clone(),
@@ -495,6 +513,124 @@ async fn create_container(
         ctx.docker.connect_network(&net, req).await.map_err(|e| {
             EngineError::from_bollard(&format!("connecting {} to network {net}", spec.name), e)
         })?;
+    }
+    Ok(())
+}
+
+/// Creates a container with `mac_address`: engines before API 1.44 only honour the container's
+/// `Config.MacAddress`, which the typed create body no longer has, so this one request is written
+/// by hand on the engine's unix socket.
+async fn create_with_mac(
+    docker: &Docker,
+    spec: &convert::ContainerSpec,
+    mac: &str,
+) -> Result<(), EngineError> {
+    let what = format!("creating container {}", spec.name);
+    let mut body = serde_json::to_value(&spec.body)
+        .map_err(|e| EngineError::new(ErrorKind::Api, format!("{what}: {e}")))?;
+    if let Some(m) = body.as_object_mut() {
+        m.insert(
+            "MacAddress".into(),
+            serde_json::Value::String(mac.to_string()),
+        );
+    }
+    let host = std::env::var("DOCKER_HOST").unwrap_or_default();
+    let socket = match host.strip_prefix("unix://") {
+        Some(p) => p.to_string(),
+        None if host.is_empty() => "/var/run/docker.sock".to_string(),
+        None => {
+            return Err(EngineError::new(
+                ErrorKind::Api,
+                format!(
+                    "{what}: `mac_address` needs the engine's unix socket with this engine's API \
+                     ({host} is not one); remove `mac_address` or use a local engine"
+                ),
+            ))
+        }
+    };
+    let version = docker.client_version().to_string();
+    let path = format!("/v{version}/containers/create?name={}", spec.name);
+    let payload = body.to_string();
+    let out = tokio::task::spawn_blocking(move || raw_post(&socket, &path, &payload))
+        .await
+        .map_err(|e| EngineError::new(ErrorKind::Api, format!("{what}: {e}")))?;
+    match out {
+        Ok((201, _)) => Ok(()),
+        Ok((code, text)) => {
+            let message = serde_json::from_str::<serde_json::Value>(&text)
+                .ok()
+                .and_then(|v| v["message"].as_str().map(str::to_string))
+                .unwrap_or(text);
+            let kind = if code == 404 {
+                ErrorKind::NotFound
+            } else {
+                ErrorKind::Api
+            };
+            Err(EngineError::new(kind, format!("{what}: {message}")))
+        }
+        Err(e) => Err(EngineError::new(
+            ErrorKind::Connect,
+            format!("{what}: talking to the engine failed: {e}"),
+        )),
+    }
+}
+
+/// One HTTP/1.1 POST of a JSON body on a unix socket: the status and the body.
+fn raw_post(socket: &str, path: &str, body: &str) -> std::io::Result<(u16, String)> {
+    use std::io::{Read, Write};
+    let mut stream = std::os::unix::net::UnixStream::connect(socket)?;
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(120)))?;
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: docker\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut text = String::new();
+    stream.read_to_string(&mut text)?;
+    let code = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let payload = text.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    // The JSON object, also when the body came chunked.
+    let json = match (payload.find('{'), payload.rfind('}')) {
+        (Some(a), Some(b)) if a <= b => &payload[a..=b],
+        _ => payload.trim(),
+    };
+    Ok((code, json.to_string()))
+}
+
+/// Writes environment and content secrets to their private host files (folders 0700, files with
+/// the owner and mode asked for). The value never appears in an error.
+fn write_materialized(files: &[convert::Materialized]) -> Result<(), EngineError> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    for m in files {
+        let fail = |what: &str, e: std::io::Error| {
+            EngineError::new(
+                ErrorKind::Api,
+                format!(
+                    "{what} {} for a secret failed: {e} (rcompose keeps environment and content \
+                     secrets in private files on the engine's host, so the engine must be local)",
+                    m.host_path.display()
+                ),
+            )
+        };
+        if let Some(dir) = m.host_path.parent() {
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
+                .map_err(|e| fail("creating the folder of", e))?;
+        }
+        let tmp = m.host_path.with_extension("tmp");
+        std::fs::write(&tmp, m.value.as_bytes()).map_err(|e| fail("writing", e))?;
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(m.mode))
+            .map_err(|e| fail("setting the mode of", e))?;
+        std::os::unix::fs::chown(&tmp, Some(m.uid), Some(m.gid))
+            .map_err(|e| fail("setting the owner of", e))?;
+        std::fs::rename(&tmp, &m.host_path).map_err(|e| fail("writing", e))?;
     }
     Ok(())
 }

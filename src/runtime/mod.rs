@@ -14,6 +14,7 @@ pub mod lock;
 pub mod logs;
 pub mod observe;
 pub mod oneoff;
+pub mod preflight;
 pub mod progress;
 pub mod pull;
 pub mod wait;
@@ -178,6 +179,7 @@ impl Runtime {
                 .into());
             }
         }
+        preflight::check(&self.docker, &project, &observed).await?;
         let mut plan_opts = opts.plan.clone();
         plan_opts.images = self.image_ids(&project).await;
         let plan = reconcile::up(&project, &observed, &plan_opts)?;

@@ -4,5 +4,7 @@ mod convergence;
 mod errors;
 mod harness;
 mod logs;
+mod parity;
+mod runtime;
 mod scripting;
 mod skeleton;
