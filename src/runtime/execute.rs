@@ -550,11 +550,7 @@ async fn create_with_mac(
     };
     let version = docker.client_version().to_string();
     let path = format!("/v{version}/containers/create?name={}", spec.name);
-    let payload = body.to_string();
-    let out = tokio::task::spawn_blocking(move || raw_post(&socket, &path, &payload))
-        .await
-        .map_err(|e| EngineError::new(ErrorKind::Api, format!("{what}: {e}")))?;
-    match out {
+    match post_json(&socket, &path, body.to_string()).await {
         Ok((201, _)) => Ok(()),
         Ok((code, text)) => {
             let message = serde_json::from_str::<serde_json::Value>(&text)
@@ -575,31 +571,23 @@ async fn create_with_mac(
     }
 }
 
-/// One HTTP/1.1 POST of a JSON body on a unix socket: the status and the body.
-fn raw_post(socket: &str, path: &str, body: &str) -> std::io::Result<(u16, String)> {
-    use std::io::{Read, Write};
-    let mut stream = std::os::unix::net::UnixStream::connect(socket)?;
-    stream.set_read_timeout(Some(std::time::Duration::from_secs(120)))?;
-    write!(
-        stream,
-        "POST {path} HTTP/1.1\r\nHost: docker\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )?;
-    let mut text = String::new();
-    stream.read_to_string(&mut text)?;
-    let code = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let payload = text.split_once("\r\n\r\n").map_or("", |(_, b)| b);
-    // The JSON object, also when the body came chunked.
-    let json = match (payload.find('{'), payload.rfind('}')) {
-        (Some(a), Some(b)) if a <= b => &payload[a..=b],
-        _ => payload.trim(),
-    };
-    Ok((code, json.to_string()))
+/// One POST of a JSON body to the engine's unix socket: the status and the body.
+async fn post_json(
+    socket: &str,
+    path: &str,
+    body: String,
+) -> Result<(u16, String), Box<dyn std::error::Error + Send + Sync>> {
+    use http_body_util::BodyExt;
+    use hyperlocal::UnixClientExt;
+    let client: hyper_util::client::legacy::Client<_, http_body_util::Full<bytes::Bytes>> =
+        hyper_util::client::legacy::Client::unix();
+    let request = hyper::Request::post(hyper::Uri::from(hyperlocal::Uri::new(socket, path)))
+        .header("Content-Type", "application/json")
+        .body(http_body_util::Full::new(bytes::Bytes::from(body)))?;
+    let response = client.request(request).await?;
+    let status = response.status().as_u16();
+    let bytes = response.into_body().collect().await?.to_bytes();
+    Ok((status, String::from_utf8_lossy(&bytes).into_owned()))
 }
 
 /// Writes environment and content secrets to their private host files (folders 0700, files with
