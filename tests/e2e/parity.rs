@@ -219,8 +219,8 @@ fn container(raw: Value, names: &Names, ours: bool) -> Value {
     if c.pointer("/Config/Hostname").and_then(Value::as_str) == Some(&id[..12]) {
         c["Config"]["Hostname"] = "<id>".into();
     }
-    // ExtraHosts: the reference's order changes from run to run (a Go map); ours is the file's.
-    for key in ["Env", "Binds", "CapAdd", "CapDrop", "Mounts", "ExtraHosts"] {
+    // ExtraHosts and Ulimits: the reference's order changes from run to run (a Go map).
+    for key in ["Env", "Binds", "CapAdd", "CapDrop", "Mounts", "ExtraHosts", "Ulimits"] {
         if let Some(hc) = c.get_mut("HostConfig") {
             sort_array(hc, key);
         }

@@ -150,7 +150,8 @@ fn dns_options_and_extra_hosts_reach_the_container_files() {
     );
     assert_eq!(hc.dns_options.unwrap_or_default(), ["ndots:2", "timeout:1"]);
     let hosts = hc.extra_hosts.unwrap_or_default();
-    assert_eq!(hosts, ["db.legacy:10.1.2.3", "cache.legacy:10.1.2.4"]);
+    // Sorted, as the reference's `config` prints them.
+    assert_eq!(hosts, ["cache.legacy:10.1.2.4", "db.legacy:10.1.2.3"]);
     // Read from the files, not queried: the embedded DNS stays in front on user networks.
     let resolv = sh_ok(&s, &client, "cat /etc/resolv.conf");
     assert!(
