@@ -220,7 +220,15 @@ fn container(raw: Value, names: &Names, ours: bool) -> Value {
         c["Config"]["Hostname"] = "<id>".into();
     }
     // ExtraHosts and Ulimits: the reference's order changes from run to run (a Go map).
-    for key in ["Env", "Binds", "CapAdd", "CapDrop", "Mounts", "ExtraHosts", "Ulimits"] {
+    for key in [
+        "Env",
+        "Binds",
+        "CapAdd",
+        "CapDrop",
+        "Mounts",
+        "ExtraHosts",
+        "Ulimits",
+    ] {
         if let Some(hc) = c.get_mut("HostConfig") {
             sort_array(hc, key);
         }
