@@ -158,7 +158,8 @@ pub async fn run_attached(
         .stdout(true)
         .stderr(true)
         .stream(true)
-        .logs(true)
+        // Attached before the start: a replay of the log could repeat what the stream sends.
+        .logs(false)
         .build();
     let attached = docker
         .attach_container(container, Some(opts))
