@@ -5,6 +5,7 @@ use clap::Args;
 use std::io::IsTerminal;
 
 use super::{CliError, Context};
+use crate::graph::reconcile::container_name;
 use crate::runtime::attach::{self, ExecSpec};
 
 #[derive(Debug, Args)]
@@ -61,16 +62,6 @@ pub async fn run(ctx: &Context, args: ExecArgs) -> Result<(), CliError> {
         return Err(CliError::new(format!("no such service: {}", args.service)));
     }
     let (rt, _) = ctx.runtime().await?;
-    let rows = rt.ps(&project.name, false).await?;
-    let Some(c) = rows
-        .iter()
-        .find(|r| r.service == args.service && r.number == args.index)
-    else {
-        return Err(CliError::new(format!(
-            "service \"{}\" is not running",
-            args.service
-        )));
-    };
     let tty = !args.no_tty && std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
     let spec = ExecSpec {
         cmd: args.command.clone(),
@@ -82,7 +73,37 @@ pub async fn run(ctx: &Context, args: ExecArgs) -> Result<(), CliError> {
         stdin: true,
         detach: args.detach,
     };
-    let code = attach::exec(&rt.docker, &c.name, &spec).await?;
+    // The container's name is known from the model: try it first, and list the project's
+    // containers only when that fails (another naming, or not running: then say so).
+    let direct = match project.services.get(&args.service) {
+        Some(svc) if has_model => Some(container_name(&project.name, svc, args.index)),
+        _ => None,
+    };
+    let created = match &direct {
+        Some(name) => attach::create_exec(&rt.docker, name, &spec)
+            .await
+            .ok()
+            .map(|id| (name.clone(), id)),
+        None => None,
+    };
+    let (name, id) = match created {
+        Some(found) => found,
+        None => {
+            let rows = rt.ps(&project.name, false).await?;
+            let Some(c) = rows
+                .iter()
+                .find(|r| r.service == args.service && r.number == args.index)
+            else {
+                return Err(CliError::new(format!(
+                    "service \"{}\" is not running",
+                    args.service
+                )));
+            };
+            let id = attach::create_exec(&rt.docker, &c.name, &spec).await?;
+            (c.name.clone(), id)
+        }
+    };
+    let code = attach::start_exec(&rt.docker, &name, &id, &spec).await?;
     match code {
         0 => Ok(()),
         c => Err(CliError::exit(c as i32)),

@@ -94,6 +94,16 @@ fn terminal_size() -> Option<(u16, u16)> {
 
 /// Runs a command in a running container; returns its exit code (0 when detached).
 pub async fn exec(docker: &Docker, container: &str, spec: &ExecSpec) -> Result<i64, EngineError> {
+    let id = create_exec(docker, container, spec).await?;
+    start_exec(docker, container, &id, spec).await
+}
+
+/// Creates the exec instance of `spec` in a running container; returns its id.
+pub async fn create_exec(
+    docker: &Docker,
+    container: &str,
+    spec: &ExecSpec,
+) -> Result<String, EngineError> {
     let doing = format!("running a command in container {container}");
     let config = ExecConfig {
         attach_stdin: Some(spec.stdin && !spec.detach),
@@ -112,13 +122,24 @@ pub async fn exec(docker: &Docker, container: &str, spec: &ExecSpec) -> Result<i
         .await
         .map_err(|e| EngineError::from_bollard(&doing, e))?
         .id;
+    Ok(id)
+}
+
+/// Starts a created exec instance and streams it; returns its exit code (0 when detached).
+pub async fn start_exec(
+    docker: &Docker,
+    container: &str,
+    id: &str,
+    spec: &ExecSpec,
+) -> Result<i64, EngineError> {
+    let doing = format!("running a command in container {container}");
     let opts = StartExecOptions {
         detach: spec.detach,
         tty: spec.tty,
         output_capacity: None,
     };
     match docker
-        .start_exec(&id, Some(opts))
+        .start_exec(id, Some(opts))
         .await
         .map_err(|e| EngineError::from_bollard(&doing, e))?
     {
@@ -130,7 +151,7 @@ pub async fn exec(docker: &Docker, container: &str, spec: &ExecSpec) -> Result<i
                         height: h,
                         width: w,
                     };
-                    let _ = docker.resize_exec(&id, size).await;
+                    let _ = docker.resize_exec(id, size).await;
                 }
                 RawTerminal::enable()
             } else {
@@ -140,7 +161,7 @@ pub async fn exec(docker: &Docker, container: &str, spec: &ExecSpec) -> Result<i
         }
     }
     let info = docker
-        .inspect_exec(&id)
+        .inspect_exec(id)
         .await
         .map_err(|e| EngineError::from_bollard(&doing, e))?;
     Ok(info.exit_code.unwrap_or(0))
