@@ -225,19 +225,19 @@ fn ipam_static_and_range_addresses() {
     let s = example(&docker, "ipam", "ipam");
     ok(&s.rcompose(&["up", "-d"]));
     let net = format!("{}_fixed", s.name);
-    assert_eq!(ip_on(&format!("{}-static-1", s.name), &net), "172.28.1.10");
-    assert_eq!(ip_on(&format!("{}-dynamic-1", s.name), &net), "172.28.5.0");
+    assert_eq!(ip_on(&format!("{}-static-1", s.name), &net), "10.228.1.10");
+    assert_eq!(ip_on(&format!("{}-dynamic-1", s.name), &net), "10.228.5.0");
     let n = inspect_json("network", &net);
     let cfg = &n["IPAM"]["Config"][0];
-    assert_eq!(cfg["Subnet"], "172.28.0.0/16");
-    assert_eq!(cfg["IPRange"], "172.28.5.0/24");
-    assert_eq!(cfg["Gateway"], "172.28.0.254");
-    assert_eq!(cfg["AuxiliaryAddresses"]["router"], "172.28.1.5");
+    assert_eq!(cfg["Subnet"], "10.228.0.0/16");
+    assert_eq!(cfg["IPRange"], "10.228.5.0/24");
+    assert_eq!(cfg["Gateway"], "10.228.0.254");
+    assert_eq!(cfg["AuxiliaryAddresses"]["router"], "10.228.1.5");
     // The static container answers at its address.
     sh_ok(
         &s,
         &format!("{}-dynamic-1", s.name),
-        "ping -c 1 -W 2 172.28.1.10",
+        "ping -c 1 -W 2 10.228.1.10",
     );
 }
 
@@ -349,7 +349,14 @@ fn hardened_service_is_read_only_unprivileged_and_limited() {
     );
     assert_eq!(quota, "50000\n100000");
     assert_eq!(sh_ok(&s, &app, "cat /sys/fs/cgroup/pids/pids.max"), "64");
-    assert_eq!(sh_ok(&s, &app, "ulimit -n"), "1024");
+    assert_eq!(
+        sh_ok(
+            &s,
+            &app,
+            "grep 'open files' /proc/self/limits | awk '{print $(NF-2), $(NF-1)}'"
+        ),
+        "1024 2048"
+    );
     let hc = s.inspect(&app).host_config.expect("host config");
     assert_eq!(hc.readonly_rootfs, Some(true));
     assert_eq!(hc.memory, Some(64 << 20));
