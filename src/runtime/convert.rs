@@ -417,11 +417,7 @@ pub fn materialized(project: &Project, svc: &Service, number: u64) -> Vec<Materi
                 (None, Some(c)) => c.clone(),
                 (None, None) => continue,
             };
-            let target = match (&r.target, kind) {
-                (Some(t), _) => t.clone(),
-                (None, "secret") => format!("/run/secrets/{}", r.source),
-                (None, _) => format!("/{}", r.source),
-            };
+            let target = mount_target(kind, r);
             out.push(Materialized {
                 host_path: materialized_path(&project.name, &cname, &target),
                 value,
@@ -432,6 +428,17 @@ pub fn materialized(project: &Project, svc: &Service, number: u64) -> Vec<Materi
         }
     }
     out
+}
+
+/// Where a secret (`/run/secrets/...` by default) or config (`/...`) reference is mounted;
+/// a relative target is taken inside that folder.
+fn mount_target(kind: &str, r: &crate::parse::FileRef) -> String {
+    let name = r.target.as_deref().unwrap_or(&r.source);
+    match kind {
+        _ if name.starts_with('/') => name.to_string(),
+        "secret" => format!("/run/secrets/{name}"),
+        _ => format!("/{name}"),
+    }
 }
 
 /// Builds the container for replica `number` of `svc`.
@@ -452,13 +459,7 @@ pub fn container(project: &Project, svc: &Service, number: u64, image_id: &str) 
             let Some(def) = defs.get(&r.source) else {
                 continue;
             };
-            let target = match (&r.target, kind) {
-                (Some(t), _) if t.starts_with('/') => t.clone(),
-                (Some(t), "secret") => format!("/run/secrets/{t}"),
-                (Some(t), _) => format!("/{t}"),
-                (None, "secret") => format!("/run/secrets/{}", r.source),
-                (None, _) => format!("/{}", r.source),
-            };
+            let target = mount_target(kind, r);
             let source = match &def.file {
                 Some(file) => file.clone(),
                 None => materialized_path(&project.name, &name, &target)
@@ -687,7 +688,27 @@ pub fn container(project: &Project, svc: &Service, number: u64, image_id: &str) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parse::{Network, ServiceNetwork};
+    use crate::parse::{FileRef, Network, ServiceNetwork};
+
+    #[test]
+    fn secret_and_config_targets() {
+        let r = |source: &str, target: Option<&str>| FileRef {
+            source: source.into(),
+            target: target.map(str::to_string),
+            ..Default::default()
+        };
+        assert_eq!(mount_target("secret", &r("db", None)), "/run/secrets/db");
+        assert_eq!(
+            mount_target("secret", &r("db", Some("pw"))),
+            "/run/secrets/pw"
+        );
+        assert_eq!(mount_target("secret", &r("db", Some("/etc/pw"))), "/etc/pw");
+        assert_eq!(mount_target("config", &r("app", None)), "/app");
+        assert_eq!(
+            mount_target("config", &r("app", Some("etc/app"))),
+            "/etc/app"
+        );
+    }
 
     #[test]
     fn primary_network_and_aliases() {
