@@ -72,21 +72,28 @@ selected() {
 tmp="$(mktemp)"
 trap 'rm -f "$tmp" "$tmp.err"' EXIT
 
-for dir in "$here"/cases/*/; do
-  dir="${dir%/}"; name="$(basename "$dir")"
-  selected "$name" "$@" || continue
+# Regenerates one good case: inputs in folder $1, expected files in folder $2, $3 names it.
+regen() {
+  local dir="$1" out="$2" label="$3"
+  mkdir -p "$out"
   if reference "$dir" "$dir" "$tmp"; then
     placeholder "$dir" "$tmp"
-    warnings "$dir" "$tmp.err" "$dir/warnings.txt"
-    if ! cmp -s "$tmp" "$dir/expected.json"; then
-      cp "$tmp" "$dir/expected.json"
-      echo "updated  cases/$name"
+    warnings "$dir" "$tmp.err" "$out/warnings.txt"
+    if ! cmp -s "$tmp" "$out/expected.json"; then
+      cp "$tmp" "$out/expected.json"
+      echo "updated  $label"
     fi
   else
-    echo "FAILED   cases/$name: the reference rejects it:" >&2
+    echo "FAILED   $label: the reference rejects it:" >&2
     sed 's/^/    /' "$tmp.err" >&2
     status=1
   fi
+}
+
+for dir in "$here"/cases/*/; do
+  dir="${dir%/}"; name="$(basename "$dir")"
+  selected "$name" "$@" || continue
+  regen "$dir" "$dir" "cases/$name"
 done
 
 for dir in "$here"/bad/*/; do
@@ -102,19 +109,7 @@ done
 for dir in "$repo"/examples/*/; do
   dir="${dir%/}"; name="$(basename "$dir")"
   selected "$name" "$@" || continue
-  mkdir -p "$here/examples/$name"
-  if reference "$dir" "$dir" "$tmp"; then
-    placeholder "$dir" "$tmp"
-    warnings "$dir" "$tmp.err" "$here/examples/$name/warnings.txt"
-    if ! cmp -s "$tmp" "$here/examples/$name/expected.json"; then
-      cp "$tmp" "$here/examples/$name/expected.json"
-      echo "updated  examples/$name"
-    fi
-  else
-    echo "FAILED   examples/$name: the reference rejects it:" >&2
-    sed 's/^/    /' "$tmp.err" >&2
-    status=1
-  fi
+  regen "$dir" "$here/examples/$name" "examples/$name"
 done
 
 exit $status
