@@ -47,11 +47,7 @@ pub fn files(named: &[String], cwd: &Path, start: &Path) -> Result<Vec<Source>, 
                     return Ok(Source::Stdin);
                 }
                 let p = absolute(cwd, Path::new(f));
-                if !p.is_file() {
-                    let mut e = LoadError::new(format!("compose file `{}` not found", p.display()));
-                    e = e.hint("check the path given with -f or COMPOSE_FILE");
-                    return Err(e);
-                }
+                readable(&p)?;
                 Ok(Source::File(p))
             })
             .collect();
@@ -94,6 +90,34 @@ pub fn files(named: &[String], cwd: &Path, start: &Path) -> Result<Vec<Source>, 
     .hint("create a compose.yaml, or name a file with -f FILE (or COMPOSE_FILE)"))
 }
 
+/// Checks that a named compose file can be read: a regular file, or a FIFO or `/dev/fd/N` (as
+/// with `-f <(cmd)`), read once later. A missing file, a folder or a symbolic link loop are
+/// each named as such.
+fn readable(p: &Path) -> Result<(), LoadError> {
+    let shown = p.display();
+    let err = match std::fs::metadata(p) {
+        Ok(m) if !m.is_dir() => return Ok(()),
+        Ok(_) => LoadError::new(format!("compose file `{shown}` is a directory"))
+            .hint("name the compose file inside it, e.g. -f DIR/compose.yaml"),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            LoadError::new(format!("compose file `{shown}` not found"))
+                .hint("check the path given with -f or COMPOSE_FILE")
+        }
+        Err(e) => {
+            let why = e.to_string();
+            // "Too many levels of symbolic links (os error 40)" -> "too many levels of symbolic links"
+            let why = why
+                .split(" (os error")
+                .next()
+                .unwrap_or(&why)
+                .to_lowercase();
+            LoadError::new(format!("cannot open compose file `{shown}`: {why}"))
+                .hint("check the path given with -f or COMPOSE_FILE, and its symbolic links and permissions")
+        }
+    };
+    Err(err)
+}
+
 /// `p` made absolute against `cwd`, with `.` and `..` removed.
 pub fn absolute(cwd: &Path, p: &Path) -> PathBuf {
     let joined = if p.is_absolute() {
@@ -107,6 +131,29 @@ pub fn absolute(cwd: &Path, p: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn named_files_that_are_not_regular_files() {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = tmp.path();
+        let err = |name: &str| files(&[name.to_string()], d, d).unwrap_err().to_string();
+        assert!(err("nope.yaml").contains("nope.yaml` not found"));
+        std::fs::create_dir(d.join("sub")).unwrap();
+        assert!(err("sub").contains("sub` is a directory"), "{}", err("sub"));
+        std::os::unix::fs::symlink(d.join("l2"), d.join("l1")).unwrap();
+        std::os::unix::fs::symlink(d.join("l1"), d.join("l2")).unwrap();
+        assert!(
+            err("l1").contains("l1`: too many levels of symbolic links"),
+            "{}",
+            err("l1")
+        );
+        // A FIFO is accepted; it is read once, when the project loads.
+        let fifo = d.join("fifo");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        assert!(made.is_ok_and(|s| s.success()), "mkfifo");
+        let found = files(&["fifo".to_string()], d, d).unwrap();
+        assert!(matches!(&found[..], [Source::File(p)] if *p == fifo));
+    }
 
     #[test]
     fn walks_up_and_takes_override() {

@@ -88,6 +88,7 @@ impl fmt::Display for LoadError {
         if let (Some(src), Some(l), Some(c)) = (&at.source_line, at.line, at.column) {
             let gutter = l.to_string().len();
             let pad = " ".repeat(gutter);
+            let (src, c) = excerpt(src, c);
             write!(
                 f,
                 "\n{pad} |\n{l} | {src}\n{pad} | {}^",
@@ -102,6 +103,33 @@ impl fmt::Display for LoadError {
 }
 
 impl std::error::Error for LoadError {}
+
+/// Source lines longer than this are cut around the column shown.
+const SNIPPET_WIDTH: usize = 100;
+
+/// `line` cut to [`SNIPPET_WIDTH`] characters around the 1-based `column` (with `...` where cut),
+/// and the column within the cut.
+fn excerpt(line: &str, column: usize) -> (String, usize) {
+    let chars: Vec<char> = line.chars().collect();
+    if chars.len() <= SNIPPET_WIDTH {
+        return (line.to_string(), column);
+    }
+    let at = column.saturating_sub(1).min(chars.len());
+    let start = at.saturating_sub(SNIPPET_WIDTH / 2);
+    let end = (start + SNIPPET_WIDTH).min(chars.len());
+    let start = end.saturating_sub(SNIPPET_WIDTH);
+    let mut out = String::new();
+    let mut col = at - start + 1;
+    if start > 0 {
+        out.push_str("...");
+        col += 3;
+    }
+    out.extend(&chars[start..end]);
+    if end < chars.len() {
+        out.push_str("...");
+    }
+    (out, col)
+}
 
 /// The closest of `candidates` to `word`, when close enough to suggest.
 pub fn did_you_mean<'a>(
@@ -135,6 +163,27 @@ fn distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_source_lines_are_cut_around_the_column() {
+        let line = format!("image: {}", "[".repeat(100_000));
+        let mut e = LoadError::new("too deep").in_file(FsPath::new("c.yaml"));
+        e.set_position(&line, 1, 50_000);
+        let text = e.to_string();
+        assert!(text.lines().all(|l| l.len() < 120), "{text}");
+        let lines: Vec<&str> = text.lines().collect();
+        let (src, caret) = (lines[3], lines[4]);
+        assert!(
+            src.starts_with("1 | ...[") && src.ends_with("[..."),
+            "{src}"
+        );
+        assert_eq!(caret.find('^'), Some(4 + 3 + SNIPPET_WIDTH / 2), "{text}");
+        let (short, col) = excerpt("image: x", 8);
+        assert_eq!((short.as_str(), col), ("image: x", 8));
+        let (tail, col) = excerpt(&"ab".repeat(200), 400);
+        assert!(tail.starts_with("...") && !tail.ends_with("..."));
+        assert_eq!(col, 3 + SNIPPET_WIDTH);
+    }
 
     #[test]
     fn suggestions() {

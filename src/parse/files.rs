@@ -147,6 +147,9 @@ fn check(
                 interpolate::TemplateError::Invalid { .. } => {
                     "close each `${` with `}`, and write `$$` for a literal `$`".into()
                 }
+                interpolate::TemplateError::TooDeep => {
+                    "nest fewer `${...}` inside one another (write `$$` for a literal `$`)".into()
+                }
             };
             LoadError::new(e.error.to_string())
                 .at(path, text, &e.path, false)

@@ -23,7 +23,16 @@ pub enum TemplateError {
     Required { name: String, message: String },
     /// A template that does not parse, e.g. an unclosed `${`.
     Invalid { template: String },
+    /// `${` nested deeper than [`MAX_NESTING`].
+    TooDeep,
 }
+
+/// How deep `${...}` may nest inside one value (real files use a handful of levels); deeper
+/// input is rejected before any expansion, so work and stack stay linear in the input.
+pub const MAX_NESTING: usize = 64;
+
+/// At most this many characters of a template are quoted in a message.
+const QUOTED: usize = 80;
 
 impl std::fmt::Display for TemplateError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -35,7 +44,18 @@ impl std::fmt::Display for TemplateError {
                 }
                 Ok(())
             }
-            TemplateError::Invalid { template } => write!(f, "invalid template: \"{template}\""),
+            TemplateError::Invalid { template } => {
+                let cut: String = template.chars().take(QUOTED).collect();
+                let more = if cut.len() < template.len() {
+                    "..."
+                } else {
+                    ""
+                };
+                write!(f, "invalid template: \"{cut}{more}\"")
+            }
+            TemplateError::TooDeep => {
+                write!(f, "`${{` nested more than {MAX_NESTING} levels deep")
+            }
         }
     }
 }
@@ -54,7 +74,10 @@ pub fn expand(s: &str, env: &dyn Lookup, unset: &mut Vec<String>) -> Result<Stri
             out.push('$');
             rest = r;
         } else if let Some(r) = rest.strip_prefix('{') {
-            let end = closing_brace(r).ok_or_else(invalid)?;
+            let (end, depth) = closing_brace(r).ok_or_else(invalid)?;
+            if depth > MAX_NESTING {
+                return Err(TemplateError::TooDeep);
+            }
             out.push_str(&braced(&r[..end], env, unset).map_err(|e| match e {
                 TemplateError::Invalid { .. } => invalid(),
                 other => other,
@@ -88,17 +111,25 @@ fn name_len(s: &str) -> usize {
     n
 }
 
-fn closing_brace(s: &str) -> Option<usize> {
+/// The index of the `}` closing a `${` whose inside starts `s`, and how deep `${` nests inside
+/// it (1 for `${A}`). Stops scanning past [`MAX_NESTING`] levels, so a hostile value costs at
+/// most that many passes over itself.
+fn closing_brace(s: &str) -> Option<(usize, usize)> {
     let mut depth = 0usize;
+    let mut deepest = 1usize;
     let bytes = s.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
             b'$' if bytes.get(i + 1) == Some(&b'{') => {
                 depth += 1;
+                deepest = deepest.max(depth + 1);
+                if deepest > MAX_NESTING {
+                    return Some((i, deepest));
+                }
                 i += 1;
             }
-            b'}' if depth == 0 => return Some(i),
+            b'}' if depth == 0 => return Some((i, deepest)),
             b'}' => depth -= 1,
             _ => {}
         }
@@ -192,7 +223,12 @@ pub fn variables(s: &str, out: &mut Vec<Variable>) {
         if let Some(r) = rest.strip_prefix('$') {
             rest = r;
         } else if let Some(r) = rest.strip_prefix('{') {
-            let Some(end) = closing_brace(r) else { return };
+            let Some((end, depth)) = closing_brace(r) else {
+                return;
+            };
+            if depth > MAX_NESTING {
+                return;
+            }
             let inner = &r[..end];
             let len = name_len(inner);
             let op = &inner[len..];

@@ -13,6 +13,8 @@ pub mod env;
 pub mod error;
 mod extends;
 mod files;
+#[cfg(test)]
+mod hostile;
 mod include;
 pub mod interpolate;
 mod lenient;

@@ -631,40 +631,57 @@ fn limits_agree(svc: &Service, sp: &Path) -> Result<(), Problem> {
 }
 
 /// The first `depends_on` cycle, as the list of services along it (first repeated at the end).
+/// An iterative depth-first search: linear in services and edges, whatever the chain length.
 fn cycle(project: &Project) -> Option<Vec<String>> {
-    fn visit<'a>(
-        project: &'a Project,
-        name: &'a str,
-        stack: &mut Vec<&'a str>,
-        done: &mut Vec<&'a str>,
-    ) -> Option<Vec<String>> {
-        if let Some(i) = stack.iter().position(|s| *s == name) {
-            let mut c: Vec<String> = stack[i..].iter().map(|s| s.to_string()).collect();
-            c.push(name.to_string());
-            return Some(c);
+    use std::collections::HashSet;
+    let mut done: HashSet<&str> = HashSet::new();
+    for root in project.services.keys() {
+        if done.contains(root.as_str()) {
+            continue;
         }
-        if done.contains(&name) {
-            return None;
-        }
-        stack.push(name);
-        if let Some(svc) = project.services.get(name) {
-            for dep in svc.depends_on.keys() {
-                if let Some(c) = visit(project, dep, stack, done) {
+        // The path from `root`, each with the iterator over its remaining dependencies.
+        let deps = |name: &str| project.services.get(name).map(|s| s.depends_on.keys());
+        let mut stack: Vec<(&str, Option<indexmap::map::Keys<'_, String, _>>)> =
+            vec![(root.as_str(), deps(root))];
+        let mut on_path: HashSet<&str> = HashSet::from([root.as_str()]);
+        while let Some((_, next)) = stack.last_mut() {
+            match next.as_mut().and_then(Iterator::next) {
+                Some(dep) if on_path.contains(dep.as_str()) => {
+                    let i = stack.iter().position(|(n, _)| *n == dep)?;
+                    let mut c: Vec<String> =
+                        stack[i..].iter().map(|(n, _)| n.to_string()).collect();
+                    c.push(dep.clone());
                     return Some(c);
+                }
+                Some(dep) if done.contains(dep.as_str()) => {}
+                Some(dep) => {
+                    on_path.insert(dep);
+                    stack.push((dep, deps(dep)));
+                }
+                None => {
+                    if let Some((name, _)) = stack.pop() {
+                        on_path.remove(name);
+                        done.insert(name);
+                    }
                 }
             }
         }
-        stack.pop();
-        done.push(name);
-        None
-    }
-    let mut done = Vec::new();
-    for name in project.services.keys() {
-        if let Some(c) = visit(project, name, &mut Vec::new(), &mut done) {
-            return Some(c);
-        }
     }
     None
+}
+
+/// A cycle as `a -> b -> a`; a long one with its middle elided, to stay readable.
+fn cycle_text(c: &[String]) -> String {
+    const SHOWN: usize = 8;
+    if c.len() <= 2 * SHOWN {
+        return c.join(" -> ");
+    }
+    format!(
+        "{} -> ... -> {} ({} services)",
+        c[..SHOWN].join(" -> "),
+        c[c.len() - SHOWN..].join(" -> "),
+        c.len() - 1
+    )
 }
 
 /// Checks that every reference names something defined.
@@ -682,7 +699,7 @@ pub fn project(project: &Project) -> Result<(), Problem> {
             .map_or(explicit, |(p, _)| p);
         return Err((
             p,
-            format!("dependency cycle: {}", c.join(" -> ")),
+            format!("dependency cycle: {}", cycle_text(&c)),
             Some("break the cycle: remove one of these dependencies".into()),
         ));
     }

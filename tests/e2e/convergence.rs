@@ -6,40 +6,9 @@ use std::time::{Duration, Instant};
 
 use crate::harness::*;
 
-const IDLE: &str = r#"["sh", "-c", "trap 'exit 0' TERM; sleep 100000 & wait"]"#;
-
-fn svc(name: &str, extra: &str) -> String {
-    format!(
-        "  {name}:\n    image: rcompose-test:latest\n    init: true\n    command: {IDLE}\n{extra}"
-    )
-}
-
-fn file(services: &[String], tail: &str) -> String {
-    format!("services:\n{}{tail}", services.join(""))
-}
-
-fn chain(env: &str) -> String {
-    file(
-        &[
-            svc("db", "    volumes: [\"data:/data\", \"/anon\"]\n"),
-            svc(
-                "api",
-                &format!("    environment: {{VERSION: \"{env}\"}}\n    depends_on: [db]\n"),
-            ),
-            svc(
-                "web",
-                "    depends_on:\n      api: {condition: service_started, restart: true}\n",
-            ),
-            svc("worker", "    depends_on: [api]\n"),
-        ],
-        "volumes:\n  data: {}\n",
-    )
-}
-
-#[test]
 fn a_change_recreates_the_service_and_its_restart_dependents_only() {
-    let Some(docker) = engine() else { return };
-    let s = Stack::new(&docker, "recreate", &chain("1"));
+    let docker = docker();
+    let s = Stack::fixture(&docker, "recreate");
     ok(&s.rcompose(&["up", "-d"]));
     let db = format!("{}-db-1", s.name);
     ok(&s.exec(
@@ -52,7 +21,7 @@ fn a_change_recreates_the_service_and_its_restart_dependents_only() {
     ok(&s.rcompose(&["up", "-d"]));
     assert_eq!(s.ids(), before);
 
-    s.write(&chain("2"));
+    s.use_file("compose.2.yaml");
     let dry = ok(&s.rcompose(&["up", "-d", "--dry-run"])).clone();
     assert!(
         stdout(&dry).contains("configuration changed"),
@@ -89,33 +58,11 @@ fn a_change_recreates_the_service_and_its_restart_dependents_only() {
     assert_eq!(stdout(ok(&s.exec(&db, &["cat", "/data/f"]))), "named\n");
 
     // --no-recreate keeps a changed container.
-    s.write(&chain("3"));
+    s.use_file("compose.3.yaml");
     let api = format!("{}-api-1", s.name);
     let id = s.ids()[&api].clone();
     ok(&s.rcompose(&["up", "-d", "--no-recreate"]));
     assert_eq!(s.ids()[&api], id);
-}
-
-fn health_chain(db_test: &str) -> String {
-    file(
-        &[
-            svc(
-                "db",
-                &format!(
-                    "    healthcheck:\n      test: {db_test}\n      interval: 1s\n      timeout: 1s\n      retries: 1\n"
-                ),
-            ),
-            svc(
-                "api",
-                "    healthcheck:\n      test: [\"CMD\", \"true\"]\n      interval: 1s\n    depends_on:\n      db: {condition: service_healthy}\n",
-            ),
-            svc(
-                "web",
-                "    depends_on:\n      api: {condition: service_healthy}\n",
-            ),
-        ],
-        "",
-    )
 }
 
 fn started_at(s: &Stack, container: &str) -> String {
@@ -140,10 +87,9 @@ fn first_healthy_at(s: &Stack, container: &str) -> String {
         .expect("a passing check")
 }
 
-#[test]
 fn health_gated_chain_starts_in_order_and_fails_fast_when_unhealthy() {
-    let Some(docker) = engine() else { return };
-    let s = Stack::new(&docker, "health", &health_chain(r#"["CMD", "true"]"#));
+    let docker = docker();
+    let s = Stack::fixture(&docker, "health");
     ok(&s.rcompose(&["up", "-d"]));
     let n = |svc: &str| format!("{}-{svc}-1", s.name);
     // RFC 3339 timestamps from one engine compare as strings.
@@ -151,7 +97,7 @@ fn health_gated_chain_starts_in_order_and_fails_fast_when_unhealthy() {
     assert!(first_healthy_at(&s, &n("api")) < started_at(&s, &n("web")));
     ok(&s.rcompose(&["down"]));
 
-    s.write(&health_chain(r#"["CMD", "false"]"#));
+    s.use_file("unhealthy.yaml");
     let t = Instant::now();
     let o = s.rcompose(&["up", "-d"]);
     let took = t.elapsed();
@@ -169,22 +115,14 @@ fn health_gated_chain_starts_in_order_and_fails_fast_when_unhealthy() {
     assert_eq!(s.containers()[&n("api")].state, "created");
 }
 
-#[test]
 fn wait_returns_when_healthy_and_fails_on_timeout() {
-    let Some(docker) = engine() else { return };
-    let s = Stack::new(&docker, "wait", &health_chain(r#"["CMD", "true"]"#));
+    let docker = docker();
+    let s = Stack::fixture(&docker, "wait");
     ok(&s.rcompose(&["up", "--wait"]));
     let o = ok(&s.rcompose(&["ps", "--all"])).clone();
     assert!(stdout(&o).contains("(healthy)"), "{}", stdout(&o));
 
-    let never = file(
-        &[svc(
-            "slow",
-            "    healthcheck:\n      test: [\"CMD\", \"test\", \"-f\", \"/ready\"]\n      interval: 1s\n      retries: 1000\n",
-        )],
-        "",
-    );
-    s.write(&never);
+    s.use_file("never-healthy.yaml");
     let o = s.rcompose(&[
         "up",
         "-d",
@@ -206,12 +144,11 @@ fn wait_returns_when_healthy_and_fails_on_timeout() {
     );
 }
 
-#[test]
 fn orphans_are_reported_then_removed() {
-    let Some(docker) = engine() else { return };
-    let s = Stack::new(&docker, "orphans", &file(&[svc("a", ""), svc("b", "")], ""));
+    let docker = docker();
+    let s = Stack::fixture(&docker, "orphans");
     ok(&s.rcompose(&["up", "-d"]));
-    s.write(&file(&[svc("a", "")], ""));
+    s.use_file("without-b.yaml");
     let o = ok(&s.rcompose(&["up", "-d"])).clone();
     assert!(
         stderr(&o).contains(&format!(
@@ -226,10 +163,9 @@ fn orphans_are_reported_then_removed() {
     assert!(!s.containers().contains_key(&format!("{}-b-1", s.name)));
 }
 
-#[test]
 fn scale_up_and_down() {
-    let Some(docker) = engine() else { return };
-    let s = Stack::new(&docker, "scale", &file(&[svc("w", "    scale: 2\n")], ""));
+    let docker = docker();
+    let s = Stack::fixture(&docker, "scale");
     ok(&s.rcompose(&["up", "-d"]));
     let names = |s: &Stack| {
         let mut v: Vec<String> = s.containers().into_keys().collect();
@@ -249,10 +185,9 @@ fn scale_up_and_down() {
     assert_eq!(c.labels["com.docker.compose.container-number"], "1");
 }
 
-#[test]
 fn lifecycle_commands_follow_dependencies() {
-    let Some(docker) = engine() else { return };
-    let s = Stack::new(&docker, "lifecycle", &chain("1"));
+    let docker = docker();
+    let s = Stack::fixture(&docker, "lifecycle");
     let n = |svc: &str| format!("{}-{svc}-1", s.name);
     ok(&s.rcompose(&["create"]));
     assert!(s.containers().values().all(|c| c.state == "created"));
@@ -303,11 +238,9 @@ fn lifecycle_commands_follow_dependencies() {
     assert!(s.containers().contains_key(&n("db")));
 }
 
-#[test]
 fn concurrent_ups_end_in_one_stack() {
-    let Some(docker) = engine() else { return };
-    let services: Vec<String> = (0..6).map(|i| svc(&format!("s{i}"), "")).collect();
-    let s = Stack::new(&docker, "concurrent", &file(&services, ""));
+    let docker = docker();
+    let s = Stack::fixture(&docker, "concurrent");
     let quiet = ["--progress", "quiet", "up", "-d"];
     let mut c1 = s.rcompose_cmd(&quiet).spawn().expect("spawn");
     let mut c2 = s.rcompose_cmd(&quiet).spawn().expect("spawn");
@@ -319,21 +252,10 @@ fn concurrent_ups_end_in_one_stack() {
     assert_eq!(s.networks().len(), 1);
 }
 
-#[test]
 fn an_interrupted_up_converges_on_the_next() {
-    let Some(docker) = engine() else { return };
+    let docker = docker();
     // db becomes healthy after 2s; the up is killed while it waits.
-    let slow = file(
-        &[
-            svc(
-                "db",
-                "    healthcheck:\n      test: [\"CMD\", \"sh\", \"-c\", \"test $$(cut -d. -f1 /proc/uptime) -ge 0 && sleep 2\"]\n      interval: 1s\n      timeout: 5s\n",
-            ),
-            svc("api", "    depends_on:\n      db: {condition: service_healthy}\n"),
-        ],
-        "",
-    );
-    let s = Stack::new(&docker, "interrupted", &slow);
+    let s = Stack::fixture(&docker, "interrupted");
     let n = |svc: &str| format!("{}-{svc}-1", s.name);
     let mut child = s
         .rcompose_cmd(&["--progress", "quiet", "up", "-d"])
@@ -363,4 +285,16 @@ fn an_interrupted_up_converges_on_the_next() {
     let cs = s.containers();
     assert_eq!(cs.len(), 2, "{:?}", cs.keys());
     assert!(cs.contains_key(&n("api")) && !cs.contains_key(&aside));
+}
+
+cases! {
+    engine:
+        a_change_recreates_the_service_and_its_restart_dependents_only,
+        health_gated_chain_starts_in_order_and_fails_fast_when_unhealthy,
+        wait_returns_when_healthy_and_fails_on_timeout,
+        orphans_are_reported_then_removed,
+        scale_up_and_down,
+        lifecycle_commands_follow_dependencies,
+        concurrent_ups_end_in_one_stack,
+        an_interrupted_up_converges_on_the_next;
 }

@@ -10,12 +10,17 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
+
+pub(crate) use crate::runner::cases;
 
 pub const IMAGE: &str = "rcompose-test:latest";
 pub const PROJECT_LABEL: &str = "com.docker.compose.project";
 
-/// A command that stops at once on SIGTERM, for fixtures.
+/// A command that stops at once on SIGTERM, for compose files built in code (fixture files
+/// under `testdata/` spell it out).
+#[allow(dead_code)]
 pub const IDLE: &str = r#"["sh", "-c", "trap 'exit 0' TERM; sleep 100000 & wait"]"#;
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
@@ -29,39 +34,47 @@ pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
         .block_on(f)
 }
 
-/// The engine, or `None` (with a loud message) when none answers outside CI. Under CI a missing
-/// engine fails the test.
+/// Whether `CI` asks for every end-to-end test to run (a missing engine then fails them).
+pub fn under_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// A fresh handle on the engine, if one answers within a few seconds. Whether it answers is
+/// probed once per test binary; each caller gets its own handle (a handle's pooled connections
+/// belong to the runtime that opened them).
 pub fn engine() -> Option<Docker> {
-    let found = block_on(async {
-        let d = Docker::connect_with_defaults().ok()?;
-        d.negotiate_version().await.ok()
-    });
-    if found.is_none() {
-        let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
-        assert!(
-            !ci,
-            "CI=true but no Docker engine answers: the end-to-end tests cannot run"
-        );
-        eprintln!("\n!!! SKIPPED: no Docker engine answers; end-to-end test not run !!!\n");
+    static ANSWERS: OnceLock<bool> = OnceLock::new();
+    let connect = || {
+        block_on(async {
+            let d = Docker::connect_with_defaults().ok()?;
+            tokio::time::timeout(Duration::from_secs(10), d.negotiate_version())
+                .await
+                .ok()?
+                .ok()
+        })
+    };
+    if !*ANSWERS.get_or_init(|| connect().is_some()) {
+        return None;
     }
-    found
+    connect()
+}
+
+/// The engine for a test registered as needing one: the harness runs such a test only when the
+/// engine answered at start-up (or under CI, where its absence fails the test here).
+#[track_caller]
+pub fn docker() -> Docker {
+    engine().expect("no Docker engine answers: the end-to-end tests cannot run")
 }
 
 /// Whether the reference `docker compose` v2 is installed (required under CI).
 pub fn reference_available() -> bool {
-    let ok = Command::new("docker")
-        .args(["compose", "version"])
-        .output()
-        .is_ok_and(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).contains("v2."));
-    if !ok {
-        let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
-        assert!(
-            !ci,
-            "CI=true but the reference docker compose is not installed"
-        );
-        eprintln!("\n!!! SKIPPED: the reference docker compose v2 is not installed !!!\n");
-    }
-    ok
+    static FOUND: OnceLock<bool> = OnceLock::new();
+    *FOUND.get_or_init(|| {
+        Command::new("docker")
+            .args(["compose", "version"])
+            .output()
+            .is_ok_and(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).contains("v2."))
+    })
 }
 
 /// The path of the built `rcompose` binary.
@@ -96,6 +109,20 @@ impl Stack {
         };
         stack.cleanup();
         stack
+    }
+
+    /// A new project whose folder is a copy of the running test's `testdata/<test>/` folder
+    /// (its `compose.yaml` and any other file it needs).
+    pub fn fixture(docker: &Docker, test: &str) -> Stack {
+        let s = Stack::new(docker, test, "");
+        copy_dir(&testdata(), s.path());
+        s
+    }
+
+    /// Replaces `compose.yaml` with the file `name` of the test's own folder (a later state).
+    pub fn use_file(&self, name: &str) {
+        std::fs::copy(testdata().join(name), self.path().join("compose.yaml"))
+            .unwrap_or_else(|e| panic!("testdata {name}: {e}"));
     }
 
     pub fn path(&self) -> &Path {
@@ -228,6 +255,36 @@ impl Drop for Stack {
     }
 }
 
+/// The running test's own folder: `tests/e2e/testdata/<test function>/`.
+pub fn testdata() -> PathBuf {
+    let dir = root()
+        .join("tests/e2e/testdata")
+        .join(crate::runner::current_test());
+    assert!(dir.is_dir(), "missing test data folder {}", dir.display());
+    dir
+}
+
+/// A temporary folder holding a copy of the running test's `testdata/<test>/` folder.
+pub fn fixture_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    copy_dir(&testdata(), dir.path());
+    dir
+}
+
+/// Copies the files and folders of `from` into `to`.
+pub fn copy_dir(from: &Path, to: &Path) {
+    for e in std::fs::read_dir(from).expect("read test data") {
+        let e = e.expect("dir entry");
+        let dest = to.join(e.file_name());
+        if e.file_type().expect("file type").is_dir() {
+            std::fs::create_dir_all(&dest).expect("mkdir");
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), &dest).expect("copy");
+        }
+    }
+}
+
 /// A container as the tests see it.
 #[derive(Debug, Clone)]
 pub struct Container {
@@ -346,4 +403,44 @@ pub fn eventually(timeout: Duration, what: &str, mut check: impl FnMut() -> bool
         std::thread::sleep(Duration::from_millis(100));
     }
     panic!("timed out after {timeout:?} waiting for: {what}");
+}
+
+/// A child's output, read by a thread as it comes, so a test can poll it with [`eventually`].
+pub struct Reader {
+    text: std::sync::Arc<std::sync::Mutex<String>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Reader {
+    pub fn new(mut from: impl std::io::Read + Send + 'static) -> Reader {
+        let text = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let sink = text.clone();
+        let thread = std::thread::spawn(move || {
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = from.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                let chunk = String::from_utf8_lossy(&buf[..n]).into_owned();
+                sink.lock().expect("output lock").push_str(&chunk);
+            }
+        });
+        Reader {
+            text,
+            thread: Some(thread),
+        }
+    }
+
+    /// What was read so far.
+    pub fn text(&self) -> String {
+        self.text.lock().expect("output lock").clone()
+    }
+
+    /// Everything, once the stream has ended.
+    pub fn finish(mut self) -> String {
+        if let Some(t) = self.thread.take() {
+            t.join().expect("reader thread");
+        }
+        self.text()
+    }
 }

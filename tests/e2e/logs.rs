@@ -11,21 +11,6 @@ use crate::harness::*;
 
 const N: usize = 2000;
 
-fn writer(name: &str, extra: &str) -> String {
-    format!(
-        "  {name}:\n    image: rcompose-test:latest\n    command: [\"sh\", \"-c\", \"i=0; while [ $$i -lt {N} ]; do i=$$((i+1)); echo {name} out $$i; echo {name} err $$i >&2; done{extra}\"]\n"
-    )
-}
-
-fn writers() -> String {
-    format!(
-        "services:\n{}{}{}",
-        writer("alpha", ""),
-        writer("b", ""),
-        writer("gamma", "; printf 'no newline'")
-    )
-}
-
 /// Lines of `out` by container prefix, the prefix checked to be padded to the longest name.
 fn by_prefix(out: &str, width: usize) -> BTreeMap<String, Vec<String>> {
     let mut m: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -43,10 +28,9 @@ fn expected(name: &str, stream: &str) -> Vec<String> {
     (1..=N).map(|i| format!("{name} {stream} {i}")).collect()
 }
 
-#[test]
 fn logs_prints_every_line_once_with_its_prefix_on_stdout() {
-    let Some(docker) = engine() else { return };
-    let s = Stack::new(&docker, "logs-all", &writers());
+    let docker = docker();
+    let s = Stack::fixture(&docker, "logs-all");
     ok(&s.rcompose(&["up", "-d"]));
     eventually(Duration::from_secs(30), "writers done", || {
         s.containers().values().all(|c| c.state == "exited")
@@ -143,18 +127,23 @@ fn chrono_like_nanos(t: &str) -> Option<i64> {
     Some((((days * 24 + h[0]) * 60 + h[1]) * 60 + h[2]) * 1_000_000_000 + nanos)
 }
 
-#[test]
 fn since_and_binary_and_long_lines() {
-    let Some(docker) = engine() else { return };
-    let yaml = "services:\n  w:\n    image: rcompose-test:latest\n    command: [\"sh\", \"-c\", \"echo early; sleep 3; echo late; head -c 100000 /dev/zero | tr '\\\\0' x; echo; printf 'bin\\\\001\\\\377\\\\n'\"]\n";
-    let s = Stack::new(&docker, "logs-since", yaml);
+    let docker = docker();
+    let s = Stack::fixture(&docker, "logs-since");
     ok(&s.rcompose(&["up", "-d"]));
-    std::thread::sleep(Duration::from_millis(1500));
-    let cut = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-        .to_string();
+    // The cut: the first whole second after `early` was logged (`late` comes 3 s after it).
+    eventually(Duration::from_secs(20), "early logged", || {
+        stdout(&s.rcompose(&["logs"])).contains("early")
+    });
+    let now = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+    };
+    let cut = now() + 1;
+    eventually(Duration::from_secs(3), "the next second", || now() >= cut);
+    let cut = cut.to_string();
     eventually(Duration::from_secs(20), "w done", || {
         s.containers().values().all(|c| c.state == "exited")
     });
@@ -173,11 +162,9 @@ fn since_and_binary_and_long_lines() {
     );
 }
 
-#[test]
 fn a_container_restarted_during_follow_keeps_streaming() {
-    let Some(docker) = engine() else { return };
-    let yaml = "services:\n  r:\n    image: rcompose-test:latest\n    init: true\n    command: [\"sh\", \"-c\", \"echo boot $$(cat /proc/sys/kernel/random/uuid); trap 'exit 0' TERM; sleep 1000 & wait\"]\n";
-    let s = Stack::new(&docker, "logs-follow", yaml);
+    let docker = docker();
+    let s = Stack::fixture(&docker, "logs-follow");
     ok(&s.rcompose(&["up", "-d"]));
     let mut child = s
         .rcompose_cmd(&["logs", "-f"])
@@ -185,29 +172,39 @@ fn a_container_restarted_during_follow_keeps_streaming() {
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn logs -f");
-    std::thread::sleep(Duration::from_secs(1));
+    let follow = Reader::new(child.stdout.take().expect("stdout"));
+    let followed = &follow;
+    let boots = |n: usize| move || follow_boots(followed) == n;
+    eventually(
+        Duration::from_secs(10),
+        "the first boot line followed",
+        boots(1),
+    );
     ok(&run(Command::new("docker").args([
         "restart",
         "-t",
         "1",
         &format!("{}-r-1", s.name),
     ])));
-    std::thread::sleep(Duration::from_secs(2));
+    eventually(
+        Duration::from_secs(10),
+        "the second boot line followed",
+        boots(2),
+    );
     ok(&s.rcompose(&["stop", "-t", "1"]));
     // The stream ends once nothing it follows runs.
-    let mut out = String::new();
     let status = wait_timeout(&mut child, Duration::from_secs(15));
-    child
-        .stdout
-        .take()
-        .expect("stdout")
-        .read_to_string(&mut out)
-        .expect("read");
+    let out = follow.finish();
     assert!(status, "logs -f ended after the stop:\n{out}");
     let boots: Vec<&str> = out.lines().filter(|l| l.contains("| boot ")).collect();
     assert_eq!(boots.len(), 2, "each run's line exactly once:\n{out}");
     assert_ne!(boots[0], boots[1]);
     assert!(out.contains("r-1 exited with code 0"), "{out}");
+}
+
+/// How many `boot` lines a `logs -f` printed so far.
+fn follow_boots(r: &Reader) -> usize {
+    r.text().lines().filter(|l| l.contains("| boot ")).count()
 }
 
 fn wait_timeout(child: &mut std::process::Child, t: Duration) -> bool {
@@ -222,30 +219,9 @@ fn wait_timeout(child: &mut std::process::Child, t: Duration) -> bool {
     false
 }
 
-fn exits(spec: &[(&str, &str)]) -> String {
-    let mut y = String::from("services:\n");
-    for (name, script) in spec {
-        y.push_str(&format!(
-            "  {name}:\n    image: rcompose-test:latest\n    init: true\n    command: [\"sh\", \"-c\", \"{script}\"]\n"
-        ));
-    }
-    y
-}
-
-const FOREVER: &str = "trap 'exit 0' TERM; sleep 1000 & wait";
-
-#[test]
 fn attached_up_exit_codes() {
-    let Some(docker) = engine() else { return };
-    let s = Stack::new(
-        &docker,
-        "abort",
-        &exits(&[
-            ("ok", "sleep 1; exit 0"),
-            ("bad", "sleep 2; exit 3"),
-            ("long", FOREVER),
-        ]),
-    );
+    let docker = docker();
+    let s = Stack::fixture(&docker, "abort");
     // The first container to exit decides.
     let o = s.rcompose(&["up", "--abort-on-container-exit", "-t", "1"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
@@ -263,7 +239,7 @@ fn attached_up_exit_codes() {
         Some(143),
         "ok exited first, then bad was stopped"
     );
-    s.write(&exits(&[("bad", "sleep 1; exit 5"), ("long", FOREVER)]));
+    s.use_file("bad-exits-5.yaml");
     let o = s.rcompose(&[
         "up",
         "--exit-code-from",
@@ -274,10 +250,7 @@ fn attached_up_exit_codes() {
     ]);
     assert_eq!(o.status.code(), Some(5), "{}", stdout(&o));
     // Killed: 137.
-    s.write(&exits(&[
-        ("victim", FOREVER),
-        ("killer", "sleep 1; exit 0"),
-    ]));
+    s.use_file("victim-killed.yaml");
     let victim = format!("{}-victim-1", s.name);
     let mut child = s
         .rcompose_cmd(&["up", "--exit-code-from", "victim", "--remove-orphans"])
@@ -295,17 +268,16 @@ fn attached_up_exit_codes() {
     assert_eq!(status.code(), Some(137));
 
     // stdout and stderr of attached containers keep their streams.
-    s.write(&exits(&[("talk", "echo to-out; echo to-err >&2")]));
+    s.use_file("talk.yaml");
     let o = s.rcompose(&["up", "--remove-orphans"]);
     assert!(stdout(&o).contains("talk-1  | to-out"), "{}", stdout(&o));
     assert!(stderr(&o).contains("talk-1  | to-err"), "{}", stderr(&o));
     assert!(!stdout(&o).contains("to-err"));
 }
 
-#[test]
 fn sigint_stops_the_stack_and_exits_130() {
-    let Some(docker) = engine() else { return };
-    let s = Stack::new(&docker, "sigint", &exits(&[("a", FOREVER), ("b", FOREVER)]));
+    let docker = docker();
+    let s = Stack::fixture(&docker, "sigint");
     let mut child = s
         .rcompose_cmd(&["up"])
         .stdout(Stdio::piped())
@@ -316,7 +288,10 @@ fn sigint_stops_the_stack_and_exits_130() {
         let cs = s.containers();
         cs.len() == 2 && cs.values().all(|c| c.state == "running")
     });
-    std::thread::sleep(Duration::from_millis(500));
+    let attached = Reader::new(child.stdout.take().expect("stdout"));
+    eventually(Duration::from_secs(10), "up attached", || {
+        attached.text().contains("Attaching to")
+    });
     ok(&run(
         Command::new("kill").args(["-INT", &child.id().to_string()])
     ));
@@ -340,26 +315,49 @@ fn sigint_stops_the_stack_and_exits_130() {
     assert!(s.containers().values().all(|c| c.state == "exited"));
 }
 
-#[test]
 fn events_json_reports_the_lifecycle() {
-    let Some(docker) = engine() else { return };
-    let s = Stack::new(&docker, "events", &exits(&[("e", "exit 4")]));
+    let docker = docker();
+    let s = Stack::fixture(&docker, "events");
     let mut child = s
         .rcompose_cmd(&["events", "--json"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn events");
-    std::thread::sleep(Duration::from_millis(700));
+    let events = Reader::new(child.stdout.take().expect("stdout"));
+    // Subscribed once a probe container of the project shows in the stream.
+    let probe = format!("{}-probe", s.name);
+    eventually(Duration::from_secs(10), "events subscribed", || {
+        ok(&run(Command::new("docker").args([
+            "create",
+            "--name",
+            &probe,
+            "--label",
+            &format!("{PROJECT_LABEL}={}", s.name),
+            "--label",
+            "com.docker.compose.service=probe",
+            IMAGE,
+        ])));
+        ok(&run(Command::new("docker").args(["rm", &probe])));
+        std::thread::sleep(Duration::from_millis(100));
+        events.text().contains(&probe)
+    });
     ok(&s.rcompose(&["up", "-d"]));
     eventually(Duration::from_secs(10), "e exited", || {
         s.containers().values().all(|c| c.state == "exited")
     });
     ok(&s.rcompose(&["down"]));
-    std::thread::sleep(Duration::from_millis(700));
+    let destroyed = format!("{}-e-1", s.name);
+    eventually(Duration::from_secs(10), "e destroyed", || {
+        events
+            .text()
+            .lines()
+            .any(|l| l.contains("\"destroy\"") && l.contains(&destroyed))
+    });
     let _ = child.kill();
-    let out = child.wait_with_output().expect("output");
-    let events: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+    let _ = child.wait();
+    let events: Vec<serde_json::Value> = events
+        .finish()
         .lines()
         .map(|l| serde_json::from_str(l).expect("json line"))
         .collect();
@@ -377,11 +375,9 @@ fn events_json_reports_the_lifecycle() {
     );
 }
 
-#[test]
 fn log_files_read_directly_give_what_the_engine_api_gives() {
-    let Some(docker) = engine() else { return };
-    let yaml = "services:\n  out:\n    image: rcompose-test:latest\n    command: [\"sh\", \"-c\", \"for i in $(seq 1 300); do echo out-$$i; echo err-$$i >&2; done; printf no-newline-end\"]\n  tty:\n    image: rcompose-test:latest\n    tty: true\n    command: [\"sh\", \"-c\", \"for i in $(seq 1 20); do echo tty-$$i; done\"]\n  long:\n    image: rcompose-test:latest\n    command: [\"sh\", \"-c\", \"head -c 40000 /dev/zero | tr '\\\\0' x; echo; printf '\\\\377\\\\376 binary\\\\n'\"]\n";
-    let s = Stack::new(&docker, "logfile", yaml);
+    let docker = docker();
+    let s = Stack::fixture(&docker, "logfile");
     ok(&s.rcompose(&["up", "-d"]));
     eventually(Duration::from_secs(20), "all exited", || {
         let c = s.containers();
@@ -422,4 +418,16 @@ fn log_files_read_directly_give_what_the_engine_api_gives() {
             assert_eq!(file.is_empty(), empty, "{args:?}");
         }
     }
+}
+
+cases! {
+    engine:
+        a_container_restarted_during_follow_keeps_streaming,
+        attached_up_exit_codes,
+        sigint_stops_the_stack_and_exits_130,
+        events_json_reports_the_lifecycle,
+        log_files_read_directly_give_what_the_engine_api_gives;
+    reference:
+        logs_prints_every_line_once_with_its_prefix_on_stdout,
+        since_and_binary_and_long_lines;
 }

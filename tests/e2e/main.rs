@@ -1,10 +1,24 @@
-//! End-to-end tests: the real `rcompose` binary against the real engine, one binary for all.
+//! End-to-end tests: the real `rcompose` binary against the real engine, one binary for all,
+//! run by `runner` (see there for how to add a test).
 
 mod convergence;
 mod errors;
 mod harness;
 mod logs;
 mod parity;
+mod runner;
 mod runtime;
 mod scripting;
 mod skeleton;
+
+fn main() -> std::process::ExitCode {
+    runner::main(&[
+        convergence::TESTS,
+        errors::TESTS,
+        logs::TESTS,
+        parity::TESTS,
+        runtime::TESTS,
+        scripting::TESTS,
+        skeleton::TESTS,
+    ])
+}

@@ -403,10 +403,7 @@ fn compare(
 }
 
 fn example_parity(example: &str, env: &[(&str, &str)]) {
-    let Some(docker) = engine() else { return };
-    if !reference_available() {
-        return;
-    }
+    let docker = docker();
     let fill = |s: &Stack| copy_example(s, example);
     let d = compare(&docker, &format!("parity-{example}"), &fill, env);
     assert!(
@@ -417,44 +414,34 @@ fn example_parity(example: &str, env: &[(&str, &str)]) {
     );
 }
 
-#[test]
 fn parity_network_drivers() {
     example_parity("network-drivers", &[]);
 }
 
-#[test]
 fn parity_dns_discovery() {
     example_parity("dns-discovery", &[]);
 }
 
-#[test]
 fn parity_three_tier() {
     example_parity("three-tier", &[]);
 }
 
-#[test]
 fn parity_ipam() {
     example_parity("ipam", &[]);
 }
 
-#[test]
 fn parity_volume_types() {
     example_parity("volume-types", &[]);
 }
 
-#[test]
 fn parity_hardened() {
     example_parity("hardened", &[]);
 }
 
 /// The secrets example without `read_only` on `app`: the reference refuses environment secrets
 /// for read-only services (rcompose accepts them, see the runtime tests).
-#[test]
 fn parity_secrets() {
-    let Some(docker) = engine() else { return };
-    if !reference_available() {
-        return;
-    }
+    let docker = docker();
     let fill = |s: &Stack| {
         copy_example(s, "secrets");
         let yaml = std::fs::read_to_string(s.path().join("compose.yaml")).expect("read");
@@ -476,86 +463,9 @@ fn parity_secrets() {
 }
 
 /// Many container options at once.
-#[test]
 fn parity_many_options() {
-    let Some(docker) = engine() else { return };
-    if !reference_available() {
-        return;
-    }
-    let yaml = format!(
-        r#"
-services:
-  opts:
-    image: {IMAGE}
-    command: {IDLE}
-    entrypoint: ["/bin/sh", "-c", "exec \"$$@\"", "--"]
-    init: true
-    stop_signal: SIGUSR1
-    stop_grace_period: 7s
-    labels: {{com.example.role: opts}}
-    logging: {{driver: json-file, options: {{max-size: 1m, max-file: "2"}}}}
-    restart: on-failure:3
-    healthcheck:
-      test: ["CMD", "true"]
-      interval: 2s
-      timeout: 1s
-      retries: 4
-      start_period: 3s
-    shm_size: 32m
-    group_add: ["65534"]
-    working_dir: /tmp
-    user: "1000"
-    hostname: opts-host
-    domainname: example.internal
-    mac_address: 02:42:ac:11:00:98
-    sysctls: {{net.core.somaxconn: "1024"}}
-    ulimits: {{nproc: 512, nofile: {{soft: 1000, hard: 2000}}}}
-    cap_add: [SYS_PTRACE]
-    cap_drop: [NET_RAW]
-    security_opt: ["label=disable"]
-    environment: {{A: "1", B: two}}
-    tty: true
-    stdin_open: true
-    mem_limit: 48m
-    mem_reservation: 16m
-    cpu_shares: 512
-    cpuset: "0"
-    oom_kill_disable: false
-    ports:
-      - "127.0.0.1:18090-18091:8080-8081"
-      - "127.0.0.1::9000/udp"
-      - target: 7000
-        published: "17010"
-        host_ip: 127.0.0.1
-    expose: ["6000"]
-  peer:
-    image: {IMAGE}
-    command: {IDLE}
-    network_mode: "service:opts"
-    # `:ro` left out: the reference drops it (the runtime tests prove rcompose honours it).
-    volumes_from: [store]
-    ipc: "service:store"
-    depends_on: [opts, store]
-  store:
-    image: {IMAGE}
-    command: {IDLE}
-    ipc: shareable
-    volumes: [/shared]
-    links: ["opts:opts-link"]
-    deploy:
-      restart_policy: {{condition: on-failure, max_attempts: 2}}
-  hostnet:
-    image: {IMAGE}
-    command: {IDLE}
-    network_mode: host
-  nonet:
-    image: {IMAGE}
-    command: {IDLE}
-    network_mode: none
-    pid: host
-"#
-    );
-    let fill = |s: &Stack| s.write(&yaml);
+    let docker = docker();
+    let fill = |s: &Stack| copy_dir(&testdata(), s.path());
     let d = compare(&docker, "parity-options", &fill, &[]);
     assert!(
         d.is_empty(),
@@ -563,4 +473,16 @@ services:
         d.len(),
         d.join("\n")
     );
+}
+
+cases! {
+    reference:
+        parity_network_drivers,
+        parity_dns_discovery,
+        parity_three_tier,
+        parity_ipam,
+        parity_volume_types,
+        parity_hardened,
+        parity_secrets,
+        parity_many_options;
 }

@@ -75,36 +75,9 @@ fn ip_on(container: &str, network: &str) -> String {
         .to_string()
 }
 
-#[test]
 fn names_and_aliases_resolve_on_shared_networks_only() {
-    let Some(docker) = engine() else { return };
-    let yaml = format!(
-        r#"
-services:
-  api:
-    image: {IMAGE}
-    command: {IDLE}
-    hostname: api-host
-    domainname: example.internal
-    networks:
-      mesh:
-        aliases: [backend, api.service.local]
-  client:
-    image: {IMAGE}
-    command: {IDLE}
-    networks: [mesh]
-  outsider:
-    image: {IMAGE}
-    command: {IDLE}
-    # Names this network's DNS does not know are forwarded here: nowhere, so nothing leaks.
-    dns: [127.0.0.1]
-    networks: [other]
-networks:
-  mesh: {{}}
-  other: {{}}
-"#
-    );
-    let s = Stack::new(&docker, "dns", &yaml);
+    let docker = docker();
+    let s = Stack::fixture(&docker, "dns");
     ok(&s.rcompose(&["up", "-d"]));
     let api = format!("{}-api-1", s.name);
     let client = format!("{}-client-1", s.name);
@@ -133,9 +106,8 @@ networks:
     assert_eq!(cfg.domainname.as_deref(), Some("example.internal"));
 }
 
-#[test]
 fn dns_options_and_extra_hosts_reach_the_container_files() {
-    let Some(docker) = engine() else { return };
+    let docker = docker();
     let s = example(&docker, "dnsopts", "dns-discovery");
     ok(&s.rcompose(&["up", "-d"]));
     let client = format!("{}-client-1", s.name);
@@ -179,9 +151,8 @@ fn dns_options_and_extra_hosts_reach_the_container_files() {
     assert_eq!(links, "0", "network_mode none has only lo");
 }
 
-#[test]
 fn three_tier_database_is_reachable_from_the_backend_only() {
-    let Some(docker) = engine() else { return };
+    let docker = docker();
     let s = example(&docker, "threetier", "three-tier");
     // Unknown names are forwarded to 127.0.0.1 in the container: nothing leaves the machine.
     std::fs::write(
@@ -218,9 +189,8 @@ fn three_tier_database_is_reachable_from_the_backend_only() {
     assert!(binding.host_port.is_some_and(|p| !p.is_empty()));
 }
 
-#[test]
 fn ipam_static_and_range_addresses() {
-    let Some(docker) = engine() else { return };
+    let docker = docker();
     let _turn = fixed();
     let s = example(&docker, "ipam", "ipam");
     ok(&s.rcompose(&["up", "-d"]));
@@ -241,9 +211,8 @@ fn ipam_static_and_range_addresses() {
     );
 }
 
-#[test]
 fn network_driver_options_are_applied() {
-    let Some(docker) = engine() else { return };
+    let docker = docker();
     let _turn = fixed();
     let s = example(&docker, "netdrv", "network-drivers");
     ok(&s.rcompose(&["up", "-d"]));
@@ -269,9 +238,8 @@ fn network_driver_options_are_applied() {
     assert!(mtus.contains("1400"), "{mtus}");
 }
 
-#[test]
 fn tmpfs_mounts_have_their_size_and_mode() {
-    let Some(docker) = engine() else { return };
+    let docker = docker();
     let s = example(&docker, "tmpfs", "volume-types");
     ok(&s.rcompose(&["up", "-d"]));
     let app = format!("{}-app-1", s.name);
@@ -304,9 +272,8 @@ fn tmpfs_mounts_have_their_size_and_mode() {
     assert_eq!(sh_ok(&s, &app, "stat -c %u /cache"), "1000");
 }
 
-#[test]
 fn named_volume_data_survives_down_and_up() {
-    let Some(docker) = engine() else { return };
+    let docker = docker();
     let s = example(&docker, "survive", "volume-types");
     ok(&s.rcompose(&["up", "-d"]));
     let app = format!("{}-app-1", s.name);
@@ -326,9 +293,8 @@ fn named_volume_data_survives_down_and_up() {
     assert_eq!(s.volumes(), Vec::<String>::new());
 }
 
-#[test]
 fn hardened_service_is_read_only_unprivileged_and_limited() {
-    let Some(docker) = engine() else { return };
+    let docker = docker();
     let s = example(&docker, "hardened", "hardened");
     ok(&s.rcompose(&["up", "-d"]));
     let app = format!("{}-app-1", s.name);
@@ -388,9 +354,8 @@ fn hardened_service_is_read_only_unprivileged_and_limited() {
 
 const TOKEN: &str = "tok-3f9a-never-printed";
 
-#[test]
 fn secrets_are_readable_at_their_targets_with_modes_and_owners() {
-    let Some(docker) = engine() else { return };
+    let docker = docker();
     let s = example(&docker, "secrets", "secrets");
     let up = ok(&run(s.rcompose_cmd(&["up", "-d"]).env("APP_TOKEN", TOKEN))).clone();
     let db = format!("{}-db-1", s.name);
@@ -443,66 +408,9 @@ fn secrets_are_readable_at_their_targets_with_modes_and_owners() {
     assert!(!Path::new("/run/rcompose").join(&s.name).exists());
 }
 
-#[test]
 fn container_options_reach_the_engine() {
-    let Some(docker) = engine() else { return };
-    let yaml = format!(
-        r#"
-services:
-  opts:
-    image: {IMAGE}
-    command: {IDLE}
-    init: true
-    stop_signal: SIGUSR1
-    stop_grace_period: 7s
-    labels: {{com.example.role: opts}}
-    logging: {{driver: json-file, options: {{max-size: 1m, max-file: "2"}}}}
-    restart: on-failure:3
-    healthcheck:
-      test: ["CMD", "true"]
-      interval: 2s
-      timeout: 1s
-      retries: 4
-      start_period: 3s
-    shm_size: 32m
-    group_add: ["65534"]
-    working_dir: /tmp
-    user: "1000"
-    hostname: opts-host
-    domainname: example.internal
-    mac_address: 02:42:ac:11:00:99
-    sysctls: {{net.core.somaxconn: "1024"}}
-    ulimits: {{nproc: 512, nofile: {{soft: 1000, hard: 2000}}}}
-    cap_add: [SYS_PTRACE]
-    cap_drop: [NET_RAW]
-    security_opt: ["label=disable"]
-    ports:
-      - "127.0.0.1:18080-18081:8080-8081"
-      - "127.0.0.1::9000/udp"
-      - target: 7000
-        published: "17000"
-        host_ip: 127.0.0.1
-        protocol: tcp
-    expose: ["6000"]
-  peer:
-    image: {IMAGE}
-    command: {IDLE}
-    network_mode: "service:opts"
-    volumes_from: [store:ro]
-    depends_on: [opts, store]
-  store:
-    image: {IMAGE}
-    command: {IDLE}
-    volumes: [/shared]
-    links: ["opts:opts-link"]
-    dns: [127.0.0.1]
-  hostnet:
-    image: {IMAGE}
-    command: {IDLE}
-    network_mode: host
-"#
-    );
-    let s = Stack::new(&docker, "options", &yaml);
+    let docker = docker();
+    let s = Stack::fixture(&docker, "options");
     ok(&s.rcompose(&["up", "-d"]));
     let opts = format!("{}-opts-1", s.name);
     let c = s.inspect(&opts);
@@ -668,47 +576,21 @@ services:
     assert!(eth.contains("docker0"), "host network: {eth}");
 }
 
-#[test]
 fn engine_limits_fail_before_anything_is_created() {
-    let Some(docker) = engine() else { return };
+    let docker = docker();
     let swarm = inspect_swarm_state();
-    let cases: Vec<(&str, String, &str)> = vec![
-        (
-            "overlay",
-            format!(
-                "services:\n  a: {{image: {IMAGE}, networks: [plain, ov]}}\nnetworks:\n  plain: {{}}\n  ov: {{driver: overlay}}\nvolumes:\n  v: {{}}\n"
-            ),
-            "docker swarm init",
-        ),
-        (
-            "macvlan",
-            format!(
-                "services:\n  a: {{image: {IMAGE}, networks: [plain, lan], volumes: [v:/v]}}\nnetworks:\n  plain: {{}}\n  lan: {{driver: macvlan, driver_opts: {{parent: nosuch0.10}}}}\nvolumes:\n  v: {{}}\n"
-            ),
-            "parent interface `nosuch0`",
-        ),
-        (
-            "extnet",
-            format!(
-                "services:\n  a: {{image: {IMAGE}, networks: [plain, ext]}}\nnetworks:\n  plain: {{}}\n  ext: {{external: true, name: e2e-no-such-network-{}}}\n",
-                std::process::id()
-            ),
-            "declared as external, but could not be found",
-        ),
-        (
-            "extvol",
-            format!(
-                "services:\n  a: {{image: {IMAGE}, volumes: [ext:/x]}}\nvolumes:\n  ext: {{external: true, name: e2e-no-such-volume-{}}}\n",
-                std::process::id()
-            ),
-            "not found",
-        ),
+    let cases = [
+        ("overlay", "docker swarm init"),
+        ("macvlan", "parent interface `nosuch0`"),
+        ("extnet", "declared as external, but could not be found"),
+        ("extvol", "not found"),
     ];
-    for (what, yaml, says) in cases {
+    for (what, says) in cases {
         if what == "overlay" && swarm == "active" {
             continue;
         }
-        let s = Stack::new(&docker, what, &yaml);
+        let s = Stack::fixture(&docker, what);
+        s.use_file(&format!("{what}.yaml"));
         let o = s.rcompose(&["up", "-d"]);
         assert_eq!(o.status.code(), Some(1), "{what}: {}", stderr(&o));
         assert!(stderr(&o).contains(says), "{what}: {}", stderr(&o));
@@ -727,30 +609,9 @@ fn inspect_swarm_state() -> String {
     stdout(&o).trim().to_string()
 }
 
-#[test]
 fn swarm_only_keys_are_reported_once_and_ignored() {
-    let Some(docker) = engine() else { return };
-    let yaml = format!(
-        r#"
-services:
-  a:
-    image: {IMAGE}
-    command: {IDLE}
-    deploy:
-      mode: global
-      placement: {{constraints: [node.role==manager]}}
-      update_config: {{parallelism: 2}}
-      resources: {{limits: {{memory: 48M}}}}
-  b:
-    image: {IMAGE}
-    command: {IDLE}
-    deploy:
-      mode: replicated
-      replicas: 2
-      endpoint_mode: dnsrr
-"#
-    );
-    let s = Stack::new(&docker, "swarmkeys", &yaml);
+    let docker = docker();
+    let s = Stack::fixture(&docker, "swarmkeys");
     let o = ok(&s.rcompose(&["up", "-d"])).clone();
     let err = stderr(&o);
     assert_eq!(
@@ -769,4 +630,20 @@ services:
         .host_config
         .expect("hc");
     assert_eq!(hc.memory, Some(48 << 20));
+}
+
+cases! {
+    engine:
+        names_and_aliases_resolve_on_shared_networks_only,
+        dns_options_and_extra_hosts_reach_the_container_files,
+        three_tier_database_is_reachable_from_the_backend_only,
+        ipam_static_and_range_addresses,
+        network_driver_options_are_applied,
+        tmpfs_mounts_have_their_size_and_mode,
+        named_volume_data_survives_down_and_up,
+        hardened_service_is_read_only_unprivileged_and_limited,
+        secrets_are_readable_at_their_targets_with_modes_and_owners,
+        container_options_reach_the_engine,
+        engine_limits_fail_before_anything_is_created,
+        swarm_only_keys_are_reported_once_and_ignored;
 }

@@ -9,14 +9,6 @@ use std::process::{Command, Stdio};
 
 use crate::harness::*;
 
-const IDLE: &str = r#"["sh", "-c", "trap 'exit 0' TERM; sleep 100000 & wait"]"#;
-
-fn stack_yaml() -> String {
-    format!(
-        "services:\n  web:\n    image: rcompose-test:latest\n    init: true\n    command: {IDLE}\n    ports: [\"127.0.0.1::80\", \"8080/udp\"]\n    volumes: [\"data:/data\"]\n    labels: {{tier: front}}\n  db:\n    image: rcompose-test:latest\n    init: true\n    command: {IDLE}\n    healthcheck: {{test: [\"CMD\", \"true\"], interval: 1s}}\n  job:\n    image: rcompose-test:latest\n    command: [\"sh\", \"-c\", \"exit 3\"]\n    depends_on: {{db: {{condition: service_healthy}}}}\nvolumes:\n  data: {{}}\n"
-    )
-}
-
 /// `ps --format json` lines by name, with the fields that differ by the moment masked.
 fn ps_json(out: &str) -> BTreeMap<String, Value> {
     out.lines()
@@ -40,13 +32,9 @@ fn ps_json(out: &str) -> BTreeMap<String, Value> {
         .collect()
 }
 
-#[test]
 fn output_formats_match_the_reference() {
-    let Some(docker) = engine() else { return };
-    if !reference_available() {
-        return;
-    }
-    let s = Stack::new(&docker, "formats", &stack_yaml());
+    let docker = docker();
+    let s = Stack::fixture(&docker, "formats");
     ok(&s.rcompose(&["up", "-d", "--wait", "db", "web"]));
     ok(&s.rcompose(&["up", "-d", "job"]));
     let job = format!("{}-job-1", s.name);
@@ -141,10 +129,9 @@ fn output_formats_match_the_reference() {
     );
 }
 
-#[test]
 fn exec_run_and_wait_return_the_process_exit_code() {
-    let Some(docker) = engine() else { return };
-    let s = Stack::new(&docker, "exec-run", &stack_yaml());
+    let docker = docker();
+    let s = Stack::fixture(&docker, "exec-run");
     ok(&s.rcompose(&["up", "-d", "--wait", "web", "db"]));
 
     let o = s.rcompose(&["exec", "web", "sh", "-c", "echo out; echo err >&2; exit 7"]);
@@ -233,10 +220,9 @@ fn exec_run_and_wait_return_the_process_exit_code() {
     assert!(s.containers().is_empty());
 }
 
-#[test]
 fn docker_compose_runs_rcompose_as_a_cli_plugin() {
-    let Some(docker) = engine() else { return };
-    let s = Stack::new(&docker, "plugin", &stack_yaml());
+    let docker = docker();
+    let s = Stack::fixture(&docker, "plugin");
     let config = tempfile::tempdir().expect("temp dir");
     let plugins = config.path().join("cli-plugins");
     std::fs::create_dir_all(&plugins).expect("mkdir");
@@ -259,10 +245,9 @@ fn docker_compose_runs_rcompose_as_a_cli_plugin() {
     assert!(s.containers().is_empty());
 }
 
-#[test]
 fn cp_copies_both_ways() {
-    let Some(docker) = engine() else { return };
-    let s = Stack::new(&docker, "cp", &stack_yaml());
+    let docker = docker();
+    let s = Stack::fixture(&docker, "cp");
     ok(&s.rcompose(&["up", "-d", "web"]));
     let local = s.path().join("in.txt");
     std::fs::write(&local, "hello\n").expect("write");
@@ -297,11 +282,9 @@ fn cp_copies_both_ways() {
     assert_eq!(o.status.code(), Some(1));
 }
 
-#[test]
 fn build_honours_dockerignore_args_and_target_and_up_build_uses_it() {
-    let Some(docker) = engine() else { return };
-    let yaml = "services:\n  app:\n    build:\n      context: ctx\n      target: dev\n      args: {GREETING: hello}\n      labels: {built.by: rcompose}\n    init: true\n    command: [\"sh\", \"-c\", \"trap 'exit 0' TERM; sleep 100000 & wait\"]\n";
-    let s = Stack::new(&docker, "build", yaml);
+    let docker = docker();
+    let s = Stack::fixture(&docker, "build");
     let ctx = s.path().join("ctx");
     std::fs::create_dir_all(&ctx).expect("mkdir");
     let write = |name: &str, text: &str| std::fs::write(ctx.join(name), text).expect("write");
@@ -362,12 +345,10 @@ fn build_honours_dockerignore_args_and_target_and_up_build_uses_it() {
     let _ = run(Command::new("docker").args(["rmi", "-f", &image]));
 }
 
-#[test]
 fn unreachable_registry_gives_one_message_per_image_and_creates_nothing() {
-    let Some(docker) = engine() else { return };
+    let docker = docker();
     // Port 1 on loopback refuses at once: no outside address is ever contacted.
-    let yaml = "services:\n  a:\n    image: 127.0.0.1:1/nothing:1\n  b:\n    image: 127.0.0.1:1/other\n  c:\n    image: rcompose-test:latest\n    build: ctx\n";
-    let s = Stack::new(&docker, "pull", yaml);
+    let s = Stack::fixture(&docker, "pull");
     let o = s.rcompose(&["pull", "--ignore-buildable"]);
     assert_eq!(o.status.code(), Some(1));
     let err = stderr(&o);
@@ -385,7 +366,7 @@ fn unreachable_registry_gives_one_message_per_image_and_creates_nothing() {
         "nothing created"
     );
     // pull_policy: never refuses a missing image before anything is created.
-    s.write("services:\n  n:\n    image: rcompose-missing-image:1\n    pull_policy: never\n");
+    s.use_file("pull-never.yaml");
     let o = s.rcompose(&["up", "-d"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(
@@ -396,14 +377,10 @@ fn unreachable_registry_gives_one_message_per_image_and_creates_nothing() {
     assert!(s.networks().is_empty());
 }
 
-#[test]
 fn inline_dockerfile_and_extra_tags() {
-    let Some(docker) = engine() else { return };
+    let docker = docker();
     let tag = format!("rcompose-e2e-tag-{}:v1", std::process::id());
-    let yaml = format!(
-        "services:\n  inl:\n    build:\n      context: .\n      dockerfile_inline: |\n        FROM rcompose-test:latest\n        RUN echo inline > /made\n      tags: [\"{tag}\"]\n    command: [\"cat\", \"/made\"]\n"
-    );
-    let s = Stack::new(&docker, "inline", &yaml);
+    let s = Stack::fixture(&docker, "inline");
     let o = ok(&s.rcompose(&["up", "--build"])).clone();
     assert!(stdout(&o).contains("inl-1  | inline"), "{}", stdout(&o));
     let labels = s.image_labels(&tag);
@@ -415,11 +392,9 @@ fn inline_dockerfile_and_extra_tags() {
     let _ = run(Command::new("docker").args(["rmi", "-f", &image, &tag]));
 }
 
-#[test]
 fn run_builds_and_creates_its_network_and_down_rmi_removes_the_image() {
-    let Some(docker) = engine() else { return };
-    let yaml = "services:\n  tool:\n    build:\n      context: .\n      dockerfile_inline: |\n        FROM rcompose-test:latest\n        RUN echo from-build > /made\n    command: [\"cat\", \"/made\"]\n";
-    let s = Stack::new(&docker, "runnet", yaml);
+    let docker = docker();
+    let s = Stack::fixture(&docker, "runnet");
     let image = format!("{}-tool", s.name);
     // Nothing exists yet: `run` builds the image and creates the default network itself.
     let o = ok(&s.rcompose(&["run", "--rm", "--build", "-T", "tool"])).clone();
@@ -443,13 +418,9 @@ fn run_builds_and_creates_its_network_and_down_rmi_removes_the_image() {
     assert!(gone.is_err(), "down --rmi local removes {image}");
 }
 
-#[test]
 fn pull_never_run_capabilities_env_file_and_ps_orphans() {
-    let Some(docker) = engine() else { return };
-    let yaml = format!(
-        "services:\n  a:\n    image: rcompose-test:latest\n    init: true\n    command: {IDLE}\n  b:\n    image: rcompose-e2e-missing:1\n"
-    );
-    let s = Stack::new(&docker, "flags", &yaml);
+    let docker = docker();
+    let s = Stack::fixture(&docker, "flags");
     // `--pull never` with a missing image fails before anything is created.
     let o = s.rcompose(&["up", "-d", "--pull", "never"]);
     assert_eq!(o.status.code(), Some(1));
@@ -486,10 +457,24 @@ fn pull_never_run_capabilities_env_file_and_ps_orphans() {
     assert_eq!(caps & 1, 0, "CHOWN dropped: {out}");
 
     ok(&s.rcompose(&["up", "-d", "a"]));
-    s.write("services:\n  c:\n    image: rcompose-test:latest\n    init: true\n    command: [\"sleep\", \"1000\"]\n");
+    s.use_file("sleeper.yaml");
     ok(&s.rcompose(&["up", "-d"]));
     let all = stdout(ok(&s.rcompose(&["ps", "--services"]))).clone();
     assert_eq!(all, "a\nc\n", "orphans are listed by default");
     let known = stdout(ok(&s.rcompose(&["ps", "--services", "--orphans=false"]))).clone();
     assert_eq!(known, "c\n");
+}
+
+cases! {
+    engine:
+        exec_run_and_wait_return_the_process_exit_code,
+        docker_compose_runs_rcompose_as_a_cli_plugin,
+        cp_copies_both_ways,
+        build_honours_dockerignore_args_and_target_and_up_build_uses_it,
+        unreachable_registry_gives_one_message_per_image_and_creates_nothing,
+        inline_dockerfile_and_extra_tags,
+        run_builds_and_creates_its_network_and_down_rmi_removes_the_image,
+        pull_never_run_capabilities_env_file_and_ps_orphans;
+    reference:
+        output_formats_match_the_reference;
 }

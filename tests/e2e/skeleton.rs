@@ -25,9 +25,8 @@ fn services_of_quickstart() -> Vec<&'static str> {
     ]
 }
 
-#[test]
 fn quickstart_up_and_down_leaves_nothing_behind() {
-    let Some(docker) = engine() else { return };
+    let docker = docker();
     let s = Stack::new(&docker, "quickstart", &quickstart());
     ok(&s.rcompose(&["up", "-d"]));
 
@@ -73,13 +72,9 @@ fn quickstart_up_and_down_leaves_nothing_behind() {
     assert!(s.volumes().is_empty(), "volumes left: {:?}", s.volumes());
 }
 
-#[test]
 fn containers_carry_the_compose_labels() {
-    let Some(docker) = engine() else { return };
-    let yaml = format!(
-        "services:\n  db:\n    image: {IMAGE}\n    init: true\n    command: {IDLE}\n  web:\n    image: {IMAGE}\n    init: true\n    command: {IDLE}\n    labels: {{team: core}}\n    depends_on:\n      db: {{condition: service_started, restart: true}}\n"
-    );
-    let s = Stack::new(&docker, "labels", &yaml);
+    let docker = docker();
+    let s = Stack::fixture(&docker, "labels");
     ok(&s.rcompose(&["up", "-d"]));
     let web = &s.containers()[&format!("{}-web-1", s.name)];
     let l = &web.labels;
@@ -127,14 +122,10 @@ fn containers_carry_the_compose_labels() {
     ok(&s.rcompose(&["down"]));
 }
 
-#[test]
 fn each_service_starts_after_its_own_dependencies() {
-    let Some(docker) = engine() else { return };
+    let docker = docker();
     // `slow` needs `init` to finish (2 s); `free` depends on nothing and must not wait for it.
-    let yaml = format!(
-        "services:\n  init:\n    image: {IMAGE}\n    command: [\"sh\", \"-c\", \"sleep 2\"]\n  slow:\n    image: {IMAGE}\n    init: true\n    command: {IDLE}\n    depends_on:\n      init: {{condition: service_completed_successfully}}\n  free:\n    image: {IMAGE}\n    init: true\n    command: {IDLE}\n  tail:\n    image: {IMAGE}\n    init: true\n    command: {IDLE}\n    depends_on: [slow]\n"
-    );
-    let s = Stack::new(&docker, "order", &yaml);
+    let s = Stack::fixture(&docker, "order");
     ok(&s.rcompose(&["up", "-d"]));
     let t = |svc: &str, finished: bool| {
         let st = s.inspect(&format!("{}-{svc}-1", s.name)).state.unwrap();
@@ -160,13 +151,9 @@ fn each_service_starts_after_its_own_dependencies() {
     ok(&s.rcompose(&["down"]));
 }
 
-#[test]
 fn second_up_changes_nothing_and_down_keeps_volumes() {
-    let Some(docker) = engine() else { return };
-    let yaml = format!(
-        "services:\n  db:\n    image: {IMAGE}\n    init: true\n    command: {IDLE}\n    volumes: [data:/data]\nvolumes:\n  data: {{}}\n"
-    );
-    let s = Stack::new(&docker, "idempotent", &yaml);
+    let docker = docker();
+    let s = Stack::fixture(&docker, "idempotent");
     ok(&s.rcompose(&["up", "-d"]));
     let db = format!("{}-db-1", s.name);
     ok(&s.exec(&db, &["sh", "-c", "echo kept > /data/f"]));
@@ -193,12 +180,8 @@ fn second_up_changes_nothing_and_down_keeps_volumes() {
     assert!(s.volumes().is_empty());
 }
 
-#[test]
 fn stack_started_by_rcompose_is_listed_and_removed_by_the_reference() {
-    let Some(docker) = engine() else { return };
-    if !reference_available() {
-        return;
-    }
+    let docker = docker();
     let s = Stack::new(&docker, "interop-ref-down", &quickstart());
     ok(&s.rcompose(&["up", "-d"]));
     let out = ok(&s.reference(&["ps", "--format", "json"])).clone();
@@ -230,12 +213,8 @@ fn stack_started_by_rcompose_is_listed_and_removed_by_the_reference() {
     assert!(s.volumes().is_empty());
 }
 
-#[test]
 fn stack_started_by_the_reference_is_listed_and_removed_by_rcompose() {
-    let Some(docker) = engine() else { return };
-    if !reference_available() {
-        return;
-    }
+    let docker = docker();
     let s = Stack::new(&docker, "interop-rc-down", &quickstart());
     ok(&s.reference(&["up", "-d"]));
     let out = ok(&s.rcompose(&["ps"])).clone();
@@ -261,13 +240,9 @@ fn stack_started_by_the_reference_is_listed_and_removed_by_rcompose() {
     assert!(s.volumes().is_empty(), "volumes left: {:?}", s.volumes());
 }
 
-#[test]
 fn attached_up_streams_logs_and_returns_when_containers_exit() {
-    let Some(docker) = engine() else { return };
-    let yaml = format!(
-        "services:\n  one:\n    image: {IMAGE}\n    command: [\"sh\", \"-c\", \"echo hello from one; echo oops >&2\"]\n  two:\n    image: {IMAGE}\n    command: [\"sh\", \"-c\", \"sleep 0.5; echo bye; exit 3\"]\n"
-    );
-    let s = Stack::new(&docker, "attached", &yaml);
+    let docker = docker();
+    let s = Stack::fixture(&docker, "attached");
     let out = s.rcompose(&["--progress", "quiet", "up"]);
     ok(&out);
     let text = stdout(&out);
@@ -281,4 +256,16 @@ fn attached_up_streams_logs_and_returns_when_containers_exit() {
         stderr(&out)
     );
     ok(&s.rcompose(&["down"]));
+}
+
+cases! {
+    engine:
+        quickstart_up_and_down_leaves_nothing_behind,
+        containers_carry_the_compose_labels,
+        each_service_starts_after_its_own_dependencies,
+        second_up_changes_nothing_and_down_keeps_volumes,
+        attached_up_streams_logs_and_returns_when_containers_exit;
+    reference:
+        stack_started_by_rcompose_is_listed_and_removed_by_the_reference,
+        stack_started_by_the_reference_is_listed_and_removed_by_rcompose;
 }
