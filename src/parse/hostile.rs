@@ -67,11 +67,19 @@ fn deeply_nested_flow_collections_are_rejected_with_a_short_line() {
             "[".repeat(100_000),
             "]".repeat(100_000)
         ),
-        format!("x: {}\n", "{a: ".repeat(20_000)),
+        format!("services:\n  a: {}\n", "{a: ".repeat(20_000)),
     ] {
         let err = rejected(&text);
         assert!(err.contains("compose.yaml:"), "{err:.500}");
+        assert!(err.contains("exceeded max depth of 10000"), "{err:.500}");
     }
+    // Within the limit, the parser decides (here: not a string).
+    let text = format!(
+        "services:\n  a:\n    image: {}{}\n",
+        "[".repeat(50),
+        "]".repeat(50)
+    );
+    assert!(!rejected(&text).contains("max depth"));
 }
 
 #[test]

@@ -69,6 +69,7 @@ pub fn parse(source: &str) -> Result<Document, SyntaxError> {
 /// Parses every document of a compose file; docker compose merges them in order, as if each
 /// were its own file.
 pub fn parse_all(source: &str) -> Result<Vec<Document>, SyntaxError> {
+    flow_depth(source)?;
     let mut out = Vec::new();
     for de in yaml_serde::Deserializer::from_str(source) {
         let mut value: yaml_serde::Value =
@@ -88,6 +89,47 @@ pub fn parse_all(source: &str) -> Result<Vec<Document>, SyntaxError> {
         out.push(Document { tree, tags });
     }
     Ok(out)
+}
+
+/// How deep `[` and `{` may nest, as the reference allows (go-yaml's limit).
+pub const MAX_FLOW_DEPTH: usize = 10_000;
+
+/// Rejects flow collections nested deeper than [`MAX_FLOW_DEPTH`] in one linear pass, before the
+/// parser (whose work grows with the square of the depth) sees them. Quoted scalars and comments
+/// are skipped; the count is reset at each line that starts at column 1, where no flow collection
+/// can continue.
+fn flow_depth(source: &str) -> Result<(), SyntaxError> {
+    let mut depth = 0usize;
+    for (i, line) in source.lines().enumerate() {
+        if !line.starts_with([' ', '\t', ']', '}']) {
+            depth = 0;
+        }
+        let mut quote: Option<char> = None;
+        let mut prev = ' ';
+        for (j, c) in line.char_indices() {
+            match (quote, c) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, '"' | '\'') if !prev.is_alphanumeric() => quote = Some(c),
+                (None, '#') if prev.is_whitespace() => break,
+                (None, '[' | '{') => {
+                    depth += 1;
+                    if depth > MAX_FLOW_DEPTH {
+                        return Err(SyntaxError {
+                            message: format!("exceeded max depth of {MAX_FLOW_DEPTH}"),
+                            line: Some(i + 1),
+                            column: Some(line[..j].chars().count() + 1),
+                            path: None,
+                        });
+                    }
+                }
+                (None, ']' | '}') => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+            prev = c;
+        }
+    }
+    Ok(())
 }
 
 /// The position of the first `<<:` whose value is not an alias or a collection (the parser
