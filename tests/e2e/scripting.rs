@@ -379,17 +379,18 @@ fn unreachable_registry_gives_one_message_per_image_and_creates_nothing() {
 
 fn inline_dockerfile_and_extra_tags() {
     let docker = docker();
-    let tag = format!("rcompose-e2e-tag-{}:v1", std::process::id());
+    // The extra tag named in the test's compose.yaml.
+    let tag = "rcompose-e2e-inline-tag:v1";
     let s = Stack::fixture(&docker, "inline");
     let o = ok(&s.rcompose(&["up", "--build"])).clone();
     assert!(stdout(&o).contains("inl-1  | inline"), "{}", stdout(&o));
-    let labels = s.image_labels(&tag);
+    let labels = s.image_labels(tag);
     assert!(
         labels.contains_key("dev.rcompose.test-image"),
         "the extra tag names the built image"
     );
     let image = format!("{}-inl", s.name);
-    let _ = run(Command::new("docker").args(["rmi", "-f", &image, &tag]));
+    let _ = run(Command::new("docker").args(["rmi", "-f", &image, tag]));
 }
 
 fn run_builds_and_creates_its_network_and_down_rmi_removes_the_image() {
