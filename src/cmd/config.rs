@@ -66,6 +66,8 @@ pub fn run(ctx: &Context, args: ConfigArgs) -> Result<(), CliError> {
     };
     let mut opts = ctx.load_options(named);
     opts.no_interpolate = args.no_interpolate || args.variables;
+    // The reference hashes, for `--hash`, the service with its env files listed, not read.
+    opts.list_env_files = args.hash.is_some();
     let loaded = parse::load(&opts).map_err(CliError::new)?;
     for w in &loaded.warnings {
         eprintln!("WARN[0000] {w}");
@@ -102,11 +104,16 @@ pub fn run(ctx: &Context, args: ConfigArgs) -> Result<(), CliError> {
         )
     } else if let Some(which) = &args.hash {
         let wanted: Vec<&str> = which.split(',').map(str::trim).collect();
+        // The reference prints them sorted by service name.
+        let mut picked: Vec<&parse::Service> = project
+            .services
+            .values()
+            .filter(|s| wanted.contains(&"*") || wanted.contains(&s.name.as_str()))
+            .collect();
+        picked.sort_by(|a, b| a.name.cmp(&b.name));
         Some(
-            project
-                .services
-                .values()
-                .filter(|s| wanted.contains(&"*") || wanted.contains(&s.name.as_str()))
+            picked
+                .iter()
                 .map(|s| format!("{} {}", s.name, hash::service(s)))
                 .collect(),
         )
@@ -129,7 +136,8 @@ pub fn run(ctx: &Context, args: ConfigArgs) -> Result<(), CliError> {
                 if !args.no_interpolate {
                     render::escape_dollars(&mut tree);
                 }
-                serde_json::to_string_pretty(&tree).map_err(CliError::new)? + "\n"
+                // As the reference: Go's indented JSON, without a final newline.
+                parse::emit::json_pretty(&tree)
             }
             Format::Yaml => {
                 let mut tree = render::project(&project, render::Flavour::Yaml);

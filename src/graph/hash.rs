@@ -1,10 +1,12 @@
-//! The config hash stored in `com.docker.compose.config-hash`: SHA-256 of the service's canonical
-//! JSON, without the keys that do not change the container (build, scale, depends_on, profiles,
-//! pull_policy). `x-` keys never reach the model, and env files are already merged in.
+//! The config hash stored in `com.docker.compose.config-hash` and printed by `config --hash`:
+//! as docker compose computes it, the SHA-256 (hex) of the service's compact Go JSON (the tree
+//! `config --format json` prints, through the same renderer), without the keys that do not
+//! change the container: `build`, `pull_policy`, `scale`, `depends_on`, `profiles` and
+//! `deploy.replicas`.
 
 use sha2::{Digest, Sha256};
 
-use crate::parse::Service;
+use crate::parse::{emit, render, Service};
 
 pub fn service(svc: &Service) -> String {
     let mut s = svc.clone();
@@ -16,8 +18,8 @@ pub fn service(svc: &Service) -> String {
     if let Some(d) = s.deploy.as_mut() {
         d.replicas = None;
     }
-    let json = serde_json::to_vec(&s).unwrap_or_default();
-    hex::encode(Sha256::digest(&json))
+    let tree = render::service(&s, render::Flavour::Json);
+    hex::encode(Sha256::digest(emit::json_compact(&tree).as_bytes()))
 }
 
 #[cfg(test)]
@@ -37,5 +39,15 @@ mod tests {
         a.environment.insert("A".into(), Some("1".into()));
         assert_ne!(service(&a), h);
         assert_eq!(h.len(), 64);
+    }
+
+    #[test]
+    fn hashes_the_go_json_of_the_service() {
+        let a = Service {
+            image: Some("x".into()),
+            ..Default::default()
+        };
+        let json = r#"{"command":null,"entrypoint":null,"image":"x"}"#;
+        assert_eq!(service(&a), hex::encode(Sha256::digest(json.as_bytes())));
     }
 }

@@ -9,6 +9,7 @@
 pub mod canonical;
 pub mod discover;
 pub mod dotenv;
+pub mod emit;
 pub mod env;
 pub mod error;
 mod extends;
@@ -27,6 +28,7 @@ pub mod profiles;
 mod regressions;
 mod relpaths;
 pub mod render;
+pub mod shape;
 pub mod units;
 pub mod validate;
 pub mod yaml;
@@ -55,6 +57,9 @@ pub struct LoadOptions {
     pub cwd: PathBuf,
     /// Leave `${...}` as written (`config --no-interpolate`).
     pub no_interpolate: bool,
+    /// List each service's env files (absolute) instead of reading them into `environment`: the
+    /// model the reference hashes for `config --hash` (its `up` hashes the resolved one).
+    pub list_env_files: bool,
 }
 
 impl LoadOptions {
@@ -153,7 +158,8 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, LoadError> {
         }
     })?;
     warnings.extend(normalize(&mut tree, &name, &working_dir));
-    resolve_env_files(&mut tree, &working_dir, &vars).map_err(|(p, msg)| locate(msg, &p, false))?;
+    resolve_env_files(&mut tree, &working_dir, &vars, opts.list_env_files)
+        .map_err(|(p, msg)| locate(msg, &p, false))?;
 
     let mut project = Project {
         name,
@@ -178,8 +184,7 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, LoadError> {
     let active = profiles::with_named(active_profiles(opts, &dotenv), &services, &opts.services);
     for (name, mut svc) in services {
         svc.name = name.clone();
-        // Extensions are not part of the service (nor of its config hash).
-        svc.other.retain(|k, _| !k.starts_with("x-"));
+        // Extensions stay in `other`: YAML prints them, JSON and the config hash leave them out.
         if profiles::enabled(&svc, &active) {
             project.services.insert(name, svc);
         } else {
@@ -710,13 +715,21 @@ fn normalize(tree: &mut Value, project: &str, base: &FsPath) -> Vec<String> {
 
 /// Reads each service's `env_file`s into its `environment` (which wins), and fills keys without a
 /// value from the environment.
-fn resolve_env_files(tree: &mut Value, base: &FsPath, vars: &env::Vars) -> Result<(), Located> {
+/// With `list_only`, the env files are listed instead, as the reference prints them in JSON: the
+/// absolute path, or `{path, required: false}`.
+fn resolve_env_files(
+    tree: &mut Value,
+    base: &FsPath,
+    vars: &env::Vars,
+    list_only: bool,
+) -> Result<(), Located> {
     let Some(Value::Object(services)) = tree.get_mut("services") else {
         return Ok(());
     };
     for (name, svc) in services.iter_mut() {
         let Value::Object(s) = svc else { continue };
         let mut from_files = Map::new();
+        let mut listed = Vec::new();
         if let Some(Value::Array(list)) = s.shift_remove("env_file") {
             for (i, entry) in list.iter().enumerate() {
                 let p = Path::root()
@@ -748,6 +761,15 @@ fn resolve_env_files(tree: &mut Value, base: &FsPath, vars: &env::Vars) -> Resul
                     }
                 };
                 let abs = PathBuf::from(canonical::absolute(&path, base));
+                if list_only {
+                    let shown = abs.display().to_string();
+                    listed.push(if required {
+                        json!(shown)
+                    } else {
+                        json!({"path": shown, "required": false})
+                    });
+                    continue;
+                }
                 if !abs.is_file() {
                     if required {
                         return Err((p, format!("env file `{}` not found", abs.display())));
@@ -814,6 +836,9 @@ fn resolve_env_files(tree: &mut Value, base: &FsPath, vars: &env::Vars) -> Resul
             if e.is_empty() {
                 s.shift_remove("environment");
             }
+        }
+        if !listed.is_empty() {
+            s.insert("env_file".into(), Value::Array(listed));
         }
     }
     Ok(())

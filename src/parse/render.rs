@@ -1,8 +1,14 @@
 //! The project as `config` prints it: the canonical model in docker compose's shape.
+//!
+//! The model is turned into a JSON tree, then [`shape`] orders it as the reference does (Go
+//! struct fields in declaration order, map keys sorted; the rules are documented there), and
+//! [`super::emit`] writes it as Go's JSON or go-yaml's YAML. The config hash hashes the same tree
+//! ([`service`]), so `config` and the hash cannot disagree.
 
 use serde_json::{json, Map, Value};
 
-use super::model::Project;
+use super::model::{Project, Service};
+use super::shape;
 
 /// Output flavour: JSON carries a few keys YAML leaves out (`command: null`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,58 +72,48 @@ fn whole_numbers(v: &mut Value) {
     }
 }
 
-/// The whole project as a tree.
-pub fn project(p: &Project, flavour: Flavour) -> Value {
-    let mut parts: Vec<(&str, Value)> = Vec::new();
-    let services = section(&p.services, |s| {
+/// One service as `config` prints it (keys in the reference's order for `flavour`).
+pub fn service(svc: &Service, flavour: Flavour) -> Value {
+    let mut v = serde_json::to_value(svc).unwrap_or(Value::Null);
+    if let Value::Object(s) = &mut v {
         drop_empty_strings(s);
         for part in ["build", "healthcheck", "logging"] {
             if let Some(Value::Object(m)) = s.get_mut(part) {
                 drop_empty_strings(m);
             }
         }
-        if flavour == Flavour::Json {
-            // Service extensions are YAML-only in docker compose's output.
-            s.retain(|k, _| !k.starts_with("x-"));
-            s.entry("command").or_insert(Value::Null);
-            s.entry("entrypoint").or_insert(Value::Null);
-        }
-        if let Some(Value::Object(d)) = s.get_mut("deploy") {
-            d.entry("resources").or_insert(json!({}));
-            d.entry("placement").or_insert(json!({}));
-        }
-    });
-    parts.push(("services", services));
-    if !p.networks.is_empty() {
-        parts.push((
-            "networks",
-            section(&p.networks, |n| {
-                drop_empty_strings(n);
-                n.entry("ipam").or_insert(json!({}));
-            }),
-        ));
     }
-    if !p.volumes.is_empty() {
-        parts.push(("volumes", section(&p.volumes, drop_empty_strings)));
-    }
-    if !p.secrets.is_empty() {
-        parts.push(("secrets", section(&p.secrets, drop_empty_strings)));
-    }
-    if !p.configs.is_empty() {
-        parts.push(("configs", section(&p.configs, drop_empty_strings)));
-    }
-    if flavour == Flavour::Json {
-        parts.sort_by(|a, b| a.0.cmp(b.0));
-    }
+    whole_numbers(&mut v);
+    shape::apply(&mut v, shape::Kind::Struct(shape::SERVICE), flavour);
+    v
+}
+
+/// The whole project as a tree, keys in the reference's order for `flavour`.
+pub fn project(p: &Project, flavour: Flavour) -> Value {
     let mut root = Map::new();
     root.insert("name".into(), json!(p.name));
-    for (k, v) in parts {
-        root.insert(k.into(), v);
+    let mut services = Map::new();
+    for (name, svc) in &p.services {
+        services.insert(name.clone(), service(svc, flavour));
+    }
+    root.insert("services".into(), Value::Object(services));
+    if !p.networks.is_empty() {
+        root.insert("networks".into(), section(&p.networks, drop_empty_strings));
+    }
+    if !p.volumes.is_empty() {
+        root.insert("volumes".into(), section(&p.volumes, drop_empty_strings));
+    }
+    if !p.secrets.is_empty() {
+        root.insert("secrets".into(), section(&p.secrets, drop_empty_strings));
+    }
+    if !p.configs.is_empty() {
+        root.insert("configs".into(), section(&p.configs, drop_empty_strings));
     }
     for (k, v) in &p.extensions {
         root.insert(k.clone(), v.clone());
     }
     let mut root = Value::Object(root);
     whole_numbers(&mut root);
+    shape::project(&mut root, flavour);
     root
 }

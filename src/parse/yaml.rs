@@ -209,9 +209,9 @@ fn convert(
     })
 }
 
-/// Serialises a tree as YAML (for `config`).
+/// Serialises a tree as YAML (for `config`), as go-yaml writes it (see [`super::emit::yaml`]).
 pub fn to_string(value: &Value) -> Result<String, String> {
-    yaml_serde::to_string(value).map_err(|e| e.to_string())
+    Ok(super::emit::yaml(value))
 }
 
 /// Returns the 1-based line and column of the node at `path` in `source` (the key itself when the

@@ -4,6 +4,7 @@
 mod convergence;
 mod errors;
 mod harness;
+mod interop_hash;
 mod logs;
 mod parity;
 mod runner;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Regenerates every expected.json of the loader corpus from the reference (`docker compose`),
-# checks that the reference rejects every bad case, and regenerates the expected output of every
+# Regenerates the expected outputs of the loader corpus from the reference (`docker compose`):
+# expected.json and expected.yaml (its exact bytes), expected.hash (`config --hash *`); checks that it rejects every bad case, and regenerates the expected output of every
 # project under examples/. Idempotent: running it twice changes nothing.
 #
 # Usage: tests/parse/regen.sh [CASE...]   (case folder names; default: all)
@@ -12,9 +12,13 @@ repo="$(cd "$here/../.." && pwd -P)"
 export REPO_ROOT="$repo"
 status=0
 
-# Runs the reference in folder $1 with the args/env files of folder $2; stdout to $3.
+# Runs the reference's `config` in folder $1 with the args/env files of folder $2; stdout to $3;
+# the remaining arguments go after `config` (default: --format json).
 reference() {
   local dir="$1" inputs="$2" out="$3"
+  shift 3
+  local -a tail=("$@")
+  [[ ${#tail[@]} -gt 0 ]] || tail=(--format json)
   local -a args=() envs=()
   if [[ -f "$inputs/args" ]]; then
     while IFS= read -r line || [[ -n "$line" ]]; do
@@ -28,7 +32,7 @@ reference() {
     done < "$inputs/env"
   fi
   (cd "$dir" && env -i PATH="$PATH" HOME="$HOME" "${envs[@]}" \
-    docker compose "${args[@]}" config --format json) > "$out" 2> "$out.err"
+    docker compose "${args[@]}" config "${tail[@]}") > "$out" 2> "$out.err"
 }
 
 # The reference's warning messages in stderr file $2 (sorted, one per line, ${CASE_DIR} for
@@ -50,15 +54,32 @@ elif os.path.exists(out):
 PY
 }
 
-# Replaces the folder's absolute path by ${CASE_DIR} in file $2.
+# Replaces the folder's absolute path by ${CASE_DIR} in file $2, keeping every other byte.
 placeholder() {
   python3 - "$1" "$2" <<'PY'
 import os, sys
 d, f = sys.argv[1], sys.argv[2]
-t = open(f).read().replace(d, "${CASE_DIR}").replace(os.environ["REPO_ROOT"], "${REPO}")
-if not t.endswith("\n"):
-    t += "\n"
-open(f, "w").write(t)
+t = open(f, newline="").read().replace(d, "${CASE_DIR}").replace(os.environ["REPO_ROOT"], "${REPO}")
+open(f, "w", newline="").write(t)
+PY
+}
+
+# `config --hash '*'` in file $3, for the services whose config (JSON file $2) holds no absolute
+# path of folder $1 or of the repository (their hash would depend on where the repository is).
+portable_hashes() {
+  python3 - "$1" "$2" "$3" <<'PY'
+import json, os, sys
+d, j, h = sys.argv[1:4]
+services = json.load(open(j)).get("services", {})
+keep = []
+for line in open(h):
+    name = line.split(" ")[0]
+    svc = dict(services.get(name, {}))
+    svc.pop("build", None)
+    text = json.dumps(svc)
+    if "${CASE_DIR}" not in text and "${REPO}" not in text and d not in text:
+        keep.append(line)
+open(h, "w").write("".join(keep))
 PY
 }
 
@@ -79,10 +100,19 @@ regen() {
   if reference "$dir" "$dir" "$tmp"; then
     placeholder "$dir" "$tmp"
     warnings "$dir" "$tmp.err" "$out/warnings.txt"
-    if ! cmp -s "$tmp" "$out/expected.json"; then
-      cp "$tmp" "$out/expected.json"
-      echo "updated  $label"
+    local changed=0
+    cmp -s "$tmp" "$out/expected.json" || { cp "$tmp" "$out/expected.json"; changed=1; }
+    reference "$dir" "$dir" "$tmp" --format yaml
+    placeholder "$dir" "$tmp"
+    cmp -s "$tmp" "$out/expected.yaml" || { cp "$tmp" "$out/expected.yaml"; changed=1; }
+    reference "$dir" "$dir" "$tmp" --hash '*'
+    portable_hashes "$dir" "$out/expected.json" "$tmp"
+    if [[ -s "$tmp" ]]; then
+      cmp -s "$tmp" "$out/expected.hash" || { cp "$tmp" "$out/expected.hash"; changed=1; }
+    elif [[ -f "$out/expected.hash" ]]; then
+      rm "$out/expected.hash"; changed=1
     fi
+    [[ $changed -eq 0 ]] || echo "updated  $label"
   else
     echo "FAILED   $label: the reference rejects it:" >&2
     sed 's/^/    /' "$tmp.err" >&2
