@@ -1,6 +1,7 @@
 //! Interop with the reference through the config hash: a stack brought up by `docker compose`
 //! and then by rcompose (and the other way round) keeps every container, and `config --hash '*'`
-//! prints the reference's lines. The fixture (`testdata/interop_hash`) has several shapes of
+//! prints the reference's lines. (The reference's `config --hash` reads no env file while its `up`
+//! does, so for a service with `env_file` the label and `config --hash` differ in both tools.) The fixture (`testdata/interop_hash`) has several shapes of
 //! services: env files, `$$`, HTML characters, secrets, configs, bind/volume/tmpfs mounts,
 //! networks with aliases, ports, healthcheck, deploy limits, ulimits, scale, extensions.
 
@@ -44,30 +45,6 @@ fn state(stack: &Stack) -> BTreeMap<String, (String, String)> {
         .collect()
 }
 
-/// `service hash` per line, from the labels of the running containers (one per service).
-fn label_hashes(stack: &Stack) -> Vec<String> {
-    let mut lines: Vec<String> = stack
-        .containers()
-        .into_values()
-        .map(|c| {
-            format!(
-                "{} {}",
-                c.labels
-                    .get("com.docker.compose.service")
-                    .cloned()
-                    .unwrap_or_default(),
-                c.labels
-                    .get("com.docker.compose.config-hash")
-                    .cloned()
-                    .unwrap_or_default()
-            )
-        })
-        .collect();
-    lines.sort();
-    lines.dedup();
-    lines
-}
-
 #[test]
 fn interop_hash_config_hash_equals_reference() {
     if !reference_available() {
@@ -93,10 +70,7 @@ fn interop_hash_reference_then_rcompose_keeps_containers() {
     ok(&stack.reference(&["up", "-d"]));
     let before = state(&stack);
     assert_eq!(before.len(), 7, "{before:?}");
-    // The label the reference writes at `up` is its `config --hash`, which is rcompose's.
-    let printed = stdout(ok(&stack.rcompose(&["config", "--hash", "*"])));
-    let printed: Vec<String> = printed.lines().map(str::to_string).collect();
-    assert_eq!(label_hashes(&stack), printed);
+    // rcompose computes the label the reference wrote, so it keeps every container.
     ok(&stack.rcompose(&["up", "-d"]));
     assert_eq!(state(&stack), before, "rcompose recreated containers");
 }
@@ -112,9 +86,6 @@ fn interop_hash_rcompose_then_reference_keeps_containers() {
     ok(&stack.rcompose(&["up", "-d"]));
     let before = state(&stack);
     assert_eq!(before.len(), 7, "{before:?}");
-    let printed = stdout(ok(&stack.reference(&["config", "--hash", "*"])));
-    let printed: Vec<String> = printed.lines().map(str::to_string).collect();
-    assert_eq!(label_hashes(&stack), printed);
     ok(&stack.reference(&["up", "-d"]));
     assert_eq!(state(&stack), before, "the reference recreated containers");
 }
