@@ -58,7 +58,15 @@ fn mapping(out: &mut String, m: &serde_json::Map<String, Value>, indent: usize) 
             pad(out, indent);
         }
         first = false;
-        out.push_str(&key(k));
+        if k.len() > 128 || k.contains('\n') {
+            // Not a simple key for libyaml: `? key` and `: value` on lines of their own.
+            out.push_str("? ");
+            out.push_str(&scalar_string(k, indent + 2, false));
+            out.push('\n');
+            pad(out, indent);
+        } else {
+            out.push_str(&key(k));
+        }
         out.push(':');
         value_after(out, v, indent, true);
     }
@@ -595,6 +603,12 @@ mod tests {
             yaml(&v),
             "a:\n  b:\n    - x\n    - c: 1\n      d: |-\n        multi\n        line\n  e: {}\n\"N\": null\n"
         );
+    }
+
+    #[test]
+    fn long_keys_are_complex() {
+        let k = "k".repeat(129);
+        assert_eq!(yaml(&json!({ &k: "v" })), format!("? {k}\n: v\n"));
     }
 
     #[test]
