@@ -168,8 +168,10 @@ fn variables(project: &parse::Project, format: Option<Format>) -> Result<String,
             }
             Ok(text)
         }
+        // As the reference: Go's JSON indented by 4, then an empty line.
         Some(Format::Json) => {
-            Ok(serde_json::to_string_pretty(&found).map_err(CliError::new)? + "\n")
+            let tree = serde_json::to_value(&found).map_err(CliError::new)?;
+            Ok(parse::emit::json_indented(&tree, b"    ") + "\n\n")
         }
         Some(Format::Yaml) => {
             let lower: serde_json::Map<String, serde_json::Value> = found
@@ -184,7 +186,11 @@ fn variables(project: &parse::Project, format: Option<Format>) -> Result<String,
                     (k.clone(), row)
                 })
                 .collect();
-            parse::yaml::to_string(&serde_json::Value::Object(lower)).map_err(CliError::new)
+            // go-yaml's default indentation (4), as the reference prints it here.
+            Ok(parse::emit::yaml_indented(
+                &serde_json::Value::Object(lower),
+                4,
+            ))
         }
     }
 }

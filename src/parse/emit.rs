@@ -25,7 +25,19 @@ fn go_escapes(text: String) -> String {
 
 /// `json.MarshalIndent(v, "", "  ")`: no final newline.
 pub fn json_pretty(v: &Value) -> String {
-    go_escapes(serde_json::to_string_pretty(v).unwrap_or_default())
+    json_indented(v, b"  ")
+}
+
+/// `json.MarshalIndent(v, "", indent)`.
+pub fn json_indented(v: &Value, indent: &[u8]) -> String {
+    use serde::Serialize;
+    let mut buf = Vec::new();
+    let fmt = serde_json::ser::PrettyFormatter::with_indent(indent);
+    let mut ser = serde_json::Serializer::with_formatter(&mut buf, fmt);
+    if v.serialize(&mut ser).is_err() {
+        return String::new();
+    }
+    go_escapes(String::from_utf8(buf).unwrap_or_default())
 }
 
 /// `json.Marshal(v)`: compact.
@@ -33,99 +45,111 @@ pub fn json_compact(v: &Value) -> String {
     go_escapes(serde_json::to_string(v).unwrap_or_default())
 }
 
-/// go-yaml (v3/v4) block output with an indent of 2, ending with a newline.
+/// go-yaml (v3/v4) block output with an indent of 2 (what compose-go sets), ending with a newline.
 pub fn yaml(v: &Value) -> String {
+    yaml_indented(v, 2)
+}
+
+/// go-yaml block output with `step` spaces of indentation (go-yaml's default is 4).
+pub fn yaml_indented(v: &Value, step: usize) -> String {
     let mut out = String::new();
+    let e = Emitter { step };
     match v {
-        Value::Object(m) if !m.is_empty() => mapping(&mut out, m, 0),
-        Value::Array(a) if !a.is_empty() => sequence(&mut out, a, 0),
+        Value::Object(m) if !m.is_empty() => e.mapping(&mut out, m, 0),
+        Value::Array(a) if !a.is_empty() => e.sequence(&mut out, a, 0),
         other => {
-            out.push_str(&inline(other, 0, false));
+            out.push_str(&e.inline(other, 0, false));
             out.push('\n');
         }
     }
     out
 }
 
+struct Emitter {
+    step: usize,
+}
+
 fn pad(out: &mut String, n: usize) {
     out.extend(std::iter::repeat_n(' ', n));
 }
 
-fn mapping(out: &mut String, m: &serde_json::Map<String, Value>, indent: usize) {
-    let mut first = true;
-    for (k, v) in m {
-        if !first {
-            pad(out, indent);
-        }
-        first = false;
-        if k.len() > 128 || k.contains('\n') {
-            // Not a simple key for libyaml: `? key` and `: value` on lines of their own.
-            out.push_str("? ");
-            out.push_str(&scalar_string(k, indent + 2, false));
-            out.push('\n');
-            pad(out, indent);
-        } else {
-            out.push_str(&key(k));
-        }
-        out.push(':');
-        value_after(out, v, indent, true);
-    }
-}
-
-fn sequence(out: &mut String, a: &[Value], indent: usize) {
-    let mut first = true;
-    for v in a {
-        if !first {
-            pad(out, indent);
-        }
-        first = false;
-        out.push('-');
-        value_after(out, v, indent, false);
-    }
-}
-
-/// Writes a value after `key:` or `-` at `indent`, through its final newline.
-fn value_after(out: &mut String, v: &Value, indent: usize, in_map: bool) {
-    match v {
-        Value::Object(m) if !m.is_empty() => {
-            if in_map {
-                out.push('\n');
-                pad(out, indent + 2);
-            } else {
-                out.push(' ');
+impl Emitter {
+    fn mapping(&self, out: &mut String, m: &serde_json::Map<String, Value>, indent: usize) {
+        let mut first = true;
+        for (k, v) in m {
+            if !first {
+                pad(out, indent);
             }
-            mapping(out, m, indent + 2);
-        }
-        Value::Array(a) if !a.is_empty() => {
-            if in_map {
+            first = false;
+            if k.len() > 128 || k.contains('\n') {
+                // Not a simple key for libyaml: `? key` and `: value` on lines of their own.
+                out.push_str("? ");
+                out.push_str(&self.scalar(k, indent + self.step, false));
                 out.push('\n');
-                pad(out, indent + 2);
+                pad(out, indent);
             } else {
-                out.push(' ');
+                out.push_str(&self.scalar(k, 0, true));
             }
-            sequence(out, a, indent + 2);
-        }
-        other => {
-            out.push(' ');
-            out.push_str(&inline(other, indent + 2, false));
-            out.push('\n');
+            out.push(':');
+            self.value_after(out, v, indent, true);
         }
     }
-}
 
-fn key(k: &str) -> String {
-    scalar_string(k, 0, true)
-}
+    fn sequence(&self, out: &mut String, a: &[Value], indent: usize) {
+        let mut first = true;
+        for v in a {
+            if !first {
+                pad(out, indent);
+            }
+            first = false;
+            out.push('-');
+            self.value_after(out, v, indent, false);
+        }
+    }
 
-/// A scalar or empty collection on one line (a literal block spans lines from `indent`).
-fn inline(v: &Value, indent: usize, simple_key: bool) -> String {
-    match v {
-        Value::Null => "null".into(),
-        Value::Bool(b) => b.to_string(),
-        Value::Number(n) => number(n),
-        Value::String(s) => scalar_string(s, indent, simple_key),
-        Value::Array(_) => "[]".into(),
-        Value::Object(_) => "{}".into(),
+    /// Writes a value after `key:` or `-` at `indent`, through its final newline.
+    fn value_after(&self, out: &mut String, v: &Value, indent: usize, in_map: bool) {
+        match v {
+            Value::Object(m) if !m.is_empty() => {
+                if in_map {
+                    out.push('\n');
+                    pad(out, indent + self.step);
+                } else {
+                    out.push(' ');
+                }
+                self.mapping(out, m, indent + self.step);
+            }
+            Value::Array(a) if !a.is_empty() => {
+                if in_map {
+                    out.push('\n');
+                    pad(out, indent + self.step);
+                } else {
+                    out.push(' ');
+                }
+                self.sequence(out, a, indent + self.step);
+            }
+            other => {
+                out.push(' ');
+                out.push_str(&self.inline(other, indent + self.step, false));
+                out.push('\n');
+            }
+        }
+    }
+
+    fn scalar(&self, s: &str, indent: usize, simple_key: bool) -> String {
+        scalar_string(s, indent, simple_key, self.step)
+    }
+
+    /// A scalar or empty collection on one line (a literal block spans lines from `indent`).
+    fn inline(&self, v: &Value, indent: usize, simple_key: bool) -> String {
+        match v {
+            Value::Null => "null".into(),
+            Value::Bool(b) => b.to_string(),
+            Value::Number(n) => number(n),
+            Value::String(s) => self.scalar(s, indent, simple_key),
+            Value::Array(_) => "[]".into(),
+            Value::Object(_) => "{}".into(),
+        }
     }
 }
 
@@ -161,13 +185,13 @@ fn go_g(f: f64) -> String {
 }
 
 /// How go-yaml writes a string: plain when it reads back as the same string, else quoted.
-fn scalar_string(s: &str, indent: usize, simple_key: bool) -> String {
+fn scalar_string(s: &str, indent: usize, simple_key: bool, step: usize) -> String {
     let a = analyze(s);
     if s.contains('\n') {
         if simple_key || !a.block_allowed {
             return double_quoted(s);
         }
-        return literal(s, indent);
+        return literal(s, indent, step);
     }
     if !resolves_as_string(s) {
         return double_quoted(s);
@@ -291,10 +315,10 @@ fn analyze(s: &str) -> Analysis {
 }
 
 /// `|`, `|-` or `|+` with an indentation hint when the text starts with a space or a break.
-fn literal(s: &str, indent: usize) -> String {
+fn literal(s: &str, indent: usize, step: usize) -> String {
     let mut out = String::from("|");
     if s.starts_with([' ', '\n', '\r']) {
-        out.push('2');
+        out.push_str(&step.to_string());
     }
     if !s.ends_with('\n') {
         out.push('-');
@@ -592,7 +616,7 @@ mod tests {
             ("nginx:1.25", "nginx:1.25"),
         ];
         for (s, want) in cases {
-            assert_eq!(scalar_string(s, 0, false), want, "{s}");
+            assert_eq!(scalar_string(s, 0, false, 2), want, "{s}");
         }
     }
 
@@ -609,6 +633,19 @@ mod tests {
     fn long_keys_are_complex() {
         let k = "k".repeat(129);
         assert_eq!(yaml(&json!({ &k: "v" })), format!("? {k}\n: v\n"));
+    }
+
+    #[test]
+    fn go_yaml_default_indent() {
+        let v = json!({"A": {"name": "A", "l": ["x"]}});
+        assert_eq!(
+            yaml_indented(&v, 4),
+            "A:\n    name: A\n    l:\n        - x\n"
+        );
+        assert_eq!(
+            json_indented(&json!({"a": 1}), b"    "),
+            "{\n    \"a\": 1\n}"
+        );
     }
 
     #[test]
