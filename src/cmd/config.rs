@@ -104,6 +104,14 @@ pub fn run(ctx: &Context, args: ConfigArgs) -> Result<(), CliError> {
         )
     } else if let Some(which) = &args.hash {
         let wanted: Vec<&str> = which.split(',').map(str::trim).collect();
+        if let Some(missing) = wanted
+            .iter()
+            .find(|w| **w != "*" && !project.services.contains_key(**w))
+        {
+            return Err(CliError::new(format!(
+                "no such service: {missing}: not found"
+            )));
+        }
         // The reference prints them sorted by service name.
         let mut picked: Vec<&parse::Service> = project
             .services
