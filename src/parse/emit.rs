@@ -235,6 +235,7 @@ fn analyze(s: &str) -> Analysis {
     let chars: Vec<char> = s.chars().collect();
     let mut block_indicators = s.starts_with("---") || s.starts_with("...");
     let mut special = false;
+    let mut tabs = false;
     let mut line_breaks = false;
     let (mut leading_space, mut leading_break) = (false, false);
     let (mut trailing_space, mut trailing_break) = (false, false);
@@ -263,7 +264,10 @@ fn analyze(s: &str) -> Analysis {
                 block_indicators = true;
             }
         }
-        if !is_printable(c) {
+        // go-yaml: a tab forbids plain and single quotes, not a literal block.
+        if c == '\t' {
+            tabs = true;
+        } else if !is_printable(c) {
             special = true;
         }
         if is_break(c) {
@@ -303,9 +307,11 @@ fn analyze(s: &str) -> Analysis {
         a.block_plain_allowed = false;
         a.single_quoted_allowed = false;
     }
-    if space_break || special {
+    if space_break || tabs || special {
         a.block_plain_allowed = false;
         a.single_quoted_allowed = false;
+    }
+    if space_break || special {
         a.block_allowed = false;
     }
     if line_breaks || block_indicators {
@@ -377,7 +383,7 @@ fn resolves_as_string(s: &str) -> bool {
     match s {
         "" | "~" | "null" | "Null" | "NULL" | "true" | "True" | "TRUE" | "false" | "False"
         | "FALSE" | ".nan" | ".NaN" | ".NAN" | ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf"
-        | "+.INF" | "-.inf" | "-.Inf" | "-.INF" | "<<" => return false,
+        | "+.INF" | "-.inf" | "-.Inf" | "-.INF" => return false,
         "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "n" | "N" | "no" | "No" | "NO"
         | "off" | "Off" | "OFF" => return false,
         _ => {}
