@@ -16,6 +16,7 @@ fn main() -> std::process::ExitCode {
     runner::main(&[
         convergence::TESTS,
         errors::TESTS,
+        interop_hash::TESTS,
         logs::TESTS,
         parity::TESTS,
         runtime::TESTS,
