@@ -5,6 +5,7 @@ use indexmap::IndexMap;
 
 use super::observed::{Observed, ObservedContainer};
 use super::plan::{Op, Plan};
+use super::stop::StopTimeouts;
 use super::{Cycle, ServiceGraph};
 use crate::parse::Condition;
 
@@ -45,6 +46,7 @@ pub fn plan(
     deps: &Dependencies,
     observed: &Observed,
     services: &[String],
+    timeouts: &StopTimeouts,
 ) -> Result<Plan, Cycle> {
     let mut all = deps.clone();
     for c in observed.containers.iter().filter(|c| !c.oneoff) {
@@ -129,6 +131,7 @@ pub fn plan(
         let mut mine = Vec::new();
         for c in containers(svc) {
             let name = c.name.clone();
+            let timeout = timeouts.get(svc);
             let step = match action {
                 Action::Start if !is_running(c) => Some(plan.add(
                     Op::StartContainer {
@@ -139,11 +142,13 @@ pub fn plan(
                     "start",
                 )),
                 Action::Stop if is_running(c) => {
-                    Some(plan.add(Op::StopContainer { name }, before.clone(), "stop"))
+                    Some(plan.add(Op::StopContainer { name, timeout }, before.clone(), "stop"))
                 }
-                Action::Restart { .. } => {
-                    Some(plan.add(Op::RestartContainer { name }, before.clone(), "restart"))
-                }
+                Action::Restart { .. } => Some(plan.add(
+                    Op::RestartContainer { name, timeout },
+                    before.clone(),
+                    "restart",
+                )),
                 Action::Kill { signal } if is_running(c) => Some(plan.add(
                     Op::KillContainer {
                         name,
@@ -162,7 +167,10 @@ pub fn plan(
                     let mut after = before.clone();
                     if is_running(c) {
                         after = vec![plan.add(
-                            Op::StopContainer { name: name.clone() },
+                            Op::StopContainer {
+                                name: name.clone(),
+                                timeout,
+                            },
                             before.clone(),
                             "rm --stop",
                         )];
@@ -223,7 +231,7 @@ mod tests {
     #[test]
     fn start_waits_for_conditions() {
         let o = observed(&[("p-db-1", "db", "exited"), ("p-web-1", "web", "exited")]);
-        let plan = plan(&Action::Start, &deps(), &o, &[]).unwrap();
+        let plan = plan(&Action::Start, &deps(), &o, &[], &StopTimeouts::default()).unwrap();
         assert_eq!(
             plan.to_string(),
             "#0 start container p-db-1 (start)\n\
@@ -235,14 +243,14 @@ mod tests {
     #[test]
     fn stop_goes_in_reverse_and_skips_stopped() {
         let o = observed(&[("p-db-1", "db", "running"), ("p-web-1", "web", "running")]);
-        let plan = plan(&Action::Stop, &deps(), &o, &[]).unwrap();
+        let plan = plan(&Action::Stop, &deps(), &o, &[], &StopTimeouts::default()).unwrap();
         assert_eq!(
             plan.to_string(),
             "#0 stop container p-web-1 (stop)\n\
              #1 stop container p-db-1 <- #0 (stop)\n"
         );
         let o = observed(&[("p-db-1", "db", "running"), ("p-web-1", "web", "exited")]);
-        let plan = super::plan(&Action::Stop, &deps(), &o, &[]).unwrap();
+        let plan = super::plan(&Action::Stop, &deps(), &o, &[], &StopTimeouts::default()).unwrap();
         assert_eq!(plan.to_string(), "#0 stop container p-db-1 (stop)\n");
     }
 
@@ -253,9 +261,9 @@ mod tests {
             stop,
             volumes: false,
         };
-        let plan = plan(&rm(false), &deps(), &o, &[]).unwrap();
+        let plan = plan(&rm(false), &deps(), &o, &[], &StopTimeouts::default()).unwrap();
         assert_eq!(plan.to_string(), "#0 remove container p-web-1 (rm)\n");
-        let plan = super::plan(&rm(true), &deps(), &o, &[]).unwrap();
+        let plan = super::plan(&rm(true), &deps(), &o, &[], &StopTimeouts::default()).unwrap();
         assert_eq!(
             plan.to_string(),
             "#0 remove container p-web-1 (rm)\n\
@@ -270,19 +278,40 @@ mod tests {
         let kill = Action::Kill {
             signal: "SIGTERM".into(),
         };
-        let plan = plan(&kill, &deps(), &o, &["web".to_string()]).unwrap();
+        let plan = plan(
+            &kill,
+            &deps(),
+            &o,
+            &["web".to_string()],
+            &StopTimeouts::default(),
+        )
+        .unwrap();
         assert_eq!(
             plan.to_string(),
             "#0 kill container p-web-1 with SIGTERM (kill)\n"
         );
         let restart = |dependents| Action::Restart { dependents };
-        let plan = super::plan(&restart(true), &deps(), &o, &["db".to_string()]).unwrap();
+        let plan = super::plan(
+            &restart(true),
+            &deps(),
+            &o,
+            &["db".to_string()],
+            &StopTimeouts::default(),
+        )
+        .unwrap();
         assert_eq!(
             plan.to_string(),
             "#0 restart container p-db-1 (restart)\n\
              #1 restart container p-web-1 <- #0 (restart)\n"
         );
-        let plan = super::plan(&restart(false), &deps(), &o, &["db".to_string()]).unwrap();
+        let plan = super::plan(
+            &restart(false),
+            &deps(),
+            &o,
+            &["db".to_string()],
+            &StopTimeouts::default(),
+        )
+        .unwrap();
         assert_eq!(plan.to_string(), "#0 restart container p-db-1 (restart)\n");
     }
 }

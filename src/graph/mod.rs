@@ -3,8 +3,11 @@
 pub mod hash;
 pub mod lifecycle;
 pub mod observed;
+pub mod oneoff;
 pub mod plan;
 pub mod reconcile;
+pub mod secrets;
+pub mod stop;
 
 use indexmap::IndexMap;
 use petgraph::graph::{DiGraph, NodeIndex};

@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use super::secrets::SecretFile;
 use crate::parse::Condition;
 
 /// One engine operation (or one wait), the unit the executor runs.
@@ -26,6 +27,22 @@ pub enum Op {
         name: String,
         to: String,
     },
+    /// The private files of a container's `environment` and `content` secrets and configs.
+    WriteSecretFiles {
+        container: String,
+        files: Vec<SecretFile>,
+    },
+    /// The one-off container of `run`, from the (command-line adjusted) `service`.
+    CreateOneOff {
+        service: String,
+        name: String,
+        /// `com.docker.compose.slug`.
+        slug: String,
+        /// Keep standard input open for an attached run.
+        stdin: bool,
+        /// Keep the service's network aliases.
+        use_aliases: bool,
+    },
     StartContainer {
         service: String,
         name: String,
@@ -35,11 +52,14 @@ pub enum Op {
         service: String,
         condition: Condition,
     },
+    /// Stop, killing after `timeout` seconds (`None`: the container's own stop timeout).
     StopContainer {
         name: String,
+        timeout: Option<i64>,
     },
     RestartContainer {
         name: String,
+        timeout: Option<i64>,
     },
     KillContainer {
         name: String,
@@ -80,10 +100,20 @@ impl fmt::Display for Op {
                 Ok(())
             }
             Op::RenameContainer { name, to } => write!(f, "rename container {name} to {to}"),
+            Op::WriteSecretFiles { container, files } => {
+                write!(f, "write {} secret files of {container}", files.len())
+            }
+            Op::CreateOneOff { name, .. } => write!(f, "create one-off container {name}"),
             Op::StartContainer { name, .. } => write!(f, "start container {name}"),
             Op::Await { service, condition } => write!(f, "await {service} {}", condition.as_str()),
-            Op::StopContainer { name } => write!(f, "stop container {name}"),
-            Op::RestartContainer { name } => write!(f, "restart container {name}"),
+            Op::StopContainer { name, timeout } => {
+                write!(f, "stop container {name}")?;
+                within(f, *timeout)
+            }
+            Op::RestartContainer { name, timeout } => {
+                write!(f, "restart container {name}")?;
+                within(f, *timeout)
+            }
             Op::KillContainer { name, signal } => write!(f, "kill container {name} with {signal}"),
             Op::PauseContainer { name } => write!(f, "pause container {name}"),
             Op::UnpauseContainer { name } => write!(f, "unpause container {name}"),
@@ -98,6 +128,14 @@ impl fmt::Display for Op {
             Op::RemoveVolume { name } => write!(f, "remove volume {name}"),
             Op::RemoveImage { name } => write!(f, "remove image {name}"),
         }
+    }
+}
+
+/// ` within Ns` when a stop has its own timeout.
+fn within(f: &mut fmt::Formatter<'_>, timeout: Option<i64>) -> fmt::Result {
+    match timeout {
+        Some(t) => write!(f, " within {t}s"),
+        None => Ok(()),
     }
 }
 

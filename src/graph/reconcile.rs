@@ -5,6 +5,8 @@ use indexmap::IndexMap;
 use super::hash;
 use super::observed::{Observed, ObservedContainer};
 use super::plan::{Op, Plan};
+use super::secrets;
+use super::stop::StopTimeouts;
 use super::{Cycle, ServiceGraph};
 use crate::parse::{Condition, Project, Service};
 
@@ -28,6 +30,11 @@ pub struct UpPlanOptions {
     pub no_start: bool,
     /// Create only the networks and volumes the selected services use (`run` before its container).
     pub resources_only: bool,
+    /// Services whose networks and volumes are created too, without their containers (the
+    /// service of a one-off container).
+    pub resources_of: Vec<String>,
+    /// `-t`: stop timeout in seconds for every container stopped, over `stop_grace_period`.
+    pub timeout: Option<i64>,
 }
 
 /// The container name of replica `number` of a service.
@@ -63,10 +70,13 @@ pub fn up(project: &Project, observed: &Observed, opts: &UpPlanOptions) -> Resul
         graph.with_dependencies(&opts.services)
     };
     let mut plan = Plan::default();
+    let timeouts = StopTimeouts::of(project, opts.timeout);
+    let mut with_resources = selected.clone();
+    with_resources.extend(opts.resources_of.iter().cloned());
 
     let mut net_steps: IndexMap<&str, usize> = IndexMap::new();
     let mut vol_steps: IndexMap<&str, usize> = IndexMap::new();
-    let used_networks: Vec<&str> = selected
+    let used_networks: Vec<&str> = with_resources
         .iter()
         .flat_map(|s| project.services[s].networks.keys().map(String::as_str))
         .collect();
@@ -87,7 +97,7 @@ pub fn up(project: &Project, observed: &Observed, opts: &UpPlanOptions) -> Resul
         );
         net_steps.insert(key, i);
     }
-    let used_volumes: Vec<&str> = selected
+    let used_volumes: Vec<&str> = with_resources
         .iter()
         .flat_map(|s| {
             project.services[s]
@@ -246,6 +256,7 @@ pub fn up(project: &Project, observed: &Observed, opts: &UpPlanOptions) -> Resul
                         prev.push(plan.add(
                             Op::StopContainer {
                                 name: c.name.clone(),
+                                timeout: timeouts.get(name),
                             },
                             vec![],
                             cause.clone(),
@@ -279,7 +290,19 @@ pub fn up(project: &Project, observed: &Observed, opts: &UpPlanOptions) -> Resul
                 None => (Some((create_deps, None, None)), "missing".to_string()),
             };
             let mut start_deps = dep_waits.clone();
-            if let Some((deps, inherit, old)) = created {
+            if let Some((mut deps, inherit, old)) = created {
+                let files = secrets::files(project, svc, &cname);
+                if !files.is_empty() {
+                    let w = plan.add(
+                        Op::WriteSecretFiles {
+                            container: cname.clone(),
+                            files,
+                        },
+                        deps.clone(),
+                        cause.clone(),
+                    );
+                    deps.push(w);
+                }
                 let c = plan.add(
                     Op::CreateContainer {
                         service: name.clone(),
@@ -322,6 +345,7 @@ pub fn up(project: &Project, observed: &Observed, opts: &UpPlanOptions) -> Resul
             let stop = plan.add(
                 Op::StopContainer {
                     name: extra.name.clone(),
+                    timeout: timeouts.get(name),
                 },
                 vec![],
                 cause,
@@ -345,6 +369,7 @@ pub fn up(project: &Project, observed: &Observed, opts: &UpPlanOptions) -> Resul
                 let stop = plan.add(
                     Op::StopContainer {
                         name: o.name.clone(),
+                        timeout: timeouts.get(&o.service),
                     },
                     vec![],
                     "orphan",
@@ -425,6 +450,8 @@ pub struct DownTarget {
     pub anonymous_volumes: bool,
     /// Only stop containers (Ctrl-C in attached `up`, `stop`): remove nothing.
     pub stop_only: bool,
+    /// How long each container gets to stop.
+    pub timeouts: StopTimeouts,
 }
 
 /// Plans `down`: each container is stopped once the containers of services that depend on it are
@@ -460,6 +487,7 @@ pub fn down(target: &DownTarget, observed: &Observed) -> Result<Plan, Cycle> {
                 Some(plan.add(
                     Op::StopContainer {
                         name: c.name.clone(),
+                        timeout: target.timeouts.get(&c.service),
                     },
                     wait.clone(),
                     "down",
@@ -640,6 +668,71 @@ mod tests {
              #2 stop container p-db-1 <- #1 (down)\n\
              #3 remove container p-db-1 <- #2 (down)\n\
              #4 remove network p_default <- #1,#3 (down)\n"
+        );
+    }
+    #[test]
+    fn stop_timeouts_follow_the_service_not_a_name_prefix() {
+        // `web` comes first and its containers' names prefix those of `web-api`.
+        let mut p = project(&[("web", &[]), ("web-api", &[])]);
+        let grace = |s: i64| Some(crate::parse::units::Duration(s * 1_000_000_000));
+        p.services["web"].stop_grace_period = grace(1);
+        p.services["web-api"].stop_grace_period = grace(30);
+        let c = |name: &str, svc: &str| ObservedContainer {
+            name: name.into(),
+            service: svc.into(),
+            number: 1,
+            state: "running".into(),
+            ..Default::default()
+        };
+        let observed = Observed {
+            containers: vec![c("p-web-1", "web"), c("p-web-api-1", "web-api")],
+            ..Default::default()
+        };
+        let target = DownTarget {
+            services: [("web".to_string(), vec![]), ("web-api".to_string(), vec![])]
+                .into_iter()
+                .collect(),
+            stop_only: true,
+            timeouts: StopTimeouts::of(&p, None),
+            ..Default::default()
+        };
+        let plan = down(&target, &observed).unwrap();
+        assert_eq!(
+            plan.to_string(),
+            "#0 stop container p-web-api-1 within 30s (down)\n\
+             #1 stop container p-web-1 within 1s (down)\n"
+        );
+        // `-t` wins over both.
+        let forced = DownTarget {
+            timeouts: StopTimeouts::of(&p, Some(0)),
+            ..target
+        };
+        let plan = down(&forced, &observed).unwrap();
+        assert!(
+            plan.steps.iter().all(|s| matches!(
+                s.op,
+                Op::StopContainer {
+                    timeout: Some(0),
+                    ..
+                }
+            )),
+            "{plan}"
+        );
+        // A recreation stops the old container with its own service's grace period.
+        let mut changed = p.clone();
+        changed.services["web-api"]
+            .environment
+            .insert("X".into(), Some("1".into()));
+        let mut before = observed.clone();
+        for c in &mut before.containers {
+            c.id = format!("{:0>64}", c.name.len());
+            c.config_hash = hash::service(&p.services[c.service.as_str()]);
+        }
+        let plan = up(&changed, &before, &UpPlanOptions::default()).unwrap();
+        assert!(
+            plan.to_string()
+                .contains("stop container p-web-api-1 within 30s (configuration changed)"),
+            "{plan}"
         );
     }
 }

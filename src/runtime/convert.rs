@@ -9,6 +9,7 @@ use bollard::models::{
 use std::collections::HashMap;
 
 use super::labels;
+use crate::graph::secrets::{self, mount_target};
 use crate::graph::{hash, reconcile::container_name};
 use crate::parse::{Project, Service, ServiceVolume, Ulimit};
 
@@ -351,99 +352,70 @@ fn some_vec(v: &[String]) -> Option<Vec<String>> {
     (!v.is_empty()).then(|| v.to_vec())
 }
 
-/// Where the engine's host keeps the private folders of a project's materialized secrets.
-pub const SECRETS_ROOT: &str = "/run/rcompose";
-
-/// A secret or config given by `environment` or `content`: its value, its path in the container
-/// and the owner and mode of the file.
-#[derive(Clone)]
-pub struct Materialized {
-    pub host_path: std::path::PathBuf,
-    pub value: String,
-    pub uid: u32,
-    pub gid: u32,
-    pub mode: u32,
-}
-
-impl std::fmt::Debug for Materialized {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Never the value.
-        write!(f, "Materialized({})", self.host_path.display())
-    }
-}
-
-/// The host file that holds one materialized secret of one container (a bind source).
-pub fn materialized_path(project: &str, container: &str, target: &str) -> std::path::PathBuf {
-    let file: String = target
-        .trim_start_matches('/')
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    std::path::Path::new(SECRETS_ROOT)
-        .join(project)
-        .join(container)
-        .join(file)
-}
-
-/// The secrets and configs of replica `number` that are not files: they are written to private
-/// host files and bound read-only, so they work for `read_only` services too.
-pub fn materialized(project: &Project, svc: &Service, number: u64) -> Vec<Materialized> {
-    let cname = container_name(&project.name, svc, number);
-    let mut out = Vec::new();
-    for (kind, refs, defs) in [
-        ("secret", &svc.secrets, &project.secrets),
-        ("config", &svc.configs, &project.configs),
-    ] {
-        for r in refs {
-            let Some(def) = defs.get(&r.source) else {
-                continue;
-            };
-            if def.file.is_some() || def.external {
-                continue;
-            }
-            let value = match (&def.environment, &def.content) {
-                (Some(var), _) => project
-                    .environment
-                    .get(var)
-                    .cloned()
-                    .or_else(|| std::env::var(var).ok())
-                    .unwrap_or_default(),
-                (None, Some(c)) => c.clone(),
-                (None, None) => continue,
-            };
-            let target = mount_target(kind, r);
-            out.push(Materialized {
-                host_path: materialized_path(&project.name, &cname, &target),
-                value,
-                uid: r.uid.as_deref().and_then(|u| u.parse().ok()).unwrap_or(0),
-                gid: r.gid.as_deref().and_then(|g| g.parse().ok()).unwrap_or(0),
-                mode: r.mode.map_or(0o444, |m| m as u32),
-            });
-        }
-    }
-    out
-}
-
-/// Where a secret (`/run/secrets/...` by default) or config (`/...`) reference is mounted;
-/// a relative target is taken inside that folder.
-fn mount_target(kind: &str, r: &crate::parse::FileRef) -> String {
-    let name = r.target.as_deref().unwrap_or(&r.source);
-    match kind {
-        _ if name.starts_with('/') => name.to_string(),
-        "secret" => format!("/run/secrets/{name}"),
-        _ => format!("/{name}"),
-    }
-}
-
 /// Builds the container for replica `number` of `svc`.
 pub fn container(project: &Project, svc: &Service, number: u64, image_id: &str) -> ContainerSpec {
-    let name = container_name(&project.name, svc, number);
+    container_named(
+        project,
+        svc,
+        number,
+        container_name(&project.name, svc, number),
+        image_id,
+    )
+}
+
+/// The one-off container `name` of `run`: the service's container with the one-off labels,
+/// standard input open when attached, and the service's aliases only when asked for.
+pub fn oneoff(
+    project: &Project,
+    svc: &Service,
+    name: &str,
+    slug: &str,
+    image_id: &str,
+    stdin: bool,
+    use_aliases: bool,
+) -> ContainerSpec {
+    let mut spec = container_named(project, svc, 1, name.to_string(), image_id);
+    if let Some(l) = spec.body.labels.as_mut() {
+        l.insert(labels::ONEOFF.into(), "True".into());
+        l.insert(labels::SLUG.into(), slug.to_string());
+    }
+    spec.body.attach_stdin = Some(stdin);
+    spec.body.open_stdin = Some(stdin);
+    spec.body.stdin_once = Some(stdin);
+    let fix = |aliases: &mut Option<Vec<String>>| {
+        if use_aliases {
+            if let Some(a) = aliases.as_mut() {
+                a.retain(|x| *x != svc.name);
+                a.insert(0, svc.name.clone());
+            }
+        } else {
+            *aliases = None;
+        }
+    };
+    if let Some(eps) = spec
+        .body
+        .networking_config
+        .as_mut()
+        .and_then(|n| n.endpoints_config.as_mut())
+    {
+        for ep in eps.values_mut() {
+            fix(&mut ep.aliases);
+        }
+    }
+    for (_, ep) in spec.extra_networks.iter_mut() {
+        fix(&mut ep.aliases);
+    }
+    spec
+}
+
+/// Builds a container of `svc` named `name` (a replica, or a one-off container).
+pub fn container_named(
+    project: &Project,
+    svc: &Service,
+    number: u64,
+    name: String,
+    image_id: &str,
+) -> ContainerSpec {
     let mut binds = Vec::new();
     let mut mounts = Vec::new();
     for v in &svc.volumes {
@@ -462,7 +434,7 @@ pub fn container(project: &Project, svc: &Service, number: u64, image_id: &str) 
             let target = mount_target(kind, r);
             let source = match &def.file {
                 Some(file) => file.clone(),
-                None => materialized_path(&project.name, &name, &target)
+                None => secrets::host_path(&project.name, &name, &target)
                     .display()
                     .to_string(),
             };
@@ -688,27 +660,7 @@ pub fn container(project: &Project, svc: &Service, number: u64, image_id: &str) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parse::{FileRef, Network, ServiceNetwork};
-
-    #[test]
-    fn secret_and_config_targets() {
-        let r = |source: &str, target: Option<&str>| FileRef {
-            source: source.into(),
-            target: target.map(str::to_string),
-            ..Default::default()
-        };
-        assert_eq!(mount_target("secret", &r("db", None)), "/run/secrets/db");
-        assert_eq!(
-            mount_target("secret", &r("db", Some("pw"))),
-            "/run/secrets/pw"
-        );
-        assert_eq!(mount_target("secret", &r("db", Some("/etc/pw"))), "/etc/pw");
-        assert_eq!(mount_target("config", &r("app", None)), "/app");
-        assert_eq!(
-            mount_target("config", &r("app", Some("etc/app"))),
-            "/etc/app"
-        );
-    }
+    use crate::parse::{Network, ServiceNetwork};
 
     #[test]
     fn primary_network_and_aliases() {

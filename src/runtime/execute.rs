@@ -18,6 +18,7 @@ use super::labels;
 use super::progress::{event, Reporter, Status};
 use super::wait::{self, Target};
 use crate::graph::plan::{Op, Plan};
+use crate::graph::secrets::{self, SecretFile};
 use crate::parse::{Condition, Project};
 
 /// What every step shares.
@@ -28,8 +29,6 @@ pub struct Context {
     pub report: Reporter,
     /// Bounds concurrent engine calls (`--parallel`).
     pub limit: Arc<Semaphore>,
-    /// Stop timeout in seconds, overriding `stop_grace_period` (`-t`).
-    pub timeout: Option<i64>,
     /// Container events, when the plan waits on conditions.
     pub hub: Option<Arc<Hub>>,
     /// Image ids, looked up once per image.
@@ -51,7 +50,6 @@ impl Context {
             project,
             report,
             limit: Arc::new(Semaphore::new(permits)),
-            timeout: None,
             hub: None,
             images: Arc::default(),
         }
@@ -143,6 +141,17 @@ async fn perform(ctx: &Context, op: &Op) -> Result<(), EngineError> {
                 .await
                 .map_err(|e| EngineError::from_bollard(&format!("renaming container {name}"), e))
         }
+        Op::WriteSecretFiles { files, .. } => write_secret_files(files),
+        Op::CreateOneOff {
+            service,
+            name,
+            slug,
+            stdin,
+            use_aliases,
+        } => {
+            let _p = ctx.limit.acquire().await;
+            create_oneoff(ctx, service, name, slug, *stdin, *use_aliases).await
+        }
         Op::StartContainer { name, .. } => {
             let res = container_res(name);
             r(event(&res, Status::Working, "Starting"));
@@ -154,13 +163,13 @@ async fn perform(ctx: &Context, op: &Op) -> Result<(), EngineError> {
             finish(r, &res, out, "Started")
         }
         Op::Await { service, condition } => await_condition(ctx, service, *condition).await,
-        Op::StopContainer { name } => {
+        Op::StopContainer { name, timeout } => {
             let res = container_res(name);
             r(event(&res, Status::Working, "Stopping"));
             let _p = ctx.limit.acquire().await;
             let mut b = StopContainerOptionsBuilder::default();
-            if let Some(t) = ctx.timeout.or_else(|| stop_timeout(ctx, name)) {
-                b = b.t(t as i32);
+            if let Some(t) = timeout {
+                b = b.t(*t as i32);
             }
             let out = match ctx.docker.stop_container(name, Some(b.build())).await {
                 Err(bollard::errors::Error::DockerResponseServerError {
@@ -173,13 +182,13 @@ async fn perform(ctx: &Context, op: &Op) -> Result<(), EngineError> {
             };
             finish(r, &res, out, "Stopped")
         }
-        Op::RestartContainer { name } => {
+        Op::RestartContainer { name, timeout } => {
             let res = container_res(name);
             r(event(&res, Status::Working, "Restarting"));
             let _p = ctx.limit.acquire().await;
             let mut b = bollard::query_parameters::RestartContainerOptionsBuilder::default();
-            if let Some(t) = ctx.timeout.or_else(|| stop_timeout(ctx, name)) {
-                b = b.t(t as i32);
+            if let Some(t) = timeout {
+                b = b.t(*t as i32);
             }
             let out = ctx
                 .docker
@@ -245,9 +254,7 @@ async fn perform(ctx: &Context, op: &Op) -> Result<(), EngineError> {
             };
             if out.is_ok() {
                 // Its environment and content secrets, if any.
-                let dir = std::path::Path::new(convert::SECRETS_ROOT)
-                    .join(&ctx.project.name)
-                    .join(name);
+                let dir = secrets::container_dir(&ctx.project.name, name);
                 let _ = std::fs::remove_dir_all(&dir);
                 // The project's folder too, once empty.
                 if let Some(parent) = dir.parent() {
@@ -322,19 +329,6 @@ fn finish(
         Err(e) => r(event(res, Status::Error, e.to_string())),
     }
     out
-}
-
-/// The stop timeout of the service a container belongs to (`stop_grace_period`).
-fn stop_timeout(ctx: &Context, name: &str) -> Option<i64> {
-    ctx.project
-        .services
-        .values()
-        .find(|s| {
-            name.starts_with(&format!("{}-{}-", ctx.project.name, s.name))
-                || s.container_name.as_deref() == Some(name)
-        })
-        .and_then(|s| s.stop_grace_period)
-        .map(|d| d.0 / 1_000_000_000)
 }
 
 async fn create_network(ctx: &Context, key: &str, name: &str) -> Result<(), EngineError> {
@@ -483,7 +477,6 @@ async fn create_container(
     let image = svc.image_name(&project.name);
     let id = image_id(ctx, &image).await?;
     let mut spec = convert::container(project, svc, number, &id);
-    write_materialized(&convert::materialized(project, svc, number))?;
     let _p = ctx.limit.acquire().await;
     if let Some(old) = inherit {
         let info =
@@ -512,6 +505,43 @@ async fn create_container(
         };
         ctx.docker.connect_network(&net, req).await.map_err(|e| {
             EngineError::from_bollard(&format!("connecting {} to network {net}", spec.name), e)
+        })?;
+    }
+    Ok(())
+}
+
+/// Creates the one-off container of `run` from the service as the command line changed it.
+async fn create_oneoff(
+    ctx: &Context,
+    service: &str,
+    name: &str,
+    slug: &str,
+    stdin: bool,
+    use_aliases: bool,
+) -> Result<(), EngineError> {
+    let project = &ctx.project;
+    let svc = &project.services[service];
+    let image = svc.image_name(&project.name);
+    let image_id = ctx
+        .docker
+        .inspect_image(&image)
+        .await
+        .map_err(|e| EngineError::from_bollard(&format!("inspecting image {image}"), e))?
+        .id
+        .unwrap_or_default();
+    let spec = convert::oneoff(project, svc, name, slug, &image_id, stdin, use_aliases);
+    let opts = CreateContainerOptionsBuilder::default().name(name).build();
+    ctx.docker
+        .create_container(Some(opts), spec.body)
+        .await
+        .map_err(|e| EngineError::from_bollard(&format!("creating container {name}"), e))?;
+    for (net, ep) in spec.extra_networks {
+        let req = NetworkConnectRequest {
+            container: name.to_string(),
+            endpoint_config: Some(ep),
+        };
+        ctx.docker.connect_network(&net, req).await.map_err(|e| {
+            EngineError::from_bollard(&format!("connecting {name} to network {net}"), e)
         })?;
     }
     Ok(())
@@ -592,7 +622,7 @@ async fn post_json(
 
 /// Writes environment and content secrets to their private host files (folders 0700, files with
 /// the owner and mode asked for). The value never appears in an error.
-fn write_materialized(files: &[convert::Materialized]) -> Result<(), EngineError> {
+fn write_secret_files(files: &[SecretFile]) -> Result<(), EngineError> {
     use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
     for m in files {
         let fail = |what: &str, e: std::io::Error| {

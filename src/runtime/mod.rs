@@ -24,8 +24,10 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::graph::lifecycle;
+use crate::graph::observed::Observed;
 use crate::graph::plan::{Op, Plan};
 use crate::graph::reconcile::{self, DownTarget, UpPlanOptions};
+use crate::graph::stop::StopTimeouts;
 use crate::graph::Cycle;
 use crate::parse::{Condition, Project};
 pub use engine::{EngineError, ErrorKind};
@@ -137,8 +139,9 @@ impl Runtime {
         })
     }
 
-    /// Converges the engine to the project: returns the plan that was run and its warnings.
-    pub async fn up(&self, project: Arc<Project>, opts: &UpOptions) -> Result<Plan, Error> {
+    /// The engine state `up` plans from, after the checks that must pass before anything is
+    /// created: external networks and volumes exist, the engine can create the networks.
+    pub(crate) async fn observe_for_up(&self, project: &Project) -> Result<Observed, Error> {
         let external_nets: Vec<String> = project
             .networks
             .values()
@@ -168,7 +171,6 @@ impl Runtime {
                 )
                 .into());
             }
-            let _ = key;
         }
         for v in project.volumes.values().filter(|v| v.external) {
             if observed.volume(&v.name).is_none() {
@@ -179,40 +181,58 @@ impl Runtime {
                 .into());
             }
         }
-        preflight::check(&self.docker, &project, &observed).await?;
-        let mut plan_opts = opts.plan.clone();
-        plan_opts.images = self.image_ids(&project).await;
-        let plan = reconcile::up(&project, &observed, &plan_opts)?;
-        if opts.dry_run {
-            return Ok(plan);
-        }
+        preflight::check(&self.docker, project, &observed).await?;
+        Ok(observed)
+    }
+
+    /// Executes a plan; with `events` (or when the plan awaits a condition), with a subscription
+    /// to the project's container events, which is returned for waits after the plan.
+    pub(crate) async fn execute(
+        &self,
+        project: Arc<Project>,
+        plan: &Plan,
+        events: bool,
+    ) -> Result<Option<Arc<events::Hub>>, Error> {
         let mut ctx = execute::Context::new(
             self.docker.clone(),
             project,
             self.report.clone(),
             self.parallel,
         );
-        ctx.timeout = opts.timeout;
         let waits = plan.steps.iter().any(|s| {
             matches!(&s.op, Op::Await { condition, .. } if *condition != Condition::ServiceStarted)
         });
-        if waits || opts.wait {
+        if waits || events {
             ctx.hub = Some(Arc::new(events::Hub::start(
                 &self.docker,
                 &ctx.project.name,
             )));
         }
-        let errors = execute::run(&ctx, &plan).await;
+        let errors = execute::run(&ctx, plan).await;
         if !errors.is_empty() {
             return Err(Error::Failed(errors));
         }
-        if let (true, Some(hub)) = (opts.wait, &ctx.hub) {
+        Ok(ctx.hub)
+    }
+
+    /// Converges the engine to the project: returns the plan that was run and its warnings.
+    pub async fn up(&self, project: Arc<Project>, opts: &UpOptions) -> Result<Plan, Error> {
+        let observed = self.observe_for_up(&project).await?;
+        let mut plan_opts = opts.plan.clone();
+        plan_opts.timeout = opts.timeout;
+        plan_opts.images = self.image_ids(&project).await;
+        let plan = reconcile::up(&project, &observed, &plan_opts)?;
+        if opts.dry_run {
+            return Ok(plan);
+        }
+        let hub = self.execute(project.clone(), &plan, opts.wait).await?;
+        if let (true, Some(hub)) = (opts.wait, &hub) {
             let services = if opts.plan.services.is_empty() {
-                ctx.project.services.keys().cloned().collect()
+                project.services.keys().cloned().collect()
             } else {
                 opts.plan.services.clone()
             };
-            self.wait_ready(&ctx.project, hub, &services, opts.wait_timeout)
+            self.wait_ready(&project, hub, &services, opts.wait_timeout)
                 .await?;
         }
         Ok(plan)
@@ -296,6 +316,7 @@ impl Runtime {
             remove_orphans: opts.remove_orphans,
             anonymous_volumes: opts.volumes,
             stop_only: opts.stop_only,
+            timeouts: StopTimeouts::of(&project, opts.timeout),
             ..Default::default()
         };
         if has_model {
@@ -371,17 +392,7 @@ impl Runtime {
         if opts.dry_run {
             return Ok(plan);
         }
-        let mut ctx = execute::Context::new(
-            self.docker.clone(),
-            project,
-            self.report.clone(),
-            self.parallel,
-        );
-        ctx.timeout = opts.timeout;
-        let errors = execute::run(&ctx, &plan).await;
-        if !errors.is_empty() {
-            return Err(Error::Failed(errors));
-        }
+        self.execute(project, &plan, false).await?;
         Ok(plan)
     }
 
@@ -407,35 +418,19 @@ impl Runtime {
                 (name.clone(), d)
             })
             .collect();
-        let plan = lifecycle::plan(action, &deps, &observed, services)?;
+        let timeouts = StopTimeouts::of(&project, opts.timeout);
+        let plan = lifecycle::plan(action, &deps, &observed, services, &timeouts)?;
         if opts.dry_run {
             return Ok(plan);
         }
-        let mut ctx = execute::Context::new(
-            self.docker.clone(),
-            project,
-            self.report.clone(),
-            self.parallel,
-        );
-        ctx.timeout = opts.timeout;
-        let waits = plan.steps.iter().any(|s| matches!(s.op, Op::Await { .. }));
-        if waits || opts.wait {
-            ctx.hub = Some(Arc::new(events::Hub::start(
-                &self.docker,
-                &ctx.project.name,
-            )));
-        }
-        let errors = execute::run(&ctx, &plan).await;
-        if !errors.is_empty() {
-            return Err(Error::Failed(errors));
-        }
-        if let (true, Some(hub)) = (opts.wait, &ctx.hub) {
+        let hub = self.execute(project.clone(), &plan, opts.wait).await?;
+        if let (true, Some(hub)) = (opts.wait, &hub) {
             let services = if services.is_empty() {
-                ctx.project.services.keys().cloned().collect()
+                project.services.keys().cloned().collect()
             } else {
                 services.to_vec()
             };
-            self.wait_ready(&ctx.project, hub, &services, opts.wait_timeout)
+            self.wait_ready(&project, hub, &services, opts.wait_timeout)
                 .await?;
         }
         Ok(plan)

@@ -4,6 +4,7 @@
 mod convergence;
 mod errors;
 mod harness;
+mod house;
 mod interop_hash;
 mod logs;
 mod parity;
@@ -16,6 +17,7 @@ fn main() -> std::process::ExitCode {
     runner::main(&[
         convergence::TESTS,
         errors::TESTS,
+        house::TESTS,
         interop_hash::TESTS,
         logs::TESTS,
         parity::TESTS,
