@@ -4,7 +4,6 @@ use clap::Args;
 use std::path::PathBuf;
 
 use super::{CliError, Context};
-use crate::runtime::copy;
 
 #[derive(Debug, Args)]
 pub struct CpArgs {
@@ -58,7 +57,7 @@ pub async fn run(ctx: &Context, args: CpArgs) -> Result<(), CliError> {
     for c in targets {
         if from.is_some() {
             let dest = PathBuf::from(&args.destination);
-            copy::from_container(&rt.docker, &c.name, container_path, &dest).await?;
+            rt.copy_from(&c.name, container_path, &dest).await?;
         } else {
             let src = PathBuf::from(&args.source);
             if !src.exists() {
@@ -67,7 +66,7 @@ pub async fn run(ctx: &Context, args: CpArgs) -> Result<(), CliError> {
                     src.display()
                 )));
             }
-            copy::to_container(&rt.docker, &c.name, &src, container_path).await?;
+            rt.copy_to(&c.name, &src, container_path).await?;
         }
     }
     Ok(())

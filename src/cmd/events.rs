@@ -5,7 +5,7 @@ use serde_json::json;
 use std::collections::BTreeMap;
 
 use super::{CliError, Context};
-use crate::runtime::events::{now_nanos, Action, ContainerEvent, Hub};
+use crate::runtime::events::{now_nanos, Action, ContainerEvent};
 
 #[derive(Debug, Args)]
 pub struct EventsArgs {
@@ -57,7 +57,7 @@ pub async fn run(ctx: &Context, args: EventsArgs) -> Result<(), CliError> {
     let (project, _) = ctx.project_or_name()?;
     let (rt, _) = ctx.runtime().await?;
     let start = now_nanos();
-    let hub = Hub::start(&rt.docker, &project.name);
+    let hub = rt.events(&project.name);
     let mut watcher = hub.watcher();
     let mut pos = 0;
     loop {

@@ -5,8 +5,7 @@ use clap::Args;
 use std::io::IsTerminal;
 
 use super::{CliError, Context};
-use crate::graph::reconcile::container_name;
-use crate::runtime::attach::{self, ExecSpec};
+use crate::runtime::attach::ExecSpec;
 
 #[derive(Debug, Args)]
 #[command(trailing_var_arg = true)]
@@ -73,39 +72,15 @@ pub async fn run(ctx: &Context, args: ExecArgs) -> Result<(), CliError> {
         stdin: true,
         detach: args.detach,
     };
-    // The container's name is known from the model: try it first, and list the project's
-    // containers only when that fails (another naming, or not running: then say so).
-    let direct = match project.services.get(&args.service) {
-        Some(svc) if has_model => Some(container_name(&project.name, svc, args.index)),
-        _ => None,
-    };
-    let created = match &direct {
-        Some(name) => attach::create_exec(&rt.docker, name, &spec)
-            .await
-            .ok()
-            .map(|id| (name.clone(), id)),
-        None => None,
-    };
-    let (name, id) = match created {
-        Some(found) => found,
-        None => {
-            let rows = rt.ps(&project.name, false).await?;
-            let Some(c) = rows
-                .iter()
-                .find(|r| r.service == args.service && r.number == args.index)
-            else {
-                return Err(CliError::new(format!(
-                    "service \"{}\" is not running",
-                    args.service
-                )));
-            };
-            let id = attach::create_exec(&rt.docker, &c.name, &spec).await?;
-            (c.name.clone(), id)
-        }
-    };
-    let code = attach::start_exec(&rt.docker, &name, &id, &spec).await?;
+    let code = rt
+        .exec(&project, has_model, &args.service, args.index, &spec)
+        .await?;
     match code {
-        0 => Ok(()),
-        c => Err(CliError::exit(c as i32)),
+        None => Err(CliError::new(format!(
+            "service \"{}\" is not running",
+            args.service
+        ))),
+        Some(0) => Ok(()),
+        Some(c) => Err(CliError::exit(c as i32)),
     }
 }

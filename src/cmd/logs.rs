@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::logfmt::{Printer, Style};
 use super::{CliError, Context};
-use crate::runtime::logs::{self, LogEvent, LogOptions, Stream};
+use crate::runtime::logs::{LogEvent, LogOptions, Stream};
 
 #[derive(Debug, Args)]
 pub struct LogsArgs {
@@ -86,7 +86,7 @@ pub async fn run(ctx: &Context, args: LogsArgs) -> Result<(), CliError> {
         until: args.until.clone(),
         timestamps: args.timestamps || args.merge,
     };
-    let mut rx = logs::stream(&rt.docker, &project.name, names.clone(), services, opts);
+    let mut rx = rt.logs(&project.name, names.clone(), services, opts);
     if args.merge {
         merge(&mut rx, &names, &mut printer, args.timestamps).await;
         printer.flush();

@@ -11,7 +11,7 @@ use crate::graph::{Cycle, ServiceGraph};
 use crate::parse::path::Path;
 use crate::parse::Project;
 use crate::runtime::lock::ProjectLock;
-use crate::runtime::logs::{self, LogEvent, LogOptions};
+use crate::runtime::logs::{LogEvent, LogOptions};
 use crate::runtime::{DownOptions, Error, Runtime, UpOptions};
 
 #[derive(Debug, Args)]
@@ -377,7 +377,7 @@ async fn attach(
         timestamps: args.timestamps,
         ..Default::default()
     };
-    let mut rx = logs::stream(&rt.docker, &project.name, names.clone(), services, opts);
+    let mut rx = rt.logs(&project.name, names.clone(), services, opts);
     let abort_on_exit = args.abort_on_container_exit
         || (args.exit_code_from.is_some() && !args.abort_on_container_failure);
     let mut running: std::collections::HashSet<String> = names.iter().cloned().collect();

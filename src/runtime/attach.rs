@@ -2,16 +2,10 @@
 //! one-off container of `run`. Standard input is copied in, output copied out (stderr to
 //! stderr), and the process's exit code comes back.
 
-use bollard::container::LogOutput;
-use bollard::exec::{StartExecOptions, StartExecResults};
-use bollard::models::ExecConfig;
-use bollard::query_parameters::AttachContainerOptionsBuilder;
-use bollard::Docker;
-use futures::{Stream, StreamExt};
-use std::pin::Pin;
-use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use futures::StreamExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use super::engine::EngineError;
+use super::engine::{Attached, Engine, EngineError, ExecRequest, Output};
 use super::logs::exit_code;
 
 /// What `exec` runs.
@@ -28,11 +22,9 @@ pub struct ExecSpec {
     pub detach: bool,
 }
 
-type Output = Pin<Box<dyn Stream<Item = Result<LogOutput, bollard::errors::Error>> + Send>>;
-type Input = Pin<Box<dyn AsyncWrite + Send>>;
-
 /// Copies the process's output to ours, and (when asked) our stdin to it, until the output ends.
-async fn pump(mut output: Output, input: Input, stdin: bool) {
+async fn pump(attached: Attached, stdin: bool) {
+    let Attached { mut output, input } = attached;
     let feeder = stdin.then(|| {
         tokio::spawn(async move {
             let mut input = input;
@@ -56,11 +48,8 @@ async fn pump(mut output: Output, input: Input, stdin: bool) {
     let mut err = tokio::io::stderr();
     while let Some(Ok(chunk)) = output.next().await {
         let _ = match chunk {
-            LogOutput::StdErr { message } => err.write_all(&message).await,
-            LogOutput::StdOut { message } | LogOutput::Console { message } => {
-                out.write_all(&message).await
-            }
-            LogOutput::StdIn { .. } => Ok(()),
+            Output::Stderr(message) => err.write_all(&message).await,
+            Output::Stdout(message) => out.write_all(&message).await,
         };
         let _ = out.flush().await;
     }
@@ -93,112 +82,71 @@ fn terminal_size() -> Option<(u16, u16)> {
 }
 
 /// Runs a command in a running container; returns its exit code (0 when detached).
-pub async fn exec(docker: &Docker, container: &str, spec: &ExecSpec) -> Result<i64, EngineError> {
-    let id = create_exec(docker, container, spec).await?;
-    start_exec(docker, container, &id, spec).await
+pub async fn exec(
+    engine: &dyn Engine,
+    container: &str,
+    spec: &ExecSpec,
+) -> Result<i64, EngineError> {
+    let id = create_exec(engine, container, spec).await?;
+    start_exec(engine, &id, spec).await
 }
 
 /// Creates the exec instance of `spec` in a running container; returns its id.
 pub async fn create_exec(
-    docker: &Docker,
+    engine: &dyn Engine,
     container: &str,
     spec: &ExecSpec,
 ) -> Result<String, EngineError> {
-    let doing = format!("running a command in container {container}");
-    let config = ExecConfig {
-        attach_stdin: Some(spec.stdin && !spec.detach),
-        attach_stdout: Some(!spec.detach),
-        attach_stderr: Some(!spec.detach),
-        tty: Some(spec.tty),
-        env: (!spec.env.is_empty()).then(|| spec.env.clone()),
-        cmd: Some(spec.cmd.clone()),
-        privileged: Some(spec.privileged),
+    let request = ExecRequest {
+        cmd: spec.cmd.clone(),
+        env: spec.env.clone(),
         user: spec.user.clone(),
-        working_dir: spec.workdir.clone(),
-        ..Default::default()
+        workdir: spec.workdir.clone(),
+        tty: spec.tty,
+        privileged: spec.privileged,
+        attach_stdin: spec.stdin && !spec.detach,
+        attach_output: !spec.detach,
     };
-    let id = docker
-        .create_exec(container, config)
-        .await
-        .map_err(|e| EngineError::from_bollard(&doing, e))?
-        .id;
-    Ok(id)
+    engine.create_exec(container, &request).await
 }
 
 /// Starts a created exec instance and streams it; returns its exit code (0 when detached).
 pub async fn start_exec(
-    docker: &Docker,
-    container: &str,
+    engine: &dyn Engine,
     id: &str,
     spec: &ExecSpec,
 ) -> Result<i64, EngineError> {
-    let doing = format!("running a command in container {container}");
-    let opts = StartExecOptions {
-        detach: spec.detach,
-        tty: spec.tty,
-        output_capacity: None,
+    let Some(attached) = engine.start_exec(id, spec.detach, spec.tty).await? else {
+        return Ok(0);
     };
-    match docker
-        .start_exec(id, Some(opts))
-        .await
-        .map_err(|e| EngineError::from_bollard(&doing, e))?
-    {
-        StartExecResults::Detached => return Ok(0),
-        StartExecResults::Attached { output, input } => {
-            let _raw = if spec.tty {
-                if let Some((h, w)) = terminal_size() {
-                    let size = bollard::exec::ResizeExecOptions {
-                        height: h,
-                        width: w,
-                    };
-                    let _ = docker.resize_exec(id, size).await;
-                }
-                RawTerminal::enable()
-            } else {
-                None
-            };
-            pump(output, input, spec.stdin).await
+    let _raw = if spec.tty {
+        if let Some((h, w)) = terminal_size() {
+            let _ = engine.resize_exec(id, h, w).await;
         }
-    }
-    let info = docker
-        .inspect_exec(id)
-        .await
-        .map_err(|e| EngineError::from_bollard(&doing, e))?;
-    Ok(info.exit_code.unwrap_or(0))
+        RawTerminal::enable()
+    } else {
+        None
+    };
+    pump(attached, spec.stdin).await;
+    engine.exec_exit_code(id).await
 }
 
 /// Attaches to a created container, starts it, streams it until it exits; returns its exit code.
 pub async fn run_attached(
-    docker: &Docker,
+    engine: &dyn Engine,
     container: &str,
     stdin: bool,
 ) -> Result<i64, EngineError> {
-    let doing = format!("attaching to container {container}");
-    let opts = AttachContainerOptionsBuilder::default()
-        .stdin(stdin)
-        .stdout(true)
-        .stderr(true)
-        .stream(true)
-        // Attached before the start: a replay of the log could repeat what the stream sends.
-        .logs(false)
-        .build();
-    let attached = docker
-        .attach_container(container, Some(opts))
+    // Attached before the start: a replay of the log could repeat what the stream sends.
+    let attached = engine.attach_container(container, stdin).await?;
+    engine.start_container(container).await?;
+    let tty = engine
+        .inspect_container(container)
         .await
-        .map_err(|e| EngineError::from_bollard(&doing, e))?;
-    docker
-        .start_container(container, None)
-        .await
-        .map_err(|e| EngineError::from_bollard(&format!("starting container {container}"), e))?;
-    let tty = docker
-        .inspect_container(container, None)
-        .await
-        .ok()
-        .and_then(|i| i.config)
-        .and_then(|c| c.tty)
+        .map(|i| i.tty)
         .unwrap_or(false);
     let _raw = if tty { RawTerminal::enable() } else { None };
-    pump(attached.output, attached.input, stdin).await;
+    pump(attached, stdin).await;
     drop(_raw);
-    Ok(exit_code(docker, container).await)
+    Ok(exit_code(engine, container).await)
 }

@@ -1,14 +1,12 @@
 //! Image builds through the Engine API: the context as a tar (honouring `.dockerignore`), the
 //! service's build options, output streamed as progress, the failing step shown on error.
 
-use bollard::query_parameters::BuildImageOptionsBuilder;
-use bollard::Docker;
 use futures::StreamExt;
 use std::collections::HashMap;
 use std::path::Path;
 
 use super::dockerignore::Ignore;
-use super::engine::{EngineError, ErrorKind};
+use super::engine::{BuildOutput, BuildRequest, Engine, EngineError, ErrorKind};
 use super::progress::{event, Reporter, Status};
 use crate::parse::{Build, Project, Service};
 
@@ -96,7 +94,7 @@ pub fn context_tar(dir: &Path, dockerfile: &str, inline: Option<&str>) -> Result
 
 /// Builds the image of `svc`; returns its id.
 pub async fn build(
-    docker: &Docker,
+    engine: &dyn Engine,
     report: &Reporter,
     project: &Project,
     svc: &Service,
@@ -137,52 +135,34 @@ pub async fn build(
         })
         .collect();
     args.extend(opts.args.iter().cloned());
-    let labels: HashMap<String, String> = b.labels.clone().into_iter().collect();
-    let mut o = BuildImageOptionsBuilder::default()
-        .dockerfile(&dockerfile)
-        .t(&image)
-        .rm(true)
-        .forcerm(true)
-        .nocache(b.no_cache || opts.no_cache)
-        .buildargs(&args)
-        .labels(&labels);
-    if opts.pull || b.pull {
-        o = o.pull("true");
-    }
-    if let Some(t) = &b.target {
-        o = o.target(t);
-    }
-    if let Some(n) = &b.network {
-        o = o.networkmode(n);
-    }
-    if !b.extra_hosts.is_empty() {
-        let hosts: Vec<String> = b
-            .extra_hosts
-            .iter()
-            .map(|h| h.replacen('=', ":", 1))
-            .collect();
-        o = o.extrahosts(&hosts.join(","));
-    }
-    if let Some(s) = b.shm_size {
-        o = o.shmsize(s.0 as i32);
-    }
-    if !b.cache_from.is_empty() {
-        o = o.cachefrom(&b.cache_from);
-    }
-    let mut stream = docker.build_image(o.build(), None, Some(bollard::body_full(tar.into())));
+    let request = BuildRequest {
+        dockerfile: dockerfile.clone(),
+        tag: image.clone(),
+        no_cache: b.no_cache || opts.no_cache,
+        pull: opts.pull || b.pull,
+        args,
+        labels: b.labels.clone().into_iter().collect(),
+        target: b.target.clone(),
+        network: b.network.clone(),
+        extra_hosts: (!b.extra_hosts.is_empty()).then(|| {
+            let hosts: Vec<String> = b
+                .extra_hosts
+                .iter()
+                .map(|h| h.replacen('=', ":", 1))
+                .collect();
+            hosts.join(",")
+        }),
+        shm_size: b.shm_size.map(|s| s.0),
+        cache_from: b.cache_from.clone(),
+    };
+    let mut stream = engine.build_image(&request, tar);
     // The output since the last step header, to show the failing step.
     let mut step: Vec<String> = Vec::new();
     while let Some(item) = stream.next().await {
         let msg = match item {
-            Ok(info) => {
-                if let Some(detail) = info.error_detail.and_then(|d| d.message) {
-                    Err(detail)
-                } else {
-                    Ok(info.stream.unwrap_or_default())
-                }
-            }
-            Err(bollard::errors::Error::DockerStreamError { error }) => Err(error),
-            Err(e) => return Err(EngineError::from_bollard(&doing, e)),
+            Ok(BuildOutput::Text(text)) => Ok(text),
+            Ok(BuildOutput::Error(error)) => Err(error),
+            Err(e) => return Err(EngineError::new(e.kind, format!("{doing}: {e}"))),
         };
         match msg {
             Ok(text) => {
@@ -208,21 +188,15 @@ pub async fn build(
             Some((r, t)) if !t.contains('/') => (r.to_string(), t.to_string()),
             _ => (tag.clone(), "latest".to_string()),
         };
-        let opts = bollard::query_parameters::TagImageOptionsBuilder::default()
-            .repo(&repo)
-            .tag(&t)
-            .build();
-        docker
-            .tag_image(&image, Some(opts))
-            .await
-            .map_err(|e| EngineError::from_bollard(&format!("tagging {image} as {tag}"), e))?;
+        engine.tag_image(&image, &repo, &t).await.map_err(|e| {
+            EngineError::new(e.kind, e.message.replace(&format!("{repo}:{t}"), tag))
+        })?;
     }
-    let id = docker
+    let id = engine
         .inspect_image(&image)
         .await
-        .map_err(|e| EngineError::from_bollard(&doing, e))?
-        .id
-        .unwrap_or_default();
+        .map_err(|e| EngineError::new(e.kind, format!("{doing}: {e}")))?
+        .id;
     report(event(&res, Status::Done, "Built"));
     Ok(id)
 }

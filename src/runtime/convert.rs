@@ -1,17 +1,27 @@
-//! A service replica to the Engine API's container body, as docker compose builds it. Pure.
+//! The model to the Engine API's request bodies (containers, networks, volumes), as docker
+//! compose builds them. Pure; with [`super::engine::docker`], the only place bollard types live.
 
 use bollard::models::{
     ContainerCreateBody, DeviceMapping, EndpointIpamConfig, EndpointSettings, HealthConfig,
-    HostConfig, HostConfigLogConfig, Mount, MountBindOptions, MountBindOptionsPropagationEnum,
-    MountTmpfsOptions, MountType, MountVolumeOptions, NetworkingConfig, PortBinding,
-    ResourcesUlimits, RestartPolicy, RestartPolicyNameEnum,
+    HostConfig, HostConfigLogConfig, Ipam, IpamConfig, Mount, MountBindOptions,
+    MountBindOptionsPropagationEnum, MountTmpfsOptions, MountType, MountVolumeOptions,
+    NetworkCreateRequest, NetworkingConfig, PortBinding, ResourcesUlimits, RestartPolicy,
+    RestartPolicyNameEnum, VolumeCreateRequest,
 };
 use std::collections::HashMap;
 
+use super::engine::MountPoint;
 use super::labels;
 use crate::graph::secrets::{self, mount_target};
 use crate::graph::{hash, reconcile::container_name};
 use crate::parse::{Project, Service, ServiceVolume, Ulimit};
+
+/// A container's settings on one network.
+pub type Endpoint = EndpointSettings;
+/// The body that creates a network.
+pub type NetworkSpec = NetworkCreateRequest;
+/// The body that creates a volume.
+pub type VolumeSpec = VolumeCreateRequest;
 
 /// Everything needed to create one container: the body, then the networks to connect before
 /// start (API 1.41 takes one network at create).
@@ -19,7 +29,65 @@ use crate::parse::{Project, Service, ServiceVolume, Ulimit};
 pub struct ContainerSpec {
     pub name: String,
     pub body: ContainerCreateBody,
-    pub extra_networks: Vec<(String, EndpointSettings)>,
+    pub extra_networks: Vec<(String, Endpoint)>,
+    /// `mac_address`, which engines before API 1.44 take only outside the typed body.
+    pub mac_address: Option<String>,
+}
+
+fn string_map(m: &indexmap::IndexMap<String, String>) -> HashMap<String, String> {
+    m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+}
+
+/// The network `key` of the project, with the project's labels.
+pub fn network(project: &Project, key: &str, name: &str) -> NetworkSpec {
+    let net = &project.networks[key];
+    let mut labels = string_map(&net.labels);
+    labels.insert(labels::PROJECT.into(), project.name.clone());
+    labels.insert(labels::NETWORK.into(), key.into());
+    labels.insert(labels::VERSION.into(), labels::COMPOSE_VERSION.into());
+    let ipam = net.ipam.as_ref().map(|i| Ipam {
+        driver: i.driver.clone(),
+        config: Some(
+            i.config
+                .iter()
+                .map(|c| IpamConfig {
+                    subnet: c.subnet.clone(),
+                    ip_range: c.ip_range.clone(),
+                    gateway: c.gateway.clone(),
+                    auxiliary_addresses: (!c.aux_addresses.is_empty())
+                        .then(|| string_map(&c.aux_addresses)),
+                })
+                .collect(),
+        ),
+        options: (!i.options.is_empty()).then(|| string_map(&i.options)),
+    });
+    NetworkCreateRequest {
+        name: name.to_string(),
+        driver: net.driver.clone(),
+        internal: Some(net.internal),
+        attachable: Some(net.attachable),
+        enable_ipv6: net.enable_ipv6,
+        options: Some(string_map(&net.driver_opts)),
+        labels: Some(labels),
+        ipam,
+        ..Default::default()
+    }
+}
+
+/// The volume `key` of the project, with the project's labels.
+pub fn volume(project: &Project, key: &str, name: &str) -> VolumeSpec {
+    let vol = &project.volumes[key];
+    let mut labels = string_map(&vol.labels);
+    labels.insert(labels::PROJECT.into(), project.name.clone());
+    labels.insert(labels::VOLUME.into(), key.into());
+    labels.insert(labels::VERSION.into(), labels::COMPOSE_VERSION.into());
+    VolumeCreateRequest {
+        name: Some(name.to_string()),
+        driver: vol.driver.clone(),
+        driver_opts: (!vol.driver_opts.is_empty()).then(|| string_map(&vol.driver_opts)),
+        labels: Some(labels),
+        ..Default::default()
+    }
 }
 
 /// The networks of a service, primary first: highest `priority`, then by name.
@@ -290,20 +358,16 @@ fn mount_of(project: &Project, v: &ServiceVolume) -> (Option<String>, Option<Mou
 
 /// Gives the new container the anonymous volumes of the one it replaces (by target), so that
 /// recreation keeps their data, as the reference does.
-pub fn inherit_anonymous_volumes(
-    project: &Project,
-    spec: &mut ContainerSpec,
-    old: &[bollard::models::MountPoint],
-) {
+pub fn inherit_anonymous_volumes(project: &Project, spec: &mut ContainerSpec, old: &[MountPoint]) {
     let named: Vec<&str> = project.volumes.values().map(|v| v.name.as_str()).collect();
     let host = spec.body.host_config.get_or_insert_with(Default::default);
     let binds = host.binds.clone().unwrap_or_default();
     let mounts = host.mounts.get_or_insert_with(Vec::new);
     for m in old {
-        let (Some(name), Some(dest)) = (&m.name, &m.destination) else {
+        let (Some(name), dest) = (&m.name, &m.destination) else {
             continue;
         };
-        let is_volume = m.typ.as_ref().map(|t| t.to_string()).as_deref() == Some("volume");
+        let is_volume = m.kind == "volume";
         if !is_volume || named.contains(&name.as_str()) {
             continue;
         }
@@ -324,7 +388,7 @@ pub fn inherit_anonymous_volumes(
                 typ: Some(MountType::VOLUME),
                 source: Some(name.clone()),
                 target: Some(dest.clone()),
-                read_only: Some(!m.rw.unwrap_or(true)),
+                read_only: Some(!m.rw),
                 ..Default::default()
             });
         }
@@ -375,6 +439,7 @@ pub fn oneoff(
     use_aliases: bool,
 ) -> ContainerSpec {
     let mut spec = container_named(project, svc, 1, name.to_string(), image_id);
+    spec.mac_address = None;
     if let Some(l) = spec.body.labels.as_mut() {
         l.insert(labels::ONEOFF.into(), "True".into());
         l.insert(labels::SLUG.into(), slug.to_string());
@@ -654,6 +719,7 @@ pub fn container_named(
         name,
         body,
         extra_networks,
+        mac_address: svc.mac_address.clone(),
     }
 }
 

@@ -1,37 +1,26 @@
 //! `cp` between a container and this machine, through the engine's archive endpoints (tar).
 
-use bollard::query_parameters::{
-    ContainerArchiveInfoOptionsBuilder, DownloadFromContainerOptionsBuilder,
-    UploadToContainerOptionsBuilder,
-};
-use bollard::Docker;
 use futures::StreamExt;
 use std::path::{Component, Path, PathBuf};
 
-use super::engine::{EngineError, ErrorKind};
+use super::engine::{Engine, EngineError, ErrorKind};
 
 fn io_error(doing: &str, e: std::io::Error) -> EngineError {
     EngineError::new(ErrorKind::Api, format!("{doing}: {e}"))
 }
 
-/// Go's `os.ModeDir`, as the engine reports it in a path stat.
-const MODE_DIR: u32 = 1 << 31;
-
 /// Copies `path` out of `container` to `dest`: into it when it is a folder, else to that name.
 pub async fn from_container(
-    docker: &Docker,
+    engine: &dyn Engine,
     container: &str,
     path: &str,
     dest: &Path,
 ) -> Result<(), EngineError> {
     let doing = format!("copying {container}:{path} to {}", dest.display());
-    let opts = DownloadFromContainerOptionsBuilder::default()
-        .path(path)
-        .build();
-    let mut stream = docker.download_from_container(container, Some(opts));
+    let mut stream = engine.download(container, path);
     let mut tar_bytes = Vec::new();
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| EngineError::from_bollard(&doing, e))?;
+        let chunk = chunk.map_err(|e| EngineError::new(e.kind, format!("{doing}: {e}")))?;
         tar_bytes.extend_from_slice(&chunk);
     }
     let into_dir = dest.is_dir();
@@ -76,23 +65,13 @@ pub async fn from_container(
 /// Copies `src` from this machine into `container` at `path`: into it when it is a folder there,
 /// else to that name.
 pub async fn to_container(
-    docker: &Docker,
+    engine: &dyn Engine,
     container: &str,
     src: &Path,
     path: &str,
 ) -> Result<(), EngineError> {
     let doing = format!("copying {} to {container}:{path}", src.display());
-    let stat = docker
-        .get_container_archive_info(
-            container,
-            Some(
-                ContainerArchiveInfoOptionsBuilder::default()
-                    .path(path)
-                    .build(),
-            ),
-        )
-        .await;
-    let is_dir = matches!(&stat, Ok(s) if s.file_mode & MODE_DIR != 0);
+    let is_dir = matches!(engine.path_is_dir(container, path).await, Ok(Some(true)));
     let trimmed = path.trim_end_matches('/');
     let (dir, name) = if is_dir || path.ends_with('/') {
         let base = src
@@ -122,11 +101,8 @@ pub async fn to_container(
     };
     added.map_err(|e| io_error(&doing, e))?;
     let tar_bytes = builder.into_inner().map_err(|e| io_error(&doing, e))?;
-    let opts = UploadToContainerOptionsBuilder::default()
-        .path(&dir)
-        .build();
-    docker
-        .upload_to_container(container, Some(opts), bollard::body_full(tar_bytes.into()))
+    engine
+        .upload(container, &dir, tar_bytes)
         .await
-        .map_err(|e| EngineError::from_bollard(&doing, e))
+        .map_err(|e| EngineError::new(e.kind, format!("{doing}: {e}")))
 }

@@ -1,15 +1,13 @@
 //! The engine's event stream for one project, kept in order: waits read readiness (start, die,
 //! health) from it instead of polling.
 
-use bollard::query_parameters::EventsOptionsBuilder;
-use bollard::Docker;
 use futures::StreamExt;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::sync::watch;
 
-use super::engine::{EngineError, ErrorKind};
+use super::engine::{Engine, EngineError, ErrorKind, EventMessage};
 use super::labels;
 
 /// What happened to a container.
@@ -66,16 +64,9 @@ pub fn now_nanos() -> i64 {
 impl Hub {
     /// Subscribes to the container events of `project`, replaying from a second before now so
     /// that nothing between this call and the connection is missed.
-    pub fn start(docker: &Docker, project: &str) -> Hub {
+    pub fn start(engine: &dyn Engine, project: &str) -> Hub {
         let since = now_nanos() / 1_000_000_000 - 1;
-        let mut filters = HashMap::new();
-        filters.insert("type", vec!["container".to_string()]);
-        filters.insert("label", vec![format!("{}={project}", labels::PROJECT)]);
-        let opts = EventsOptionsBuilder::default()
-            .since(&since.to_string())
-            .filters(&filters)
-            .build();
-        let mut stream = docker.events(Some(opts));
+        let mut stream = engine.events(&labels::project_filter(project), since);
         let log: Arc<Mutex<Log>> = Arc::default();
         let (tx, version) = watch::channel(0u64);
         let sink = log.clone();
@@ -135,11 +126,10 @@ impl Hub {
     }
 }
 
-fn container_event(msg: bollard::models::EventMessage) -> Option<ContainerEvent> {
-    let actor = msg.actor?;
-    let attributes = actor.attributes.unwrap_or_default();
-    let action = msg.action?;
-    let action = match action.as_str() {
+fn container_event(msg: EventMessage) -> Option<ContainerEvent> {
+    let attributes = msg.attributes;
+    let action = match msg.action.as_str() {
+        "" => return None,
         "create" => Action::Create,
         "start" => Action::Start,
         "die" => Action::Die {
@@ -155,11 +145,11 @@ fn container_event(msg: bollard::models::EventMessage) -> Option<ContainerEvent>
         },
     };
     Some(ContainerEvent {
-        id: actor.id.unwrap_or_default(),
+        id: msg.id,
         name: attributes.get("name").cloned().unwrap_or_default(),
         service: attributes.get(labels::SERVICE).cloned().unwrap_or_default(),
         action,
-        time_nano: msg.time_nano.unwrap_or(0),
+        time_nano: msg.time_nano,
         attributes,
     })
 }

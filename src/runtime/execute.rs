@@ -1,20 +1,14 @@
 //! Runs a plan: every step starts as soon as the steps it waits for are done, bounded by one limit
 //! on engine calls. The executor decides nothing; it only performs the operations.
 
-use bollard::models::{NetworkConnectRequest, NetworkCreateRequest, VolumeCreateRequest};
-use bollard::query_parameters::{
-    CreateContainerOptionsBuilder, RemoveContainerOptionsBuilder, StopContainerOptionsBuilder,
-};
-use bollard::Docker;
 use futures::future::{join_all, BoxFuture, FutureExt, Shared};
 use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::{Mutex, Semaphore};
 
 use super::convert;
-use super::engine::{EngineError, ErrorKind};
+use super::engine::{Engine, EngineError, ErrorKind};
 use super::events::Hub;
-use super::labels;
 use super::progress::{event, Reporter, Status};
 use super::wait::{self, Target};
 use crate::graph::plan::{Op, Plan};
@@ -24,7 +18,7 @@ use crate::parse::{Condition, Project};
 /// What every step shares.
 #[derive(Clone)]
 pub struct Context {
-    pub docker: Docker,
+    pub engine: Arc<dyn Engine>,
     pub project: Arc<Project>,
     pub report: Reporter,
     /// Bounds concurrent engine calls (`--parallel`).
@@ -37,7 +31,7 @@ pub struct Context {
 
 impl Context {
     pub fn new(
-        docker: Docker,
+        engine: Arc<dyn Engine>,
         project: Arc<Project>,
         report: Reporter,
         parallel: Option<usize>,
@@ -46,7 +40,7 @@ impl Context {
             .filter(|n| *n > 0)
             .unwrap_or(Semaphore::MAX_PERMITS);
         Context {
-            docker,
+            engine,
             project,
             report,
             limit: Arc::new(Semaphore::new(permits)),
@@ -93,21 +87,34 @@ fn container_res(name: &str) -> String {
     format!("Container {name}")
 }
 
+/// Success when the engine says the object is already in the state asked for (or gone).
+fn already(out: Result<(), EngineError>, kinds: &[ErrorKind]) -> Result<(), EngineError> {
+    match out {
+        Err(e) if kinds.contains(&e.kind) => Ok(()),
+        other => other,
+    }
+}
+
 async fn perform(ctx: &Context, op: &Op) -> Result<(), EngineError> {
+    use ErrorKind::{Conflict, NotFound, NotModified};
     let r = &ctx.report;
+    let engine = ctx.engine.as_ref();
     match op {
         Op::CreateNetwork { key, name } => {
             let res = format!("Network {name}");
             r(event(&res, Status::Working, "Creating"));
             let _p = ctx.limit.acquire().await;
-            let out = create_network(ctx, key, name).await;
+            let spec = convert::network(&ctx.project, key, name);
+            // Another command may have created it meanwhile.
+            let out = already(engine.create_network(&spec).await, &[Conflict]);
             finish(r, &res, out, "Created")
         }
         Op::CreateVolume { key, name } => {
             let res = format!("Volume {name}");
             r(event(&res, Status::Working, "Creating"));
             let _p = ctx.limit.acquire().await;
-            let out = create_volume(ctx, key, name).await;
+            let spec = convert::volume(&ctx.project, key, name);
+            let out = engine.create_volume(&spec).await;
             finish(r, &res, out, "Created")
         }
         Op::CreateContainer {
@@ -133,13 +140,7 @@ async fn perform(ctx: &Context, op: &Op) -> Result<(), EngineError> {
         }
         Op::RenameContainer { name, to } => {
             let _p = ctx.limit.acquire().await;
-            let opts = bollard::query_parameters::RenameContainerOptionsBuilder::default()
-                .name(to)
-                .build();
-            ctx.docker
-                .rename_container(name, opts)
-                .await
-                .map_err(|e| EngineError::from_bollard(&format!("renaming container {name}"), e))
+            engine.rename_container(name, to).await
         }
         Op::WriteSecretFiles { files, .. } => write_secret_files(files),
         Op::CreateOneOff {
@@ -156,10 +157,7 @@ async fn perform(ctx: &Context, op: &Op) -> Result<(), EngineError> {
             let res = container_res(name);
             r(event(&res, Status::Working, "Starting"));
             let _p = ctx.limit.acquire().await;
-            let out =
-                ctx.docker.start_container(name, None).await.map_err(|e| {
-                    EngineError::from_bollard(&format!("starting container {name}"), e)
-                });
+            let out = engine.start_container(name).await;
             finish(r, &res, out, "Started")
         }
         Op::Await { service, condition } => await_condition(ctx, service, *condition).await,
@@ -167,91 +165,46 @@ async fn perform(ctx: &Context, op: &Op) -> Result<(), EngineError> {
             let res = container_res(name);
             r(event(&res, Status::Working, "Stopping"));
             let _p = ctx.limit.acquire().await;
-            let mut b = StopContainerOptionsBuilder::default();
-            if let Some(t) = timeout {
-                b = b.t(*t as i32);
-            }
-            let out = match ctx.docker.stop_container(name, Some(b.build())).await {
-                Err(bollard::errors::Error::DockerResponseServerError {
-                    status_code: 304 | 404,
-                    ..
-                }) => Ok(()),
-                other => other.map_err(|e| {
-                    EngineError::from_bollard(&format!("stopping container {name}"), e)
-                }),
-            };
-            finish(r, &res, out, "Stopped")
+            let out = engine.stop_container(name, *timeout).await;
+            finish(r, &res, already(out, &[NotModified, NotFound]), "Stopped")
         }
         Op::RestartContainer { name, timeout } => {
             let res = container_res(name);
             r(event(&res, Status::Working, "Restarting"));
             let _p = ctx.limit.acquire().await;
-            let mut b = bollard::query_parameters::RestartContainerOptionsBuilder::default();
-            if let Some(t) = timeout {
-                b = b.t(*t as i32);
-            }
-            let out = ctx
-                .docker
-                .restart_container(name, Some(b.build()))
-                .await
-                .map_err(|e| EngineError::from_bollard(&format!("restarting container {name}"), e));
+            let out = engine.restart_container(name, *timeout).await;
             finish(r, &res, out, "Started")
         }
         Op::KillContainer { name, signal } => {
             let res = container_res(name);
             r(event(&res, Status::Working, "Killing"));
             let _p = ctx.limit.acquire().await;
-            let opts = bollard::query_parameters::KillContainerOptionsBuilder::default()
-                .signal(signal)
-                .build();
-            let out = match ctx.docker.kill_container(name, Some(opts)).await {
-                // Already gone or not running: nothing to kill.
-                Err(bollard::errors::Error::DockerResponseServerError {
-                    status_code: 404 | 409,
-                    ..
-                }) => Ok(()),
-                other => other.map_err(|e| {
-                    EngineError::from_bollard(&format!("killing container {name}"), e)
-                }),
-            };
+            // Already gone or not running: nothing to kill.
+            let out = already(
+                engine.kill_container(name, signal).await,
+                &[NotFound, Conflict],
+            );
             finish(r, &res, out, "Killed")
         }
         Op::PauseContainer { name } => {
             let res = container_res(name);
             r(event(&res, Status::Working, "Pausing"));
             let _p = ctx.limit.acquire().await;
-            let out =
-                ctx.docker.pause_container(name).await.map_err(|e| {
-                    EngineError::from_bollard(&format!("pausing container {name}"), e)
-                });
+            let out = engine.pause_container(name).await;
             finish(r, &res, out, "Paused")
         }
         Op::UnpauseContainer { name } => {
             let res = container_res(name);
             r(event(&res, Status::Working, "Unpausing"));
             let _p = ctx.limit.acquire().await;
-            let out =
-                ctx.docker.unpause_container(name).await.map_err(|e| {
-                    EngineError::from_bollard(&format!("unpausing container {name}"), e)
-                });
+            let out = engine.unpause_container(name).await;
             finish(r, &res, out, "Unpaused")
         }
         Op::RemoveContainer { name, volumes } => {
             let res = container_res(name);
             r(event(&res, Status::Working, "Removing"));
             let _p = ctx.limit.acquire().await;
-            let opts = RemoveContainerOptionsBuilder::default()
-                .force(true)
-                .v(*volumes)
-                .build();
-            let out = match ctx.docker.remove_container(name, Some(opts)).await {
-                Err(bollard::errors::Error::DockerResponseServerError {
-                    status_code: 404, ..
-                }) => Ok(()),
-                other => other.map_err(|e| {
-                    EngineError::from_bollard(&format!("removing container {name}"), e)
-                }),
-            };
+            let out = already(engine.remove_container(name, *volumes).await, &[NotFound]);
             if out.is_ok() {
                 // Its environment and content secrets, if any.
                 let dir = secrets::container_dir(&ctx.project.name, name);
@@ -267,52 +220,21 @@ async fn perform(ctx: &Context, op: &Op) -> Result<(), EngineError> {
             let res = format!("Network {name}");
             r(event(&res, Status::Working, "Removing"));
             let _p = ctx.limit.acquire().await;
-            let out = match ctx.docker.remove_network(name).await {
-                Err(bollard::errors::Error::DockerResponseServerError {
-                    status_code: 404, ..
-                }) => Ok(()),
-                other => other
-                    .map_err(|e| EngineError::from_bollard(&format!("removing network {name}"), e)),
-            };
+            let out = already(engine.remove_network(name).await, &[NotFound]);
             finish(r, &res, out, "Removed")
         }
         Op::RemoveVolume { name } => {
             let res = format!("Volume {name}");
             r(event(&res, Status::Working, "Removing"));
             let _p = ctx.limit.acquire().await;
-            let out = match ctx
-                .docker
-                .remove_volume(name, None::<bollard::query_parameters::RemoveVolumeOptions>)
-                .await
-            {
-                Err(bollard::errors::Error::DockerResponseServerError {
-                    status_code: 404, ..
-                }) => Ok(()),
-                other => other
-                    .map_err(|e| EngineError::from_bollard(&format!("removing volume {name}"), e)),
-            };
+            let out = already(engine.remove_volume(name).await, &[NotFound]);
             finish(r, &res, out, "Removed")
         }
         Op::RemoveImage { name } => {
             let res = format!("Image {name}");
             r(event(&res, Status::Working, "Removing"));
             let _p = ctx.limit.acquire().await;
-            let out = match ctx
-                .docker
-                .remove_image(
-                    name,
-                    None::<bollard::query_parameters::RemoveImageOptions>,
-                    None,
-                )
-                .await
-            {
-                Err(bollard::errors::Error::DockerResponseServerError {
-                    status_code: 404, ..
-                }) => Ok(()),
-                other => other
-                    .map(|_| ())
-                    .map_err(|e| EngineError::from_bollard(&format!("removing image {name}"), e)),
-            };
+            let out = already(engine.remove_image(name).await, &[NotFound]);
             finish(r, &res, out, "Removed")
         }
     }
@@ -331,111 +253,16 @@ fn finish(
     out
 }
 
-async fn create_network(ctx: &Context, key: &str, name: &str) -> Result<(), EngineError> {
-    let net = &ctx.project.networks[key];
-    let mut labels: HashMap<String, String> = net
-        .labels
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    labels.insert(labels::PROJECT.into(), ctx.project.name.clone());
-    labels.insert(labels::NETWORK.into(), key.into());
-    labels.insert(labels::VERSION.into(), labels::COMPOSE_VERSION.into());
-    let ipam = net.ipam.as_ref().map(|i| bollard::models::Ipam {
-        driver: i.driver.clone(),
-        config: Some(
-            i.config
-                .iter()
-                .map(|c| bollard::models::IpamConfig {
-                    subnet: c.subnet.clone(),
-                    ip_range: c.ip_range.clone(),
-                    gateway: c.gateway.clone(),
-                    auxiliary_addresses: (!c.aux_addresses.is_empty()).then(|| {
-                        c.aux_addresses
-                            .iter()
-                            .map(|(k, v)| (k.clone(), v.clone()))
-                            .collect()
-                    }),
-                })
-                .collect(),
-        ),
-        options: (!i.options.is_empty()).then(|| {
-            i.options
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect()
-        }),
-    });
-    let req = NetworkCreateRequest {
-        name: name.to_string(),
-        driver: net.driver.clone(),
-        internal: Some(net.internal),
-        attachable: Some(net.attachable),
-        enable_ipv6: net.enable_ipv6,
-        options: Some(
-            net.driver_opts
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-        ),
-        labels: Some(labels),
-        ipam,
-        ..Default::default()
-    };
-    match ctx.docker.create_network(req).await {
-        Ok(_) => Ok(()),
-        // Another command created it meanwhile.
-        Err(bollard::errors::Error::DockerResponseServerError {
-            status_code: 409, ..
-        }) => Ok(()),
-        Err(e) => Err(EngineError::from_bollard(
-            &format!("creating network {name}"),
-            e,
-        )),
-    }
-}
-
-async fn create_volume(ctx: &Context, key: &str, name: &str) -> Result<(), EngineError> {
-    let vol = &ctx.project.volumes[key];
-    let mut labels: HashMap<String, String> = vol
-        .labels
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    labels.insert(labels::PROJECT.into(), ctx.project.name.clone());
-    labels.insert(labels::VOLUME.into(), key.into());
-    labels.insert(labels::VERSION.into(), labels::COMPOSE_VERSION.into());
-    let req = VolumeCreateRequest {
-        name: Some(name.to_string()),
-        driver: vol.driver.clone(),
-        driver_opts: (!vol.driver_opts.is_empty()).then(|| {
-            vol.driver_opts
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect()
-        }),
-        labels: Some(labels),
-        ..Default::default()
-    };
-    ctx.docker
-        .create_volume(req)
-        .await
-        .map(|_| ())
-        .map_err(|e| EngineError::from_bollard(&format!("creating volume {name}"), e))
-}
-
 /// The id of an image, pulling it when it is missing.
 async fn image_id(ctx: &Context, image: &str) -> Result<String, EngineError> {
     let mut cache = ctx.images.lock().await;
     if let Some(id) = cache.get(image) {
         return Ok(id.clone());
     }
-    let id = match ctx.docker.inspect_image(image).await {
-        Ok(i) => i.id.unwrap_or_default(),
-        Err(bollard::errors::Error::DockerResponseServerError {
-            status_code: 404, ..
-        }) => {
-            super::pull::pull(&ctx.docker, &ctx.report, image)
+    let id = match ctx.engine.inspect_image(image).await {
+        Ok(i) => i.id,
+        Err(e) if e.is_not_found() => {
+            super::pull::pull(ctx.engine.as_ref(), &ctx.report, image)
                 .await
                 .map_err(|e| {
                     let prefix = format!("pulling image `{image}` failed: ");
@@ -447,20 +274,9 @@ async fn image_id(ctx: &Context, image: &str) -> Result<String, EngineError> {
                         ),
                     )
                 })?;
-
-            ctx.docker
-                .inspect_image(image)
-                .await
-                .map_err(|e| EngineError::from_bollard(&format!("inspecting image {image}"), e))?
-                .id
-                .unwrap_or_default()
+            ctx.engine.inspect_image(image).await?.id
         }
-        Err(e) => {
-            return Err(EngineError::from_bollard(
-                &format!("inspecting image {image}"),
-                e,
-            ))
-        }
+        Err(e) => return Err(e),
     };
     cache.insert(image.to_string(), id.clone());
     Ok(id)
@@ -479,33 +295,20 @@ async fn create_container(
     let mut spec = convert::container(project, svc, number, &id);
     let _p = ctx.limit.acquire().await;
     if let Some(old) = inherit {
-        let info =
-            ctx.docker.inspect_container(old, None).await.map_err(|e| {
-                EngineError::from_bollard(&format!("inspecting container {old}"), e)
-            })?;
-        convert::inherit_anonymous_volumes(project, &mut spec, &info.mounts.unwrap_or_default());
+        let info = ctx.engine.inspect_container(old).await?;
+        convert::inherit_anonymous_volumes(project, &mut spec, &info.mounts);
     }
-    if let Some(mac) = &svc.mac_address {
-        create_with_mac(&ctx.docker, &spec, mac).await?;
-    } else {
-        let opts = CreateContainerOptionsBuilder::default()
-            .name(&spec.name)
-            .build();
-        ctx.docker
-            .create_container(Some(opts), spec.body)
-            .await
-            .map_err(|e| {
-                EngineError::from_bollard(&format!("creating container {}", spec.name), e)
-            })?;
-    }
-    for (net, ep) in spec.extra_networks {
-        let req = NetworkConnectRequest {
-            container: spec.name.clone(),
-            endpoint_config: Some(ep),
-        };
-        ctx.docker.connect_network(&net, req).await.map_err(|e| {
-            EngineError::from_bollard(&format!("connecting {} to network {net}", spec.name), e)
-        })?;
+    create_and_connect(ctx.engine.as_ref(), &spec).await
+}
+
+/// Creates a container, then connects it to its other networks.
+async fn create_and_connect(
+    engine: &dyn Engine,
+    spec: &convert::ContainerSpec,
+) -> Result<(), EngineError> {
+    engine.create_container(spec).await?;
+    for (net, ep) in &spec.extra_networks {
+        engine.connect_network(net, &spec.name, ep).await?;
     }
     Ok(())
 }
@@ -522,102 +325,9 @@ async fn create_oneoff(
     let project = &ctx.project;
     let svc = &project.services[service];
     let image = svc.image_name(&project.name);
-    let image_id = ctx
-        .docker
-        .inspect_image(&image)
-        .await
-        .map_err(|e| EngineError::from_bollard(&format!("inspecting image {image}"), e))?
-        .id
-        .unwrap_or_default();
+    let image_id = ctx.engine.inspect_image(&image).await?.id;
     let spec = convert::oneoff(project, svc, name, slug, &image_id, stdin, use_aliases);
-    let opts = CreateContainerOptionsBuilder::default().name(name).build();
-    ctx.docker
-        .create_container(Some(opts), spec.body)
-        .await
-        .map_err(|e| EngineError::from_bollard(&format!("creating container {name}"), e))?;
-    for (net, ep) in spec.extra_networks {
-        let req = NetworkConnectRequest {
-            container: name.to_string(),
-            endpoint_config: Some(ep),
-        };
-        ctx.docker.connect_network(&net, req).await.map_err(|e| {
-            EngineError::from_bollard(&format!("connecting {name} to network {net}"), e)
-        })?;
-    }
-    Ok(())
-}
-
-/// Creates a container with `mac_address`: engines before API 1.44 only honour the container's
-/// `Config.MacAddress`, which the typed create body no longer has, so this one request is written
-/// by hand on the engine's unix socket.
-async fn create_with_mac(
-    docker: &Docker,
-    spec: &convert::ContainerSpec,
-    mac: &str,
-) -> Result<(), EngineError> {
-    let what = format!("creating container {}", spec.name);
-    let mut body = serde_json::to_value(&spec.body)
-        .map_err(|e| EngineError::new(ErrorKind::Api, format!("{what}: {e}")))?;
-    if let Some(m) = body.as_object_mut() {
-        m.insert(
-            "MacAddress".into(),
-            serde_json::Value::String(mac.to_string()),
-        );
-    }
-    let host = std::env::var("DOCKER_HOST").unwrap_or_default();
-    let socket = match host.strip_prefix("unix://") {
-        Some(p) => p.to_string(),
-        None if host.is_empty() => "/var/run/docker.sock".to_string(),
-        None => {
-            return Err(EngineError::new(
-                ErrorKind::Api,
-                format!(
-                    "{what}: `mac_address` needs the engine's unix socket with this engine's API \
-                     ({host} is not one); remove `mac_address` or use a local engine"
-                ),
-            ))
-        }
-    };
-    let version = docker.client_version().to_string();
-    let path = format!("/v{version}/containers/create?name={}", spec.name);
-    match post_json(&socket, &path, body.to_string()).await {
-        Ok((201, _)) => Ok(()),
-        Ok((code, text)) => {
-            let message = serde_json::from_str::<serde_json::Value>(&text)
-                .ok()
-                .and_then(|v| v["message"].as_str().map(str::to_string))
-                .unwrap_or(text);
-            let kind = if code == 404 {
-                ErrorKind::NotFound
-            } else {
-                ErrorKind::Api
-            };
-            Err(EngineError::new(kind, format!("{what}: {message}")))
-        }
-        Err(e) => Err(EngineError::new(
-            ErrorKind::Connect,
-            format!("{what}: talking to the engine failed: {e}"),
-        )),
-    }
-}
-
-/// One POST of a JSON body to the engine's unix socket: the status and the body.
-async fn post_json(
-    socket: &str,
-    path: &str,
-    body: String,
-) -> Result<(u16, String), Box<dyn std::error::Error + Send + Sync>> {
-    use http_body_util::BodyExt;
-    use hyperlocal::UnixClientExt;
-    let client: hyper_util::client::legacy::Client<_, http_body_util::Full<bytes::Bytes>> =
-        hyper_util::client::legacy::Client::unix();
-    let request = hyper::Request::post(hyper::Uri::from(hyperlocal::Uri::new(socket, path)))
-        .header("Content-Type", "application/json")
-        .body(http_body_util::Full::new(bytes::Bytes::from(body)))?;
-    let response = client.request(request).await?;
-    let status = response.status().as_u16();
-    let bytes = response.into_body().collect().await?.to_bytes();
-    Ok((status, String::from_utf8_lossy(&bytes).into_owned()))
+    create_and_connect(ctx.engine.as_ref(), &spec).await
 }
 
 /// Writes environment and content secrets to their private host files (folders 0700, files with
@@ -680,7 +390,7 @@ async fn await_condition(
     let waits = names.iter().map(|name| async move {
         let res = container_res(name);
         (ctx.report)(event(&res, Status::Working, "Waiting"));
-        let out = wait::container(&ctx.docker, hub, name, service, target).await;
+        let out = wait::container(ctx.engine.as_ref(), hub, name, service, target).await;
         let done = if target == Target::Healthy {
             "Healthy"
         } else {

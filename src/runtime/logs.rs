@@ -2,10 +2,6 @@
 //! in batches, on a bounded channel (so memory does not grow with the amount of output). While
 //! following, containers of the selected services that start later join through the event stream.
 
-use bollard::container::LogOutput;
-use bollard::models::ContainerInspectResponse;
-use bollard::query_parameters::{LogsOptionsBuilder, WaitContainerOptionsBuilder};
-use bollard::Docker;
 use futures::StreamExt;
 use std::collections::{HashSet, VecDeque};
 use std::io::BufRead;
@@ -14,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
+use super::engine::{ContainerDetails, Engine, LogsRequest, Output};
 use super::events::{Action, Hub};
 
 /// Which stream a line came from.
@@ -60,32 +57,32 @@ const BATCH: usize = 64 << 10;
 /// followed, and containers of `services` that are created later (scale, recreate) join; the
 /// channel closes once no followed container runs.
 pub fn stream(
-    docker: &Docker,
+    engine: Arc<dyn Engine>,
     project: &str,
     containers: Vec<String>,
     services: Vec<String>,
     opts: LogOptions,
 ) -> mpsc::Receiver<LogEvent> {
     let (tx, rx) = mpsc::channel(64);
-    let docker = docker.clone();
     let project = project.to_string();
     tokio::spawn(async move {
-        let hub = opts.follow.then(|| Arc::new(Hub::start(&docker, &project)));
+        let hub = opts
+            .follow
+            .then(|| Arc::new(Hub::start(engine.as_ref(), &project)));
         let (done_tx, mut done_rx) = mpsc::unbounded_channel::<String>();
         // Followed containers by id: the follower of a container also follows its restarts.
         let mut known: HashSet<String> = HashSet::new();
         let ids =
-            futures::future::join_all(containers.iter().map(|n| docker.inspect_container(n, None)))
-                .await;
+            futures::future::join_all(containers.iter().map(|n| engine.inspect_container(n))).await;
         let mut active = 0usize;
         for (name, info) in containers.into_iter().zip(ids) {
             let info = info.ok();
             let file = info.as_ref().and_then(log_file);
-            let id = info.and_then(|i| i.id).unwrap_or_default();
+            let id = info.map(|i| i.id).unwrap_or_default();
             known.insert(id.clone());
             active += 1;
             let f = Follower {
-                docker: docker.clone(),
+                engine: engine.clone(),
                 name,
                 id,
                 file,
@@ -119,7 +116,7 @@ pub fn stream(
                 if known.insert(id.clone()) {
                     active += 1;
                     let f = Follower {
-                        docker: docker.clone(),
+                        engine: engine.clone(),
                         name,
                         id,
                         file: None,
@@ -145,7 +142,7 @@ pub fn stream(
 
 /// One container's log, followed across its restarts.
 struct Follower {
-    docker: Docker,
+    engine: Arc<dyn Engine>,
     name: String,
     id: String,
     /// The container's json-file log, when it can be read directly (see [`log_file`]).
@@ -166,7 +163,7 @@ fn spawn_follower(f: Follower, done: mpsc::UnboundedSender<String>) {
             return;
         }
         loop {
-            if !follow_one(&f.docker, &f.name, &opts, from, &f.tx).await || !opts.follow {
+            if !follow_one(f.engine.as_ref(), &f.name, &opts, from, &f.tx).await || !opts.follow {
                 break;
             }
             let Some(hub) = &f.hub else { break };
@@ -303,25 +300,20 @@ fn after(data: &[u8], from: i64, keep_stamp: bool) -> Vec<u8> {
 
 /// Sends one run's lines, then (following) its exit code; false when nobody listens any more.
 async fn follow_one(
-    docker: &Docker,
+    engine: &dyn Engine,
     name: &str,
     opts: &LogOptions,
     from: Option<i64>,
     tx: &mpsc::Sender<LogEvent>,
 ) -> bool {
-    let mut b = LogsOptionsBuilder::default()
-        .follow(opts.follow)
-        .stdout(true)
-        .stderr(true)
-        .timestamps(opts.timestamps || from.is_some())
-        .tail(opts.tail.as_deref().unwrap_or("all"));
-    if let Some(s) = &opts.since {
-        b = b.since(since_seconds(s));
-    }
-    if let Some(u) = &opts.until {
-        b = b.until(since_seconds(u));
-    }
-    let mut logs = docker.logs(name, Some(b.build()));
+    let request = LogsRequest {
+        follow: opts.follow,
+        timestamps: opts.timestamps || from.is_some(),
+        tail: opts.tail.clone().unwrap_or_else(|| "all".into()),
+        since: opts.since.as_deref().map_or(0, since_seconds),
+        until: opts.until.as_deref().map_or(0, since_seconds),
+    };
+    let mut logs = engine.logs(name, &request);
     let mut split = Splitter {
         container: Arc::from(name),
         buf: [Vec::new(), Vec::new()],
@@ -348,11 +340,8 @@ async fn follow_one(
         };
         let Some(Ok(chunk)) = chunk else { break };
         let (stream, bytes) = match chunk {
-            LogOutput::StdErr { message } => (Stream::Stderr, message),
-            LogOutput::StdOut { message } | LogOutput::Console { message } => {
-                (Stream::Stdout, message)
-            }
-            LogOutput::StdIn { .. } => continue,
+            Output::Stderr(message) => (Stream::Stderr, message),
+            Output::Stdout(message) => (Stream::Stdout, message),
         };
         if let Some(ev) = split.push(stream, &bytes) {
             if tx.send(ev).await.is_err() {
@@ -377,7 +366,7 @@ async fn follow_one(
         return false;
     }
     if opts.follow {
-        let code = exit_code(docker, name).await;
+        let code = exit_code(engine, name).await;
         let sent = tx
             .send(LogEvent::Exited {
                 container: Arc::from(name),
@@ -395,19 +384,13 @@ const API_ONLY: &str = "RCOMPOSE_LOGS_API";
 /// The container's log file, when reading it gives what the engine's API would: the json-file
 /// driver, a file of this container (so the engine is on this machine) that we may read, and no
 /// rotated files beside it. Reading it skips the engine's decoding and re-framing of every line.
-fn log_file(info: &ContainerInspectResponse) -> Option<PathBuf> {
+fn log_file(info: &ContainerDetails) -> Option<PathBuf> {
     if std::env::var_os(API_ONLY).is_some() {
         return None;
     }
-    let driver = info
-        .host_config
-        .as_ref()?
-        .log_config
-        .as_ref()?
-        .typ
-        .as_deref()?;
+    let driver = info.log_driver.as_deref()?;
     let path = PathBuf::from(info.log_path.as_deref()?);
-    let id = info.id.as_deref()?;
+    let id = info.id.as_str();
     let ours = path.file_name()?.to_str()? == format!("{id}-json.log");
     let rotated = PathBuf::from(format!("{}.1", path.display())).exists();
     let readable = std::fs::File::open(&path).is_ok();
@@ -523,22 +506,9 @@ fn read_file(path: &std::path::Path, name: &str, opts: &LogOptions, tx: &mpsc::S
     });
 }
 
-/// The exit code of a container that stopped (or is stopping).
-pub async fn exit_code(docker: &Docker, name: &str) -> i64 {
-    let opts = WaitContainerOptionsBuilder::default()
-        .condition("not-running")
-        .build();
-    match docker.wait_container(name, Some(opts)).next().await {
-        Some(Ok(r)) => r.status_code,
-        Some(Err(bollard::errors::Error::DockerContainerWaitError { code, .. })) => code,
-        _ => docker
-            .inspect_container(name, None)
-            .await
-            .ok()
-            .and_then(|i| i.state)
-            .and_then(|s| s.exit_code)
-            .unwrap_or(-1),
-    }
+/// The exit code of a container that stopped (or is stopping); -1 when it cannot be known.
+pub async fn exit_code(engine: &dyn Engine, name: &str) -> i64 {
+    engine.wait_container(name).await.unwrap_or(-1)
 }
 
 /// The engine takes `since`/`until` as Unix seconds; RFC 3339 times and Go durations (`10m`,

@@ -1,5 +1,5 @@
-//! The only code that speaks to the engine (bollard): observe, then execute plans made by
-//! [`crate::graph`], and read state back for `ps` and logs.
+//! The only code that speaks to the engine, through [`engine::Engine`]: observe, then execute
+//! plans made by [`crate::graph`], and read state back for `ps` and logs.
 
 pub mod attach;
 pub mod build;
@@ -19,7 +19,9 @@ pub mod progress;
 pub mod pull;
 pub mod wait;
 
-use bollard::Docker;
+#[cfg(test)]
+mod tests;
+
 use std::fmt;
 use std::sync::Arc;
 
@@ -30,7 +32,7 @@ use crate::graph::reconcile::{self, DownTarget, UpPlanOptions};
 use crate::graph::stop::StopTimeouts;
 use crate::graph::Cycle;
 use crate::parse::{Condition, Project};
-pub use engine::{EngineError, ErrorKind};
+pub use engine::{Engine, EngineError, ErrorKind};
 use progress::Reporter;
 
 /// Why a runtime operation failed.
@@ -72,7 +74,8 @@ impl From<Cycle> for Error {
 /// A connected engine and where progress goes.
 #[derive(Clone)]
 pub struct Runtime {
-    pub docker: Docker,
+    /// The engine; only this module and its children use it.
+    engine: Arc<dyn Engine>,
     pub report: Reporter,
     /// Bound on concurrent engine calls (`--parallel`, `COMPOSE_PARALLEL_LIMIT`).
     pub parallel: Option<usize>,
@@ -131,9 +134,90 @@ impl Runtime {
         }
     }
 
+    /// A runtime on any engine (the fake one in unit tests).
+    pub fn new(engine: Arc<dyn Engine>, report: Reporter, parallel: Option<usize>) -> Self {
+        Runtime {
+            engine,
+            report,
+            parallel,
+        }
+    }
+
+    /// Runs a command in container `index` of `service` (`None` when it has no running
+    /// container); its exit code. The name known from the model is tried first, the
+    /// project's containers are listed only when that fails.
+    pub async fn exec(
+        &self,
+        project: &Project,
+        has_model: bool,
+        service: &str,
+        index: u64,
+        spec: &attach::ExecSpec,
+    ) -> Result<Option<i64>, EngineError> {
+        let engine = self.engine.as_ref();
+        let direct = match project.services.get(service) {
+            Some(svc) if has_model => Some(reconcile::container_name(&project.name, svc, index)),
+            _ => None,
+        };
+        let created = match &direct {
+            Some(name) => attach::create_exec(engine, name, spec).await.ok(),
+            None => None,
+        };
+        let id = match created {
+            Some(id) => id,
+            None => {
+                let rows = self.ps(&project.name, false).await?;
+                let Some(c) = rows
+                    .iter()
+                    .find(|r| r.service == service && r.number == index)
+                else {
+                    return Ok(None);
+                };
+                attach::create_exec(engine, &c.name, spec).await?
+            }
+        };
+        attach::start_exec(engine, &id, spec).await.map(Some)
+    }
+
+    /// Copies `path` out of `container` to `dest` on this machine.
+    pub async fn copy_from(
+        &self,
+        container: &str,
+        path: &str,
+        dest: &std::path::Path,
+    ) -> Result<(), EngineError> {
+        copy::from_container(self.engine.as_ref(), container, path, dest).await
+    }
+
+    /// Copies `src` from this machine into `container` at `path`.
+    pub async fn copy_to(
+        &self,
+        container: &str,
+        src: &std::path::Path,
+        path: &str,
+    ) -> Result<(), EngineError> {
+        copy::to_container(self.engine.as_ref(), container, src, path).await
+    }
+
+    /// The logs of `containers` (see [`logs::stream`]).
+    pub fn logs(
+        &self,
+        project: &str,
+        containers: Vec<String>,
+        services: Vec<String>,
+        opts: logs::LogOptions,
+    ) -> tokio::sync::mpsc::Receiver<logs::LogEvent> {
+        logs::stream(self.engine.clone(), project, containers, services, opts)
+    }
+
+    /// A live subscription to the project's container events.
+    pub fn events(&self, project: &str) -> events::Hub {
+        events::Hub::start(self.engine.as_ref(), project)
+    }
+
     pub async fn connect(report: Reporter, parallel: Option<usize>) -> Result<Self, EngineError> {
         Ok(Runtime {
-            docker: engine::connect().await?,
+            engine: Arc::new(engine::docker::DockerEngine::connect().await?),
             report,
             parallel,
         })
@@ -154,8 +238,13 @@ impl Runtime {
             .filter(|v| v.external)
             .map(|v| v.name.clone())
             .collect();
-        let observed =
-            observe::snapshot(&self.docker, &project.name, &external_nets, &external_vols).await?;
+        let observed = observe::snapshot(
+            self.engine.as_ref(),
+            &project.name,
+            &external_nets,
+            &external_vols,
+        )
+        .await?;
         for (key, n) in project.networks.iter().filter(|(_, n)| n.external) {
             let used = project
                 .services
@@ -181,7 +270,7 @@ impl Runtime {
                 .into());
             }
         }
-        preflight::check(&self.docker, project, &observed).await?;
+        preflight::check(self.engine.as_ref(), project, &observed).await?;
         Ok(observed)
     }
 
@@ -194,7 +283,7 @@ impl Runtime {
         events: bool,
     ) -> Result<Option<Arc<events::Hub>>, Error> {
         let mut ctx = execute::Context::new(
-            self.docker.clone(),
+            self.engine.clone(),
             project,
             self.report.clone(),
             self.parallel,
@@ -204,7 +293,7 @@ impl Runtime {
         });
         if waits || events {
             ctx.hub = Some(Arc::new(events::Hub::start(
-                &self.docker,
+                self.engine.as_ref(),
                 &ctx.project.name,
             )));
         }
@@ -266,13 +355,13 @@ impl Runtime {
             };
             for n in 1..=svc.replicas() {
                 let cname = reconcile::container_name(&project.name, svc, n);
-                let docker = self.docker.clone();
+                let engine = self.engine.clone();
                 let report = self.report.clone();
                 let service = name.clone();
                 waits.push(async move {
                     let res = format!("Container {cname}");
                     report(progress::event(&res, progress::Status::Working, "Waiting"));
-                    let out = wait::container(&docker, hub, &cname, &service, target).await;
+                    let out = wait::container(engine.as_ref(), hub, &cname, &service, target).await;
                     match &out {
                         Ok(()) => report(progress::event(&res, progress::Status::Done, "Healthy")),
                         Err(e) => report(progress::event(
@@ -311,7 +400,7 @@ impl Runtime {
         has_model: bool,
         opts: &DownOptions,
     ) -> Result<Plan, Error> {
-        let observed = observe::snapshot(&self.docker, &project.name, &[], &[]).await?;
+        let observed = observe::snapshot(self.engine.as_ref(), &project.name, &[], &[]).await?;
         let mut target = DownTarget {
             remove_orphans: opts.remove_orphans,
             anonymous_volumes: opts.volumes,
@@ -405,7 +494,7 @@ impl Runtime {
         services: &[String],
         opts: &LifecycleOptions,
     ) -> Result<Plan, Error> {
-        let observed = observe::snapshot(&self.docker, &project.name, &[], &[]).await?;
+        let observed = observe::snapshot(self.engine.as_ref(), &project.name, &[], &[]).await?;
         let deps: lifecycle::Dependencies = project
             .services
             .iter()
@@ -446,11 +535,11 @@ impl Runtime {
         names.sort();
         names.dedup();
         let found =
-            futures::future::join_all(names.iter().map(|n| self.docker.inspect_image(n))).await;
+            futures::future::join_all(names.iter().map(|n| self.engine.inspect_image(n))).await;
         let ids: std::collections::HashMap<&String, String> = names
             .iter()
             .zip(found)
-            .filter_map(|(n, r)| Some((n, r.ok()?.id?)))
+            .filter_map(|(n, r)| Some((n, r.ok()?.id)))
             .collect();
         project
             .services
@@ -489,7 +578,7 @@ impl Runtime {
                 let limit = limit.clone();
                 async move {
                     let _p = limit.acquire().await;
-                    build::build(&self.docker, &self.report, project, s, opts).await
+                    build::build(self.engine.as_ref(), &self.report, project, s, opts).await
                 }
             });
         let errors: Vec<EngineError> = futures::future::join_all(builds)
@@ -531,7 +620,7 @@ impl Runtime {
             let limit = limit.clone();
             async move {
                 let _p = limit.acquire().await;
-                pull::pull(&self.docker, &self.report, i).await
+                pull::pull(self.engine.as_ref(), &self.report, i).await
             }
         });
         let errors: Vec<EngineError> = futures::future::join_all(pulls)
@@ -591,14 +680,14 @@ impl Runtime {
 
     /// Every compose project on the engine, from container labels (`all`: stopped ones too).
     pub async fn projects(&self, all: bool) -> Result<Vec<ProjectRow>, EngineError> {
-        let list = observe::all_projects(&self.docker).await?;
+        let list = observe::all_projects(self.engine.as_ref()).await?;
         let mut out: std::collections::BTreeMap<String, ProjectRow> = Default::default();
         for c in &list {
-            let labels = c.labels.clone().unwrap_or_default();
+            let labels = &c.labels;
             let Some(name) = labels.get(labels::PROJECT) else {
                 continue;
             };
-            let state = c.state.map(|s| s.to_string()).unwrap_or_default();
+            let state = c.state.clone();
             if !all && state != "running" {
                 continue;
             }
@@ -623,12 +712,8 @@ impl Runtime {
         unique.dedup();
         let mut out = Vec::new();
         for id in unique {
-            let i = self
-                .docker
-                .inspect_image(&id)
-                .await
-                .map_err(|e| EngineError::from_bollard(&format!("inspecting image {id}"), e))?;
-            let tag = i.repo_tags.as_ref().and_then(|t| t.first()).cloned();
+            let i = self.engine.inspect_image(&id).await?;
+            let tag = i.repo_tags.first().cloned();
             let (repository, tag) = match tag.as_deref().and_then(|t| t.rsplit_once(':')) {
                 Some((r, t)) => (r.to_string(), t.to_string()),
                 None => ("<none>".into(), "<none>".into()),
@@ -640,16 +725,12 @@ impl Runtime {
                 .map(|t| chrono::Utc::now().signed_duration_since(t).num_seconds())
                 .unwrap_or(0);
             out.push(ImageRow {
-                id: i.id.clone().unwrap_or(id),
+                id: if i.id.is_empty() { id } else { i.id.clone() },
                 repository,
                 tag,
-                platform: format!(
-                    "{}/{}",
-                    i.os.clone().unwrap_or_default(),
-                    i.architecture.clone().unwrap_or_default()
-                ),
-                size: i.size.unwrap_or(0),
-                last_tag_time: i.metadata.and_then(|m| m.last_tag_time).unwrap_or_default(),
+                platform: format!("{}/{}", i.os, i.architecture),
+                size: i.size,
+                last_tag_time: i.last_tag_time.clone(),
                 created_ago: ago(created),
             });
         }
@@ -661,46 +742,31 @@ impl Runtime {
         &self,
         container: &str,
     ) -> Result<(Vec<String>, Vec<Vec<String>>), EngineError> {
-        let t = self
-            .docker
-            .top_processes(container, None::<bollard::query_parameters::TopOptions>)
-            .await
-            .map_err(|e| {
-                EngineError::from_bollard(&format!("listing processes of {container}"), e)
-            })?;
-        Ok((
-            t.titles.unwrap_or_default(),
-            t.processes.unwrap_or_default(),
-        ))
+        self.engine.top(container).await
     }
 
     /// The exit code of a stopped container (waiting for it to stop).
     pub async fn exit_code(&self, container: &str) -> i64 {
-        logs::exit_code(&self.docker, container).await
+        logs::exit_code(self.engine.as_ref(), container).await
     }
 
     /// The project's containers for `ps`, sorted by name.
     pub async fn ps(&self, project: &str, all: bool) -> Result<Vec<ContainerRow>, EngineError> {
-        let list = observe::containers(&self.docker, project).await?;
+        let list = observe::containers(self.engine.as_ref(), project).await?;
         let mut rows: Vec<ContainerRow> = list
             .iter()
-            .filter(|c| {
-                c.labels
-                    .as_ref()
-                    .is_some_and(|l| l.contains_key(labels::CONFIG_HASH))
-            })
-            .filter(|c| all || c.state.map(|s| s.to_string()) == Some("running".into()))
+            .filter(|c| c.labels.contains_key(labels::CONFIG_HASH))
+            .filter(|c| all || c.state == "running")
             .map(|c| {
                 let o = observe::container(c);
                 let mut publishers: Vec<Publisher> = c
                     .ports
                     .iter()
-                    .flatten()
                     .map(|p| Publisher {
-                        url: p.ip.clone().unwrap_or_default(),
+                        url: p.ip.clone(),
                         target_port: p.private_port,
                         published_port: p.public_port.unwrap_or(0),
-                        protocol: p.typ.map(|t| t.to_string()).unwrap_or_else(|| "tcp".into()),
+                        protocol: p.protocol.clone(),
                     })
                     .collect();
                 publishers.sort_by(|a, b| {
@@ -710,34 +776,16 @@ impl Runtime {
                     id: o.id.clone(),
                     name: o.name.clone(),
                     number: o.number,
-                    image: c.image.clone().unwrap_or_default(),
-                    image_id: c.image_id.clone().unwrap_or_default(),
-                    command: c.command.clone().unwrap_or_default(),
+                    image: c.image.clone(),
+                    image_id: c.image_id.clone(),
+                    command: c.command.clone(),
                     service: o.service.clone(),
-                    created: c.created.unwrap_or(0),
+                    created: c.created,
                     state: o.state.clone(),
-                    status: c.status.clone().unwrap_or_default(),
-                    labels: c.labels.clone().unwrap_or_default().into_iter().collect(),
-                    mounts: c
-                        .mounts
-                        .iter()
-                        .flatten()
-                        .map(|m| {
-                            let local = m.driver.as_deref() == Some("local");
-                            let name = m.name.clone().or_else(|| m.source.clone());
-                            (name.unwrap_or_default(), local)
-                        })
-                        .collect(),
-                    networks: c
-                        .network_settings
-                        .as_ref()
-                        .and_then(|n| n.networks.as_ref())
-                        .map(|n| {
-                            let mut v: Vec<String> = n.keys().cloned().collect();
-                            v.sort();
-                            v
-                        })
-                        .unwrap_or_default(),
+                    status: c.status.clone(),
+                    labels: c.labels.clone().into_iter().collect(),
+                    mounts: c.mounts.iter().map(|m| (m.name.clone(), m.local)).collect(),
+                    networks: c.networks.clone(),
                     publishers,
                 }
             })

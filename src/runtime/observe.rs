@@ -1,66 +1,35 @@
 //! One label-filtered snapshot of a project's containers, networks and volumes.
 
-use bollard::models::ContainerSummary;
-use bollard::query_parameters::{
-    ListContainersOptionsBuilder, ListNetworksOptionsBuilder, ListVolumesOptionsBuilder,
-};
-use bollard::Docker;
-use std::collections::HashMap;
-
-use super::engine::EngineError;
+use super::engine::{ContainerSummary, Engine, EngineError};
 use super::labels;
 use crate::graph::observed::{Observed, ObservedContainer, ObservedResource};
 
-fn filters(project: &str) -> HashMap<String, Vec<String>> {
-    HashMap::from([("label".to_string(), vec![labels::project_filter(project)])])
-}
-
-/// Lists every container of the project (running or not), with its raw summary.
+/// Lists every container of the project (running or not).
 pub async fn containers(
-    docker: &Docker,
+    engine: &dyn Engine,
     project: &str,
 ) -> Result<Vec<ContainerSummary>, EngineError> {
-    let opts = ListContainersOptionsBuilder::default()
-        .all(true)
-        .filters(&filters(project))
-        .build();
-    docker
-        .list_containers(Some(opts))
+    engine
+        .list_containers(&labels::project_filter(project))
         .await
-        .map_err(|e| EngineError::from_bollard("listing containers", e))
 }
 
 /// Lists every container that carries a compose project label, of any project.
-pub async fn all_projects(docker: &Docker) -> Result<Vec<ContainerSummary>, EngineError> {
-    let f = HashMap::from([("label".to_string(), vec![labels::PROJECT.to_string()])]);
-    let opts = ListContainersOptionsBuilder::default()
-        .all(true)
-        .filters(&f)
-        .build();
-    docker
-        .list_containers(Some(opts))
-        .await
-        .map_err(|e| EngineError::from_bollard("listing containers", e))
+pub async fn all_projects(engine: &dyn Engine) -> Result<Vec<ContainerSummary>, EngineError> {
+    engine.list_containers(labels::PROJECT).await
 }
 
 /// Turns a container summary into what planning needs.
 pub fn container(c: &ContainerSummary) -> ObservedContainer {
-    let empty = HashMap::new();
-    let l = c.labels.as_ref().unwrap_or(&empty);
-    let get = |k: &str| l.get(k).cloned().unwrap_or_default();
+    let get = |k: &str| c.labels.get(k).cloned().unwrap_or_default();
     ObservedContainer {
-        id: c.id.clone().unwrap_or_default(),
-        name: c
-            .names
-            .as_ref()
-            .and_then(|n| n.first())
-            .map(|n| n.trim_start_matches('/').to_string())
-            .unwrap_or_default(),
+        id: c.id.clone(),
+        name: c.name.clone(),
         service: get(labels::SERVICE),
         number: get(labels::NUMBER).parse().unwrap_or(0),
         config_hash: get(labels::CONFIG_HASH),
         image: get(labels::IMAGE),
-        state: c.state.map(|s| s.to_string()).unwrap_or_default(),
+        state: c.state.clone(),
         oneoff: get(labels::ONEOFF) == "True",
         depends_on: get(labels::DEPENDS_ON)
             .split(',')
@@ -73,57 +42,99 @@ pub fn container(c: &ContainerSummary) -> ObservedContainer {
 /// The snapshot: project containers (managed ones, with a config hash), and networks and
 /// volumes that carry the project label or whose names are asked for.
 pub async fn snapshot(
-    docker: &Docker,
+    engine: &dyn Engine,
     project: &str,
     network_names: &[String],
     volume_names: &[String],
 ) -> Result<Observed, EngineError> {
     let (cs, nets, vols) = tokio::join!(
-        containers(docker, project),
-        docker.list_networks(Some(ListNetworksOptionsBuilder::default().build())),
-        docker.list_volumes(Some(ListVolumesOptionsBuilder::default().build())),
+        containers(engine, project),
+        engine.list_networks(),
+        engine.list_volumes(),
     );
     let containers = cs?
         .iter()
-        .filter(|c| {
-            c.labels
-                .as_ref()
-                .is_some_and(|l| l.contains_key(labels::CONFIG_HASH))
-        })
+        .filter(|c| c.labels.contains_key(labels::CONFIG_HASH))
         .map(container)
         .collect();
-    let nets = nets.map_err(|e| EngineError::from_bollard("listing networks", e))?;
-    let networks = nets
-        .into_iter()
-        .filter_map(|n| {
-            let name = n.name?;
-            let l = n.labels.unwrap_or_default();
-            let ours = l.get(labels::PROJECT).is_some_and(|p| p == project);
-            (ours || network_names.contains(&name)).then(|| ObservedResource {
-                name,
-                project: l.get(labels::PROJECT).cloned(),
-                key: l.get(labels::NETWORK).cloned(),
+    let pick = |list: Vec<super::engine::ResourceSummary>, names: &[String], key: &str| {
+        list.into_iter()
+            .filter_map(|r| {
+                let ours = r.labels.get(labels::PROJECT).is_some_and(|p| p == project);
+                (ours || names.contains(&r.name)).then(|| ObservedResource {
+                    project: r.labels.get(labels::PROJECT).cloned(),
+                    key: r.labels.get(key).cloned(),
+                    name: r.name,
+                })
             })
-        })
-        .collect();
-    let vols = vols.map_err(|e| EngineError::from_bollard("listing volumes", e))?;
-    let volumes = vols
-        .volumes
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|v| {
-            let l = v.labels;
-            let ours = l.get(labels::PROJECT).is_some_and(|p| p == project);
-            (ours || volume_names.contains(&v.name)).then(|| ObservedResource {
-                name: v.name,
-                project: l.get(labels::PROJECT).cloned(),
-                key: l.get(labels::VOLUME).cloned(),
-            })
-        })
-        .collect();
+            .collect()
+    };
     Ok(Observed {
         containers,
-        networks,
-        volumes,
+        networks: pick(nets?, network_names, labels::NETWORK),
+        volumes: pick(vols?, volume_names, labels::VOLUME),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::engine::fake::{service_labels, FakeContainer, FakeEngine};
+    use std::collections::HashMap;
+
+    #[tokio::test]
+    async fn snapshot_keeps_the_projects_own_and_the_named_resources() {
+        let engine = FakeEngine::default();
+        let mut labels = service_labels("p", "web", 2);
+        labels.insert(labels::DEPENDS_ON.into(), "db:service_healthy:true".into());
+        engine.add_container(
+            "p-web-2",
+            FakeContainer {
+                id: "abc".into(),
+                state: "running".into(),
+                labels,
+                ..Default::default()
+            },
+        );
+        // Another project's container, and one of this project without a config hash.
+        engine.add_container(
+            "q-web-1",
+            FakeContainer {
+                labels: service_labels("q", "web", 1),
+                ..Default::default()
+            },
+        );
+        let mut unmanaged = service_labels("p", "x", 1);
+        unmanaged.remove(labels::CONFIG_HASH);
+        engine.add_container(
+            "p-x-1",
+            FakeContainer {
+                labels: unmanaged,
+                ..Default::default()
+            },
+        );
+        let ours = HashMap::from([
+            (labels::PROJECT.to_string(), "p".to_string()),
+            (labels::NETWORK.to_string(), "default".to_string()),
+        ]);
+        engine.add_network("p_default", ours);
+        engine.add_network("shared", HashMap::new());
+        engine.add_network("other", HashMap::new());
+        let o = snapshot(&engine, "p", &["shared".to_string()], &[])
+            .await
+            .unwrap();
+        assert_eq!(o.containers.len(), 1);
+        let c = &o.containers[0];
+        assert_eq!(
+            (c.name.as_str(), c.service.as_str(), c.number, c.running()),
+            ("p-web-2", "web", 2, true)
+        );
+        assert_eq!(c.depends_on, ["db"]);
+        let nets: Vec<(&str, Option<&str>)> = o
+            .networks
+            .iter()
+            .map(|n| (n.name.as_str(), n.key.as_deref()))
+            .collect();
+        assert_eq!(nets, [("p_default", Some("default")), ("shared", None)]);
+    }
 }

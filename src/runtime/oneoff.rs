@@ -75,7 +75,7 @@ impl Runtime {
         if run.detach {
             return Ok((name, 0));
         }
-        let code = attach::run_attached(&self.docker, &name, run.stdin).await;
+        let code = attach::run_attached(self.engine.as_ref(), &name, run.stdin).await;
         if run.rm {
             let mut rm = Plan::default();
             rm.add(

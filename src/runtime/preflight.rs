@@ -1,10 +1,9 @@
 //! Checks that run before `up` creates anything: options this engine cannot honour fail with
 //! what to do, and swarm-only keys are reported once as ignored.
 
-use bollard::Docker;
 use std::path::Path;
 
-use super::engine::{EngineError, ErrorKind};
+use super::engine::{Engine, EngineError, ErrorKind};
 use crate::graph::observed::Observed;
 use crate::parse::Project;
 
@@ -49,7 +48,7 @@ fn engine_is_local() -> bool {
 /// Fails, before anything is created, on networks the engine cannot create: overlay without
 /// swarm mode, macvlan/ipvlan whose `parent` interface does not exist.
 pub async fn check(
-    docker: &Docker,
+    engine: &dyn Engine,
     project: &Project,
     observed: &Observed,
 ) -> Result<(), EngineError> {
@@ -73,14 +72,7 @@ pub async fn check(
                 let active = match swarm_active {
                     Some(a) => a,
                     None => {
-                        let info = docker.info().await.map_err(|e| {
-                            EngineError::from_bollard("reading the engine's info", e)
-                        })?;
-                        let state = info
-                            .swarm
-                            .and_then(|s| s.local_node_state)
-                            .map(|s| s.to_string())
-                            .unwrap_or_default();
+                        let state = engine.swarm_state().await?;
                         let a = state == "active";
                         swarm_active = Some(a);
                         a

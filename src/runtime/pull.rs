@@ -1,32 +1,22 @@
 //! Pulling images: one clear message per image that cannot be had.
 
-use bollard::query_parameters::CreateImageOptionsBuilder;
-use bollard::Docker;
 use futures::StreamExt;
 
-use super::engine::{EngineError, ErrorKind};
+use super::engine::{Engine, EngineError, ErrorKind};
 use super::progress::{event, Reporter, Status};
 
 /// Pulls `image`, reporting progress as `Image <name>`.
-pub async fn pull(docker: &Docker, report: &Reporter, image: &str) -> Result<(), EngineError> {
+pub async fn pull(engine: &dyn Engine, report: &Reporter, image: &str) -> Result<(), EngineError> {
     let res = format!("Image {image}");
     report(event(&res, Status::Working, "Pulling"));
     let (name, tag) = split(image);
-    let opts = CreateImageOptionsBuilder::default()
-        .from_image(name)
-        .tag(tag)
-        .build();
-    let mut stream = docker.create_image(Some(opts), None, None);
+    let mut stream = engine.pull_image(name, tag);
     while let Some(item) = stream.next().await {
-        if let Err(e) = item {
-            let why = EngineError::from_bollard("pull", e).message;
+        if let Err(why) = item {
             report(event(&res, Status::Error, "Error"));
             return Err(EngineError::new(
                 ErrorKind::NotFound,
-                format!(
-                    "pulling image `{image}` failed: {}",
-                    why.trim_start_matches("pull: ")
-                ),
+                format!("pulling image `{image}` failed: {why}"),
             ));
         }
     }

@@ -1,9 +1,7 @@
 //! Waiting for containers to reach a state, read from the engine's event stream: one inspect for
 //! the starting point, then events, never polling.
 
-use bollard::Docker;
-
-use super::engine::{EngineError, ErrorKind};
+use super::engine::{Engine, EngineError, ErrorKind};
 use super::events::{now_nanos, Action, Hub};
 
 /// What a container must reach.
@@ -88,7 +86,7 @@ fn judge(target: Target, name: &str, service: &str, s: &State) -> Verdict {
 
 /// Waits until container `name` (of `service`) reaches `target`.
 pub async fn container(
-    docker: &Docker,
+    engine: &dyn Engine,
     hub: &Hub,
     name: &str,
     service: &str,
@@ -96,21 +94,14 @@ pub async fn container(
 ) -> Result<(), EngineError> {
     let mut watcher = hub.watcher();
     let t0 = now_nanos();
-    let info = docker
-        .inspect_container(name, None)
-        .await
-        .map_err(|e| EngineError::from_bollard(&format!("inspecting container {name}"), e))?;
-    let id = info.id.unwrap_or_default();
-    let st = info.state.unwrap_or_default();
-    let status = st.status.map(|s| s.to_string()).unwrap_or_default();
+    let info = engine.inspect_container(name).await?;
+    let id = info.id;
+    let status = info.status;
     let mut state = State {
         running: status == "running" || status == "restarting",
-        exit_code: matches!(status.as_str(), "exited" | "dead").then(|| st.exit_code.unwrap_or(0)),
-        health: st
-            .health
-            .and_then(|h| h.status)
-            .map(|h| h.to_string())
-            .filter(|h| !h.is_empty() && h != "none"),
+        exit_code: matches!(status.as_str(), "exited" | "dead")
+            .then(|| info.exit_code.unwrap_or(0)),
+        health: info.health,
         gone: false,
     };
     let mut pos = 0;

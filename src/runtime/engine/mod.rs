@@ -1,0 +1,309 @@
+//! The one door to the engine: the [`Engine`] trait in rcompose's own types, its errors (404 and
+//! 409 mapped once, into [`ErrorKind`]), the bollard implementation ([`docker`]) and a recording
+//! fake for unit tests ([`fake`]). Request bodies built by [`super::convert`] pass through as
+//! they are; nothing else of bollard leaves [`docker`].
+
+pub(crate) mod docker;
+#[cfg(test)]
+pub(crate) mod fake;
+
+use bytes::Bytes;
+use futures::future::BoxFuture;
+use futures::stream::BoxStream;
+use std::collections::HashMap;
+use std::fmt;
+use std::pin::Pin;
+use tokio::io::AsyncWrite;
+
+use super::convert::{ContainerSpec, Endpoint, NetworkSpec, VolumeSpec};
+
+/// An engine failure, with what we were doing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EngineError {
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// No engine answers.
+    Connect,
+    /// 404: no such container, network, volume or image.
+    NotFound,
+    /// 409: in a state that forbids it (already exists, not running...).
+    Conflict,
+    /// 304: already in the state asked for (a stopped container asked to stop).
+    NotModified,
+    /// The engine refused or failed the request.
+    Api,
+    /// Something the engine cannot do here, found before any change.
+    Unsupported,
+    /// A dependency or a container did not reach its condition.
+    Condition,
+}
+
+impl EngineError {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        EngineError {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    pub fn is_not_found(&self) -> bool {
+        self.kind == ErrorKind::NotFound
+    }
+}
+
+impl fmt::Display for EngineError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for EngineError {}
+
+/// What an engine call returns.
+pub type EngineResult<T> = Result<T, EngineError>;
+/// An engine call in flight.
+pub type EngineFuture<'a, T> = BoxFuture<'a, EngineResult<T>>;
+/// A stream the engine sends.
+pub type EngineStream<T> = BoxStream<'static, EngineResult<T>>;
+
+/// A chunk of a container's or process's output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    Stdout(Bytes),
+    Stderr(Bytes),
+}
+
+/// A process's streams: output from it, input to it.
+pub struct Attached {
+    pub output: EngineStream<Output>,
+    pub input: Pin<Box<dyn AsyncWrite + Send>>,
+}
+
+/// A published or exposed port of a listed container.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PortSummary {
+    pub ip: String,
+    pub private_port: u16,
+    pub public_port: Option<u16>,
+    pub protocol: String,
+}
+
+/// A mount of a listed container.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MountSummary {
+    /// Volume name, or bind source.
+    pub name: String,
+    /// A volume of the `local` driver.
+    pub local: bool,
+}
+
+/// A container as the engine lists it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ContainerSummary {
+    pub id: String,
+    /// Without the leading `/`.
+    pub name: String,
+    pub image: String,
+    pub image_id: String,
+    pub command: String,
+    /// Unix seconds.
+    pub created: i64,
+    /// `running`, `exited`, `created`, `paused`, ...
+    pub state: String,
+    /// `Up 2 minutes`, as the engine words it.
+    pub status: String,
+    pub labels: HashMap<String, String>,
+    pub ports: Vec<PortSummary>,
+    pub mounts: Vec<MountSummary>,
+    pub networks: Vec<String>,
+}
+
+/// A mount of an inspected container.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MountPoint {
+    /// `volume`, `bind`, `tmpfs`.
+    pub kind: String,
+    pub name: Option<String>,
+    pub destination: String,
+    pub rw: bool,
+}
+
+/// What rcompose reads of an inspected container.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ContainerDetails {
+    pub id: String,
+    /// `running`, `exited`, ...
+    pub status: String,
+    pub exit_code: Option<i64>,
+    /// The healthcheck's status; `None` without a healthcheck.
+    pub health: Option<String>,
+    pub mounts: Vec<MountPoint>,
+    pub tty: bool,
+    pub log_path: Option<String>,
+    pub log_driver: Option<String>,
+}
+
+/// A network or volume as listed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ResourceSummary {
+    pub name: String,
+    pub labels: HashMap<String, String>,
+}
+
+/// What rcompose reads of an image.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImageDetails {
+    pub id: String,
+    pub repo_tags: Vec<String>,
+    /// RFC 3339.
+    pub created: Option<String>,
+    pub os: String,
+    pub architecture: String,
+    pub size: i64,
+    pub last_tag_time: String,
+}
+
+/// A container event.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventMessage {
+    pub id: String,
+    pub action: String,
+    pub attributes: HashMap<String, String>,
+    /// Unix nanoseconds.
+    pub time_nano: i64,
+}
+
+/// What a log request asks for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LogsRequest {
+    pub follow: bool,
+    pub timestamps: bool,
+    /// A number of lines, or `all`.
+    pub tail: String,
+    /// Unix seconds; 0 for no bound.
+    pub since: i32,
+    pub until: i32,
+}
+
+/// A process to run in a container.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExecRequest {
+    pub cmd: Vec<String>,
+    pub env: Vec<String>,
+    pub user: Option<String>,
+    pub workdir: Option<String>,
+    pub tty: bool,
+    pub privileged: bool,
+    pub attach_stdin: bool,
+    pub attach_output: bool,
+}
+
+/// An image build.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BuildRequest {
+    pub dockerfile: String,
+    pub tag: String,
+    pub no_cache: bool,
+    pub pull: bool,
+    pub args: HashMap<String, String>,
+    pub labels: HashMap<String, String>,
+    pub target: Option<String>,
+    pub network: Option<String>,
+    /// `host:ip`, comma-separated.
+    pub extra_hosts: Option<String>,
+    pub shm_size: Option<i64>,
+    pub cache_from: Vec<String>,
+}
+
+/// A line of build output, or the build's error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BuildOutput {
+    Text(String),
+    Error(String),
+}
+
+/// Every engine call rcompose makes. Errors carry what was being done; 404, 409 and 304 are
+/// told apart by [`ErrorKind`].
+pub trait Engine: Send + Sync {
+    /// Every container (running or not) carrying `label` (`key` or `key=value`).
+    fn list_containers(&self, label: &str) -> EngineFuture<'_, Vec<ContainerSummary>>;
+    fn inspect_container<'a>(&'a self, name: &'a str) -> EngineFuture<'a, ContainerDetails>;
+    fn create_container<'a>(&'a self, spec: &'a ContainerSpec) -> EngineFuture<'a, ()>;
+    fn connect_network<'a>(
+        &'a self,
+        network: &'a str,
+        container: &'a str,
+        endpoint: &'a Endpoint,
+    ) -> EngineFuture<'a, ()>;
+    fn start_container<'a>(&'a self, name: &'a str) -> EngineFuture<'a, ()>;
+    /// Stops, killing after `timeout` seconds (`None`: the container's own stop timeout).
+    fn stop_container<'a>(&'a self, name: &'a str, timeout: Option<i64>) -> EngineFuture<'a, ()>;
+    fn restart_container<'a>(&'a self, name: &'a str, timeout: Option<i64>)
+        -> EngineFuture<'a, ()>;
+    fn kill_container<'a>(&'a self, name: &'a str, signal: &'a str) -> EngineFuture<'a, ()>;
+    fn pause_container<'a>(&'a self, name: &'a str) -> EngineFuture<'a, ()>;
+    fn unpause_container<'a>(&'a self, name: &'a str) -> EngineFuture<'a, ()>;
+    /// Removes (forcing); with `volumes`, its anonymous volumes too.
+    fn remove_container<'a>(&'a self, name: &'a str, volumes: bool) -> EngineFuture<'a, ()>;
+    fn rename_container<'a>(&'a self, name: &'a str, to: &'a str) -> EngineFuture<'a, ()>;
+    /// Waits until the container is not running; its exit code.
+    fn wait_container<'a>(&'a self, name: &'a str) -> EngineFuture<'a, i64>;
+    /// Column titles and process rows.
+    fn top<'a>(&'a self, name: &'a str) -> EngineFuture<'a, (Vec<String>, Vec<Vec<String>>)>;
+    /// Attaches to a created container's streams (before it starts: no replay).
+    fn attach_container<'a>(&'a self, name: &'a str, stdin: bool) -> EngineFuture<'a, Attached>;
+    fn logs(&self, name: &str, request: &LogsRequest) -> EngineStream<Output>;
+
+    fn list_networks(&self) -> EngineFuture<'_, Vec<ResourceSummary>>;
+    fn create_network<'a>(&'a self, spec: &'a NetworkSpec) -> EngineFuture<'a, ()>;
+    fn remove_network<'a>(&'a self, name: &'a str) -> EngineFuture<'a, ()>;
+    fn list_volumes(&self) -> EngineFuture<'_, Vec<ResourceSummary>>;
+    fn create_volume<'a>(&'a self, spec: &'a VolumeSpec) -> EngineFuture<'a, ()>;
+    fn remove_volume<'a>(&'a self, name: &'a str) -> EngineFuture<'a, ()>;
+
+    fn inspect_image<'a>(&'a self, name: &'a str) -> EngineFuture<'a, ImageDetails>;
+    /// Pulls `name:tag`; the stream ends when the pull is done.
+    fn pull_image(&self, name: &str, tag: &str) -> EngineStream<()>;
+    fn remove_image<'a>(&'a self, name: &'a str) -> EngineFuture<'a, ()>;
+    fn build_image(&self, request: &BuildRequest, context: Vec<u8>) -> EngineStream<BuildOutput>;
+    fn tag_image<'a>(&'a self, image: &'a str, repo: &'a str, tag: &'a str)
+        -> EngineFuture<'a, ()>;
+
+    /// Creates a process in a running container; its id.
+    fn create_exec<'a>(
+        &'a self,
+        container: &'a str,
+        request: &'a ExecRequest,
+    ) -> EngineFuture<'a, String>;
+    /// Starts a created process; its streams unless `detach`.
+    fn start_exec<'a>(
+        &'a self,
+        id: &'a str,
+        detach: bool,
+        tty: bool,
+    ) -> EngineFuture<'a, Option<Attached>>;
+    fn resize_exec<'a>(&'a self, id: &'a str, height: u16, width: u16) -> EngineFuture<'a, ()>;
+    /// The exit code of a finished process.
+    fn exec_exit_code<'a>(&'a self, id: &'a str) -> EngineFuture<'a, i64>;
+
+    /// `path` in the container as a tar stream.
+    fn download(&self, container: &str, path: &str) -> EngineStream<Bytes>;
+    /// Whether `path` in the container is a folder (`None`: it does not exist).
+    fn path_is_dir<'a>(
+        &'a self,
+        container: &'a str,
+        path: &'a str,
+    ) -> EngineFuture<'a, Option<bool>>;
+    /// Unpacks a tar into folder `dir` of the container.
+    fn upload<'a>(&'a self, container: &'a str, dir: &'a str, tar: Vec<u8>)
+        -> EngineFuture<'a, ()>;
+
+    /// Container events carrying `label`, replayed from Unix second `since`.
+    fn events(&self, label: &str, since: i64) -> EngineStream<EventMessage>;
+    /// The local node's swarm state (`active`, `inactive`, ...).
+    fn swarm_state(&self) -> EngineFuture<'_, String>;
+}
