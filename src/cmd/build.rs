@@ -3,7 +3,7 @@
 use clap::Args;
 
 use super::{CliError, Context};
-use crate::runtime::build::BuildOptions;
+use crate::runtime::BuildOptions;
 
 #[derive(Debug, Args)]
 pub struct BuildArgs {
@@ -28,7 +28,7 @@ pub async fn run(ctx: &Context, args: BuildArgs) -> Result<(), CliError> {
     let project = ctx.load(&args.services)?;
     for s in &args.services {
         if !project.services.contains_key(s) {
-            return Err(CliError::new(format!("no such service: {s}")));
+            return Err(CliError::NoSuchService(s.clone()));
         }
     }
     let build_args = args
@@ -48,5 +48,5 @@ pub async fn run(ctx: &Context, args: BuildArgs) -> Result<(), CliError> {
     let (rt, renderer) = ctx.runtime().await?;
     let out = rt.build(&project, &args.services, false, &opts).await;
     renderer.finish();
-    out.map_err(CliError::new)
+    Ok(out?)
 }

@@ -3,6 +3,7 @@
 use clap::{Args, ValueEnum};
 use std::collections::BTreeSet;
 
+use super::out::out;
 use super::{CliError, Context};
 use crate::graph::hash;
 use crate::parse::{self, interpolate, render};
@@ -68,7 +69,7 @@ pub fn run(ctx: &Context, args: ConfigArgs) -> Result<(), CliError> {
     opts.no_interpolate = args.no_interpolate || args.variables;
     // The reference hashes, for `--hash`, the service with its env files listed, not read.
     opts.list_env_files = args.hash.is_some();
-    let loaded = parse::load(&opts).map_err(CliError::new)?;
+    let loaded = parse::load(&opts)?;
     for w in &loaded.warnings {
         eprintln!("WARN[0000] {w}");
     }
@@ -208,7 +209,7 @@ fn print(args: &ConfigArgs, text: String) -> Result<(), CliError> {
         Some(path) => std::fs::write(path, text)
             .map_err(|e| CliError::new(format!("cannot write `{}`: {e}", path.display()))),
         None => {
-            print!("{text}");
+            out!("{text}")?;
             Ok(())
         }
     }

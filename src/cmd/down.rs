@@ -2,8 +2,9 @@
 
 use clap::Args;
 
+use super::out::out;
 use super::{CliError, Context};
-use crate::runtime::lock::ProjectLock;
+use crate::runtime::ProjectLock;
 use crate::runtime::{DownOptions, RemoveImages};
 
 #[derive(Debug, Args)]
@@ -44,9 +45,9 @@ pub async fn run(ctx: &Context, args: DownArgs) -> Result<(), CliError> {
     let _lock = ProjectLock::acquire(&project.name).await?;
     let out = rt.down(project, has_model, &opts).await;
     renderer.finish();
-    let plan = out.map_err(CliError::new)?;
+    let plan = out?;
     if ctx.args.dry_run {
-        print!("{plan}");
+        out!("{plan}")?;
     }
     Ok(())
 }

@@ -4,8 +4,9 @@ use clap::Args;
 use serde_json::json;
 use std::collections::BTreeMap;
 
+use super::out::outln;
 use super::{CliError, Context};
-use crate::runtime::events::{now_nanos, Action, ContainerEvent};
+use crate::runtime::{now_nanos, ContainerEvent, EventAction as Action};
 
 #[derive(Debug, Args)]
 pub struct EventsArgs {
@@ -93,9 +94,9 @@ pub async fn run(ctx: &Context, args: EventsArgs) -> Result<(), CliError> {
             }
         });
         for l in lines {
-            println!("{l}");
+            outln!("{l}")?;
         }
-        pos = read.map_err(CliError::new)?;
+        pos = read?;
         hub.changed(&mut watcher).await;
     }
 }

@@ -5,7 +5,7 @@ use clap::Args;
 use std::io::IsTerminal;
 
 use super::{CliError, Context};
-use crate::runtime::attach::ExecSpec;
+use crate::runtime::ExecSpec;
 
 #[derive(Debug, Args)]
 #[command(trailing_var_arg = true)]
@@ -58,7 +58,7 @@ pub fn env_pairs(env: &[String]) -> Vec<String> {
 pub async fn run(ctx: &Context, args: ExecArgs) -> Result<(), CliError> {
     let (project, has_model) = ctx.project_or_name()?;
     if has_model && !project.services.contains_key(&args.service) {
-        return Err(CliError::new(format!("no such service: {}", args.service)));
+        return Err(CliError::NoSuchService(args.service.clone()));
     }
     let (rt, _) = ctx.runtime().await?;
     let tty = !args.no_tty && std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
@@ -81,6 +81,6 @@ pub async fn run(ctx: &Context, args: ExecArgs) -> Result<(), CliError> {
             args.service
         ))),
         Some(0) => Ok(()),
-        Some(c) => Err(CliError::exit(c as i32)),
+        Some(c) => Err(CliError::Exit(c as i32)),
     }
 }

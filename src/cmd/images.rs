@@ -3,6 +3,7 @@
 use clap::{Args, ValueEnum};
 use serde_json::json;
 
+use super::out::outln;
 use super::{CliError, Context};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -65,7 +66,7 @@ pub async fn run(ctx: &Context, args: ImagesArgs) -> Result<(), CliError> {
         for i in &images {
             let id = i.id.trim_start_matches("sha256:").to_string();
             if !seen.contains(&id) {
-                println!("{id}");
+                outln!("{id}")?;
                 seen.push(id);
             }
         }
@@ -83,7 +84,7 @@ pub async fn run(ctx: &Context, args: ImagesArgs) -> Result<(), CliError> {
                 }))
             })
             .collect();
-        println!("{}", serde_json::Value::Array(list));
+        outln!("{}", serde_json::Value::Array(list))?;
         return Ok(());
     }
     let mut table = vec![[
@@ -112,7 +113,7 @@ pub async fn run(ctx: &Context, args: ImagesArgs) -> Result<(), CliError> {
     }
     for row in &table {
         let cells: Vec<String> = row.iter().map(|c| format!("{c:<20}")).collect();
-        println!("{}", cells.concat().trim_end());
+        outln!("{}", cells.concat().trim_end())?;
     }
     Ok(())
 }

@@ -5,11 +5,12 @@ use clap::Args;
 use std::io::{BufRead, IsTerminal, Write};
 use std::sync::Arc;
 
+use super::out::out;
 use super::{CliError, Context};
 use crate::graph::lifecycle::Action;
 use crate::graph::plan::Op;
-use crate::runtime::lock::ProjectLock;
 use crate::runtime::LifecycleOptions;
+use crate::runtime::ProjectLock;
 
 #[derive(Debug, Args)]
 pub struct StartArgs {
@@ -90,7 +91,7 @@ async fn apply(
     if has_model {
         for s in services {
             if !project.services.contains_key(s) && !project.disabled_services.contains_key(s) {
-                return Err(CliError::new(format!("no such service: {s}")));
+                return Err(CliError::NoSuchService(s.clone()));
             }
         }
     }
@@ -100,9 +101,9 @@ async fn apply(
         .lifecycle(Arc::clone(&project), &action, services, &opts)
         .await;
     renderer.finish();
-    let plan = out.map_err(CliError::new)?;
+    let plan = out?;
     if ctx.args.dry_run {
-        print!("{plan}");
+        out!("{plan}")?;
     }
     Ok(plan)
 }
@@ -167,10 +168,7 @@ pub async fn rm(ctx: &Context, args: RmArgs) -> Result<(), CliError> {
         dry.dry_run = true;
         let (project, _) = ctx.project_or_name()?;
         let (rt, _renderer) = ctx.runtime().await?;
-        let plan = rt
-            .lifecycle(project, &action, &args.services, &dry)
-            .await
-            .map_err(CliError::new)?;
+        let plan = rt.lifecycle(project, &action, &args.services, &dry).await?;
         let names: Vec<&str> = plan
             .steps
             .iter()

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::io::{BufWriter, Write};
 
-use crate::runtime::logs::Stream;
+use crate::runtime::Stream;
 
 /// How lines are shown.
 #[derive(Debug, Clone, Copy, Default)]

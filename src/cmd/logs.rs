@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::logfmt::{Printer, Style};
 use super::{CliError, Context};
-use crate::runtime::logs::{LogEvent, LogOptions, Stream};
+use crate::runtime::{LogEvent, LogOptions, Stream};
 
 #[derive(Debug, Args)]
 pub struct LogsArgs {
@@ -48,7 +48,7 @@ pub async fn run(ctx: &Context, args: LogsArgs) -> Result<(), CliError> {
     if has_model {
         for s in &args.services {
             if !project.services.contains_key(s) && !project.disabled_services.contains_key(s) {
-                return Err(CliError::new(format!("no such service: {s}")));
+                return Err(CliError::NoSuchService(s.clone()));
             }
         }
     }
@@ -59,7 +59,7 @@ pub async fn run(ctx: &Context, args: LogsArgs) -> Result<(), CliError> {
         )));
     }
     let (rt, _) = ctx.runtime().await?;
-    let rows = rt.ps(&project.name, true).await.map_err(CliError::new)?;
+    let rows = rt.ps(&project.name, true).await?;
     let rows: Vec<_> = rows
         .into_iter()
         .filter(|r| args.services.is_empty() || args.services.contains(&r.service))

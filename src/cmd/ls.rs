@@ -3,6 +3,7 @@
 use clap::{Args, ValueEnum};
 use serde_json::json;
 
+use super::out::outln;
 use super::{CliError, Context};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -47,7 +48,7 @@ pub async fn run(ctx: &Context, args: LsArgs) -> Result<(), CliError> {
         .collect();
     if args.quiet {
         for p in &projects {
-            println!("{}", p.name);
+            outln!("{}", p.name)?;
         }
         return Ok(());
     }
@@ -60,12 +61,12 @@ pub async fn run(ctx: &Context, args: LsArgs) -> Result<(), CliError> {
             .iter()
             .map(|p| json!({"Name": p.name, "Status": status(p), "ConfigFiles": p.config_files}))
             .collect();
-        println!("{}", serde_json::Value::Array(list));
+        outln!("{}", serde_json::Value::Array(list))?;
         return Ok(());
     }
-    println!("{:<20}{:<20}CONFIG FILES", "NAME", "STATUS");
+    outln!("{:<20}{:<20}CONFIG FILES", "NAME", "STATUS")?;
     for p in &projects {
-        println!("{:<20}{:<20}{}", p.name, status(p), p.config_files);
+        outln!("{:<20}{:<20}{}", p.name, status(p), p.config_files)?;
     }
     Ok(())
 }

@@ -5,14 +5,17 @@ mod completion;
 mod config;
 mod cp;
 mod down;
+pub mod error;
 mod events;
 mod exec;
+pub mod exit;
 mod images;
 mod lifecycle;
 mod logfmt;
 mod logs;
 mod ls;
 pub mod man;
+mod out;
 mod port;
 mod progress;
 mod ps;
@@ -28,6 +31,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::sync::Arc;
+
+pub use error::CliError;
 
 use crate::parse::{self, LoadOptions, Project};
 use crate::runtime::Runtime;
@@ -171,36 +176,6 @@ pub enum Command {
     Completion(completion::CompletionArgs),
 }
 
-/// A failure with the exit code it maps to.
-#[derive(Debug)]
-pub struct CliError {
-    pub message: String,
-    pub code: i32,
-}
-
-impl CliError {
-    pub fn new(message: impl ToString) -> Self {
-        CliError {
-            message: message.to_string(),
-            code: 1,
-        }
-    }
-
-    /// An exit with this code and nothing more to say.
-    pub fn exit(code: i32) -> Self {
-        CliError {
-            message: String::new(),
-            code,
-        }
-    }
-}
-
-impl<E: std::error::Error> From<E> for CliError {
-    fn from(e: E) -> Self {
-        CliError::new(e)
-    }
-}
-
 /// Runs rcompose with these arguments; returns the process exit code.
 pub fn run(mut args: Vec<OsString>) -> i32 {
     // The docker CLI plugin protocol: `docker compose ...` runs `docker-compose compose ...`.
@@ -217,7 +192,7 @@ pub fn run(mut args: Vec<OsString>) -> i32 {
                 "ShortDescription": "Docker Compose (rcompose)",
             })
         );
-        return 0;
+        return exit::SUCCESS;
     }
     if args.get(1).is_some_and(|a| a == "compose") {
         args.remove(1);
@@ -226,10 +201,7 @@ pub fn run(mut args: Vec<OsString>) -> i32 {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
-            return match e.kind() {
-                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => 0,
-                _ => 1,
-            };
+            return exit::of_usage(e.kind());
         }
     };
     let rt = match tokio::runtime::Builder::new_multi_thread()
@@ -239,22 +211,19 @@ pub fn run(mut args: Vec<OsString>) -> i32 {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
-            return 1;
+            return exit::FAILURE;
         }
     };
     let result = rt.block_on(dispatch(cli));
     // A read of standard input may still be blocked: do not wait for it.
     rt.shutdown_background();
-    match result {
-        Ok(()) => 0,
-        Err(e) => {
-            if !e.message.is_empty() {
-                let style = console::Style::new().red().bold().for_stderr();
-                eprintln!("{} {}", style.apply_to("error:"), e.message);
-            }
-            e.code
+    if let Err(e) = &result {
+        if e.is_reported() {
+            let style = console::Style::new().red().bold().for_stderr();
+            eprintln!("{} {e}", style.apply_to("error:"));
         }
     }
+    exit::code(&result)
 }
 
 async fn dispatch(cli: Cli) -> Result<(), CliError> {
@@ -342,7 +311,7 @@ impl Context {
 
     /// Loads the project, printing warnings to stderr.
     pub fn load(&self, services: &[String]) -> Result<Project, CliError> {
-        let loaded = parse::load(&self.load_options(services)).map_err(CliError::new)?;
+        let loaded = parse::load(&self.load_options(services))?;
         for w in &loaded.warnings {
             eprintln!("WARN[0000] {w}");
         }
@@ -370,7 +339,7 @@ impl Context {
                     self.args.files.is_empty() && e.message.starts_with("no compose file found");
                 match name {
                     Some(n) if no_file => {
-                        let n = parse::name::validate(&n, "-p").map_err(CliError::new)?;
+                        let n = parse::name::validate(&n, "-p")?;
                         Ok((
                             Arc::new(Project {
                                 name: n,
@@ -379,7 +348,7 @@ impl Context {
                             false,
                         ))
                     }
-                    _ => Err(CliError::new(e)),
+                    _ => Err(e.into()),
                 }
             }
         }
@@ -394,9 +363,7 @@ impl Context {
                 .and_then(|v| v.parse().ok())
         });
         let parallel = parallel.filter(|n| *n > 0).map(|n| n as usize);
-        let rt = Runtime::connect(renderer.reporter(), parallel)
-            .await
-            .map_err(CliError::new)?;
+        let rt = Runtime::connect(renderer.reporter(), parallel).await?;
         Ok((rt, renderer))
     }
 }

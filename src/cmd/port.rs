@@ -2,6 +2,7 @@
 
 use clap::Args;
 
+use super::out::outln;
 use super::{CliError, Context};
 
 #[derive(Debug, Args)]
@@ -19,7 +20,7 @@ pub struct PortArgs {
 pub async fn run(ctx: &Context, args: PortArgs) -> Result<(), CliError> {
     let (project, has_model) = ctx.project_or_name()?;
     if has_model && !project.services.contains_key(&args.service) {
-        return Err(CliError::new(format!("no such service: {}", args.service)));
+        return Err(CliError::NoSuchService(args.service.clone()));
     }
     let (rt, _) = ctx.runtime().await?;
     let rows = rt.ps(&project.name, true).await?;
@@ -37,7 +38,7 @@ pub async fn run(ctx: &Context, args: PortArgs) -> Result<(), CliError> {
     });
     match found {
         Some(p) => {
-            println!("{}:{}", p.url, p.published_port);
+            outln!("{}:{}", p.url, p.published_port)?;
             Ok(())
         }
         None => {

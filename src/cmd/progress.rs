@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::ProgressMode;
-use crate::runtime::progress::{Event, Reporter, Status};
+use crate::runtime::{Event, Reporter, Status};
 
 /// Renders progress events in the chosen mode.
 #[derive(Clone)]

@@ -3,6 +3,7 @@
 use clap::Args;
 use serde_json::json;
 
+use super::out::{out, outln};
 use super::template::Template;
 use super::{CliError, Context};
 use crate::runtime::ContainerRow;
@@ -173,7 +174,7 @@ pub async fn run(ctx: &Context, args: PsArgs) -> Result<(), CliError> {
     if has_model {
         for s in &args.names {
             if !project.services.contains_key(s) {
-                return Err(CliError::new(format!("no such service: {s}")));
+                return Err(CliError::NoSuchService(s.clone()));
             }
         }
     }
@@ -223,20 +224,20 @@ pub async fn run(ctx: &Context, args: PsArgs) -> Result<(), CliError> {
         for r in &rows {
             if !seen.contains(&r.service.as_str()) {
                 seen.push(&r.service);
-                println!("{}", r.service);
+                outln!("{}", r.service)?;
             }
         }
         return Ok(());
     }
     if args.quiet {
         for r in rows {
-            println!("{}", r.id);
+            outln!("{}", r.id)?;
         }
         return Ok(());
     }
     let template = match args.format.as_str() {
         "table" | "json" => None,
-        other => Some(Template::parse(other).map_err(CliError::new)?),
+        other => Some(Template::parse(other)?),
     };
     if let Some(t) = template {
         let rows: Vec<serde_json::Map<String, serde_json::Value>> = rows
@@ -247,12 +248,12 @@ pub async fn run(ctx: &Context, args: PsArgs) -> Result<(), CliError> {
                     .cloned()
             })
             .collect();
-        print!("{}", t.render(&rows, header).map_err(CliError::new)?);
+        out!("{}", t.render(&rows, header)?)?;
         return Ok(());
     }
     if args.format == "json" {
         for r in &rows {
-            println!("{}", json_row(r, &project.name, args.no_trunc));
+            outln!("{}", json_row(r, &project.name, args.no_trunc))?;
         }
         return Ok(());
     }
@@ -290,11 +291,11 @@ pub async fn run(ctx: &Context, args: PsArgs) -> Result<(), CliError> {
                 out.push_str(&" ".repeat(pad + 3));
             }
         }
-        println!("{}", out.trim_end());
+        outln!("{}", out.trim_end())
     };
-    line(header.to_vec());
+    line(header.to_vec())?;
     for row in &table {
-        line(row.iter().map(String::as_str).collect());
+        line(row.iter().map(String::as_str).collect())?;
     }
     Ok(())
 }

@@ -56,7 +56,7 @@ pub async fn run(ctx: &Context, args: PullArgs) -> Result<(), CliError> {
         )
         .await;
     renderer.finish();
-    for warning in out.map_err(CliError::new)? {
+    for warning in out? {
         eprintln!("WARN[0000] {warning}");
     }
     Ok(())

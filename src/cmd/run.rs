@@ -5,9 +5,10 @@ use std::io::IsTerminal;
 use std::sync::Arc;
 
 use super::exec::env_pairs;
+use super::out::outln;
 use super::{CliError, Context};
 use crate::parse::canonical;
-use crate::runtime::oneoff::OneOff;
+use crate::runtime::OneOff;
 
 #[derive(Debug, Args)]
 #[command(trailing_var_arg = true)]
@@ -88,7 +89,7 @@ pub async fn run(ctx: &Context, args: RunArgs) -> Result<(), CliError> {
     let mut project = ctx.load(std::slice::from_ref(&args.service))?;
     args.images.apply(&mut project);
     let Some(svc) = project.services.get(&args.service) else {
-        return Err(CliError::new(format!("no such service: {}", args.service)));
+        return Err(CliError::NoSuchService(args.service.clone()));
     };
     let mut svc = svc.clone();
     if !args.command.is_empty() {
@@ -173,12 +174,12 @@ pub async fn run(ctx: &Context, args: RunArgs) -> Result<(), CliError> {
     }
     let out = rt.run_oneoff(Arc::new(project), &run).await;
     renderer.finish();
-    let (name, code) = out.map_err(CliError::new)?;
+    let (name, code) = out?;
     if args.detach {
-        println!("{name}");
+        outln!("{name}")?;
     }
     match code {
         0 => Ok(()),
-        c => Err(CliError::exit(c as i32)),
+        c => Err(CliError::Exit(c as i32)),
     }
 }

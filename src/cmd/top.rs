@@ -2,6 +2,7 @@
 
 use clap::Args;
 
+use super::out::out;
 use super::{CliError, Context};
 
 #[derive(Debug, Args)]
@@ -55,6 +56,6 @@ pub async fn run(ctx: &Context, args: TopArgs) -> Result<(), CliError> {
             out.push(row);
         }
     }
-    print!("{}", table(&out));
+    out!("{}", table(&out))?;
     Ok(())
 }

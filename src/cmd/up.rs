@@ -4,15 +4,17 @@ use clap::Args;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use super::error::exit_with;
 use super::logfmt::{Printer, Style};
+use super::out::out;
 use super::{CliError, Context};
 use crate::graph::reconcile::{container_name, UpPlanOptions};
 use crate::graph::{Cycle, ServiceGraph};
 use crate::parse::path::Path;
 use crate::parse::Project;
-use crate::runtime::lock::ProjectLock;
-use crate::runtime::logs::{LogEvent, LogOptions};
+use crate::runtime::ProjectLock;
 use crate::runtime::{DownOptions, Error, Runtime, UpOptions};
+use crate::runtime::{LogEvent, LogOptions};
 
 #[derive(Debug, Args)]
 pub struct UpArgs {
@@ -160,10 +162,7 @@ impl ImageFlags {
         } else {
             rt.clone()
         };
-        puller
-            .pull_by_policy(project, services)
-            .await
-            .map_err(CliError::new)?;
+        puller.pull_by_policy(project, services).await?;
         if let Some(always_build) = build {
             let builder = if self.quiet_build {
                 rt.quiet()
@@ -172,8 +171,7 @@ impl ImageFlags {
             };
             builder
                 .build(project, services, !always_build, &Default::default())
-                .await
-                .map_err(CliError::new)?;
+                .await?;
         }
         Ok(())
     }
@@ -224,7 +222,7 @@ pub fn apply_scale(project: &mut Project, scale: &[String]) -> Result<(), CliErr
             )));
         };
         let Some(svc) = project.services.get_mut(name) else {
-            return Err(CliError::new(format!("no such service: {name}")));
+            return Err(CliError::NoSuchService(name.to_string()));
         };
         if n > 1 && svc.container_name.is_some() {
             return Err(CliError::new(format!(
@@ -247,7 +245,7 @@ pub fn cycle_error(project: &Project, cycle: &Cycle) -> CliError {
     let e = project
         .error_at(&path, cycle.to_string())
         .hint("remove one of these dependencies");
-    CliError::new(e)
+    CliError::Load(e)
 }
 
 pub async fn run(ctx: &Context, args: UpArgs) -> Result<(), CliError> {
@@ -294,7 +292,7 @@ pub async fn run(ctx: &Context, args: UpArgs) -> Result<(), CliError> {
             return Err(e);
         }
     }
-    if let Some(w) = crate::runtime::preflight::swarm_only_warning(&project) {
+    if let Some(w) = crate::runtime::swarm_only_warning(&project) {
         eprintln!("WARN[0000] {w}");
     }
     let result = rt.up(project.clone(), &opts).await;
@@ -303,7 +301,7 @@ pub async fn run(ctx: &Context, args: UpArgs) -> Result<(), CliError> {
     let plan = match result {
         Ok(p) => p,
         Err(Error::Cycle(c)) => return Err(cycle_error(&project, &c)),
-        Err(e) => return Err(CliError::new(e)),
+        Err(e) => return Err(e.into()),
     };
     let ignore_orphans = std::env::var("COMPOSE_IGNORE_ORPHANS")
         .is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true"));
@@ -313,7 +311,7 @@ pub async fn run(ctx: &Context, args: UpArgs) -> Result<(), CliError> {
         }
     }
     if ctx.args.dry_run {
-        print!("{plan}");
+        out!("{plan}")?;
         return Ok(());
     }
     if args.detach || args.no_start || args.wait {
@@ -332,7 +330,7 @@ async fn attach(
 ) -> Result<(), CliError> {
     if let Some(s) = &args.exit_code_from {
         if !project.services.contains_key(s) {
-            return Err(CliError::new(format!("no such service: {s}")));
+            return Err(CliError::NoSuchService(s.clone()));
         }
     }
     let named = if args.attach_dependencies || args.services.is_empty() {
@@ -425,7 +423,7 @@ async fn attach(
                     }
                     if running.is_empty() {
                         if interrupts > 0 {
-                            return Err(CliError::exit(130));
+                            return Err(CliError::Interrupted);
                         }
                         let code = match &args.exit_code_from {
                             Some(s) => codes.get(s).copied().unwrap_or(0),
@@ -434,7 +432,7 @@ async fn attach(
                         return exit_with(code);
                     }
                 }
-                None => return if interrupts > 0 { Err(CliError::exit(130)) } else { Ok(()) },
+                None => return if interrupts > 0 { Err(CliError::Interrupted) } else { Ok(()) },
             },
             _ = tokio::signal::ctrl_c() => {
                 interrupts += 1;
@@ -443,18 +441,10 @@ async fn attach(
                     tokio::spawn(stop(args.timeout));
                 } else {
                     stop(Some(0)).await;
-                    return Err(CliError::exit(130));
+                    return Err(CliError::Interrupted);
                 }
             }
         }
-    }
-}
-
-fn exit_with(code: i64) -> Result<(), CliError> {
-    if code == 0 {
-        Ok(())
-    } else {
-        Err(CliError::exit(code as i32))
     }
 }
 

@@ -2,8 +2,9 @@
 
 use clap::{Args, ValueEnum};
 
+use super::out::outln;
 use super::CliError;
-use crate::runtime::labels::COMPOSE_VERSION;
+use crate::runtime::COMPOSE_VERSION;
 
 #[derive(Debug, Args)]
 pub struct VersionArgs {
@@ -26,14 +27,14 @@ pub enum Format {
 pub fn run(args: VersionArgs) -> Result<(), CliError> {
     let version = env!("CARGO_PKG_VERSION");
     if args.short {
-        println!("{version}");
+        outln!("{version}")?;
     } else if args.format == Format::Json {
-        println!(
+        outln!(
             "{}",
             serde_json::json!({"version": format!("v{version}"), "compose_compatibility": format!("v{COMPOSE_VERSION}")})
-        );
+        )?;
     } else {
-        println!("rcompose version v{version} (compatible with Docker Compose v{COMPOSE_VERSION})");
+        outln!("rcompose version v{version} (compatible with Docker Compose v{COMPOSE_VERSION})")?;
     }
     Ok(())
 }

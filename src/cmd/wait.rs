@@ -4,6 +4,7 @@
 use clap::Args;
 use futures::stream::{FuturesUnordered, StreamExt};
 
+use super::out::outln;
 use super::{CliError, Context};
 use crate::runtime::DownOptions;
 
@@ -21,7 +22,7 @@ pub async fn run(ctx: &Context, args: WaitArgs) -> Result<(), CliError> {
     if has_model {
         for s in &args.services {
             if !project.services.contains_key(s) {
-                return Err(CliError::new(format!("no such service: {s}")));
+                return Err(CliError::NoSuchService(s.clone()));
             }
         }
     }
@@ -41,19 +42,16 @@ pub async fn run(ctx: &Context, args: WaitArgs) -> Result<(), CliError> {
         .collect();
     let mut last = 0;
     while let Some((id, code)) = waits.next().await {
-        println!("container \"{id}\" exited with status code {code}");
+        outln!("container \"{id}\" exited with status code {code}")?;
         last = code;
     }
     if args.down_project {
         let out = rt.down(project, has_model, &DownOptions::default()).await;
         renderer.finish();
-        out.map_err(|e| CliError {
-            message: e.to_string(),
-            code: 42,
-        })?;
+        out?;
     }
     match last {
         0 => Ok(()),
-        c => Err(CliError::exit(c as i32)),
+        c => Err(CliError::Exit(c as i32)),
     }
 }

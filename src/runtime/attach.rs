@@ -81,16 +81,6 @@ fn terminal_size() -> Option<(u16, u16)> {
     crossterm::terminal::size().ok().map(|(w, h)| (h, w))
 }
 
-/// Runs a command in a running container; returns its exit code (0 when detached).
-pub async fn exec(
-    engine: &dyn Engine,
-    container: &str,
-    spec: &ExecSpec,
-) -> Result<i64, EngineError> {
-    let id = create_exec(engine, container, spec).await?;
-    start_exec(engine, &id, spec).await
-}
-
 /// Creates the exec instance of `spec` in a running container; returns its id.
 pub async fn create_exec(
     engine: &dyn Engine,

@@ -1,28 +1,27 @@
 //! The only code that speaks to the engine, through [`engine::Engine`]: observe, then execute
 //! plans made by [`crate::graph`], and read state back for `ps` and logs.
 
-pub mod attach;
-pub mod build;
-pub mod convert;
-pub mod copy;
-pub mod dockerignore;
+mod attach;
+mod build;
+mod convert;
+mod copy;
+mod dockerignore;
 pub mod engine;
-pub mod events;
-pub mod execute;
-pub mod labels;
-pub mod lock;
-pub mod logs;
-pub mod observe;
-pub mod oneoff;
-pub mod preflight;
-pub mod progress;
-pub mod pull;
-pub mod wait;
+mod events;
+mod execute;
+mod labels;
+mod lock;
+mod logs;
+mod observe;
+mod oneoff;
+mod preflight;
+mod progress;
+mod pull;
+mod wait;
 
 #[cfg(test)]
 mod tests;
 
-use std::fmt;
 use std::sync::Arc;
 
 use crate::graph::lifecycle;
@@ -32,43 +31,33 @@ use crate::graph::reconcile::{self, DownTarget, UpPlanOptions};
 use crate::graph::stop::StopTimeouts;
 use crate::graph::Cycle;
 use crate::parse::{Condition, Project};
+pub use attach::ExecSpec;
+pub use build::BuildOptions;
 pub use engine::{Engine, EngineError, ErrorKind};
-use progress::Reporter;
+pub use events::{now_nanos, Action as EventAction, ContainerEvent, Hub};
+pub use labels::COMPOSE_VERSION;
+pub use lock::ProjectLock;
+pub use logs::{LogEvent, LogOptions, Stream};
+pub use oneoff::OneOff;
+pub use preflight::swarm_only_warning;
+pub use progress::{Event, Reporter, Status};
 
 /// Why a runtime operation failed.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum Error {
-    Cycle(Cycle),
-    Engine(EngineError),
+    #[error(transparent)]
+    Cycle(#[from] Cycle),
+    #[error(transparent)]
+    Engine(#[from] EngineError),
     /// Steps of a plan that failed (the rest of the plan ran).
+    #[error("{}", lines(.0))]
     Failed(Vec<EngineError>),
 }
 
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::Cycle(c) => write!(f, "{c}"),
-            Error::Engine(e) => write!(f, "{e}"),
-            Error::Failed(errs) => {
-                let msgs: Vec<String> = errs.iter().map(ToString::to_string).collect();
-                f.write_str(&msgs.join("\n"))
-            }
-        }
-    }
-}
-
-impl std::error::Error for Error {}
-
-impl From<EngineError> for Error {
-    fn from(e: EngineError) -> Self {
-        Error::Engine(e)
-    }
-}
-
-impl From<Cycle> for Error {
-    fn from(c: Cycle) -> Self {
-        Error::Cycle(c)
-    }
+/// One message per line.
+fn lines(errors: &[EngineError]) -> String {
+    let msgs: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    msgs.join("\n")
 }
 
 /// A connected engine and where progress goes.

@@ -11,14 +11,14 @@ use bytes::Bytes;
 use futures::future::BoxFuture;
 use futures::stream::BoxStream;
 use std::collections::HashMap;
-use std::fmt;
 use std::pin::Pin;
 use tokio::io::AsyncWrite;
 
 use super::convert::{ContainerSpec, Endpoint, NetworkSpec, VolumeSpec};
 
 /// An engine failure, with what we were doing.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
 pub struct EngineError {
     pub kind: ErrorKind,
     pub message: String,
@@ -54,14 +54,6 @@ impl EngineError {
         self.kind == ErrorKind::NotFound
     }
 }
-
-impl fmt::Display for EngineError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for EngineError {}
 
 /// What an engine call returns.
 pub type EngineResult<T> = Result<T, EngineError>;
