@@ -5,6 +5,7 @@ pub mod lifecycle;
 pub mod observed;
 pub mod oneoff;
 pub mod plan;
+pub mod ready;
 pub mod reconcile;
 pub mod secrets;
 pub mod stop;

@@ -26,6 +26,8 @@ pub struct OneOffPlan {
     pub remove_orphans: bool,
     /// service -> id of the image it would run now (see [`UpPlanOptions::images`]).
     pub images: HashMap<String, String>,
+    /// Images the engine does not have (see [`UpPlanOptions::missing_images`]).
+    pub missing_images: Vec<String>,
 }
 
 const CAUSE: &str = "one-off container";
@@ -43,6 +45,7 @@ pub fn plan(project: &Project, observed: &Observed, run: &OneOffPlan) -> Result<
     let mut opts = UpPlanOptions {
         remove_orphans: run.remove_orphans,
         images: run.images.clone(),
+        missing_images: run.missing_images.clone(),
         no_deps: true,
         ..Default::default()
     };

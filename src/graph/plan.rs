@@ -8,6 +8,10 @@ use crate::parse::Condition;
 /// One engine operation (or one wait), the unit the executor runs.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Op {
+    /// An image the engine does not have, pulled before the containers that use it.
+    PullImage {
+        image: String,
+    },
     CreateNetwork {
         key: String,
         name: String,
@@ -46,6 +50,13 @@ pub enum Op {
     StartContainer {
         service: String,
         name: String,
+    },
+    /// `--wait`: done when container `name` is running (healthy with a healthcheck), or, with
+    /// `completed`, when it exited 0.
+    AwaitContainer {
+        service: String,
+        name: String,
+        completed: bool,
     },
     /// Done when the service's containers meet the condition; dependents wait on it.
     Await {
@@ -90,6 +101,17 @@ pub enum Op {
 impl fmt::Display for Op {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Op::PullImage { image } => write!(f, "pull image {image}"),
+            Op::AwaitContainer {
+                name, completed, ..
+            } => {
+                let what = if *completed {
+                    "to exit 0"
+                } else {
+                    "running or healthy"
+                };
+                write!(f, "await container {name} {what}")
+            }
             Op::CreateNetwork { name, .. } => write!(f, "create network {name}"),
             Op::CreateVolume { name, .. } => write!(f, "create volume {name}"),
             Op::CreateContainer { name, inherit, .. } => {

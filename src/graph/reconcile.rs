@@ -35,6 +35,8 @@ pub struct UpPlanOptions {
     pub resources_of: Vec<String>,
     /// `-t`: stop timeout in seconds for every container stopped, over `stop_grace_period`.
     pub timeout: Option<i64>,
+    /// Images the engine does not have: pulled before the containers that use them.
+    pub missing_images: Vec<String>,
 }
 
 /// The container name of replica `number` of a service.
@@ -128,6 +130,7 @@ pub fn up(project: &Project, observed: &Observed, opts: &UpPlanOptions) -> Resul
     let mut starts: IndexMap<&str, Vec<usize>> = IndexMap::new();
     let mut awaits: IndexMap<(String, Condition), usize> = IndexMap::new();
     let mut recreated: Vec<String> = Vec::new();
+    let mut pulls: IndexMap<String, usize> = IndexMap::new();
     let order = match opts.resources_only {
         true => vec![],
         false => topological(&graph, &selected),
@@ -291,6 +294,24 @@ pub fn up(project: &Project, observed: &Observed, opts: &UpPlanOptions) -> Resul
             };
             let mut start_deps = dep_waits.clone();
             if let Some((mut deps, inherit, old)) = created {
+                let image = svc.image_name(&project.name);
+                if opts.missing_images.contains(&image) {
+                    let pull = match pulls.get(&image) {
+                        Some(i) => *i,
+                        None => {
+                            let i = plan.add(
+                                Op::PullImage {
+                                    image: image.clone(),
+                                },
+                                vec![],
+                                "missing",
+                            );
+                            pulls.insert(image, i);
+                            i
+                        }
+                    };
+                    deps.push(pull);
+                }
                 let files = secrets::files(project, svc, &cname);
                 if !files.is_empty() {
                     let w = plan.add(
@@ -452,6 +473,108 @@ pub struct DownTarget {
     pub stop_only: bool,
     /// How long each container gets to stop.
     pub timeouts: StopTimeouts,
+}
+
+/// Which images `down --rmi` removes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RemoveImages {
+    /// Images built without a custom name (`project-service`).
+    Local,
+    /// Every image the services use.
+    All,
+}
+
+/// What `down` was asked to do.
+#[derive(Debug, Clone, Default)]
+pub struct DownRequest {
+    /// The project comes from its files (else it is known by its labels alone).
+    pub has_model: bool,
+    pub volumes: bool,
+    pub remove_orphans: bool,
+    pub stop_only: bool,
+    pub timeout: Option<i64>,
+    pub images: Option<RemoveImages>,
+}
+
+/// What `down` removes: from the model when there is one, else from the engine's labels.
+pub fn down_target(project: &Project, observed: &Observed, request: &DownRequest) -> DownTarget {
+    let mut target = DownTarget {
+        remove_orphans: request.remove_orphans,
+        anonymous_volumes: request.volumes,
+        stop_only: request.stop_only,
+        timeouts: StopTimeouts::of(project, request.timeout),
+        ..Default::default()
+    };
+    if request.has_model {
+        for (name, s) in project
+            .services
+            .iter()
+            .chain(project.disabled_services.iter())
+        {
+            target
+                .services
+                .insert(name.clone(), s.depends_on.keys().cloned().collect());
+        }
+        target.networks = project
+            .networks
+            .values()
+            .filter(|n| !n.external)
+            .map(|n| n.name.clone())
+            .collect();
+        if request.volumes {
+            target.volumes = project
+                .volumes
+                .values()
+                .filter(|v| !v.external)
+                .map(|v| v.name.clone())
+                .collect();
+        }
+        target.images = match request.images {
+            None => vec![],
+            Some(mode) => {
+                let mut names: Vec<String> = project
+                    .services
+                    .values()
+                    .filter(|s| mode == RemoveImages::All || s.image.is_none())
+                    .map(|s| s.image_name(&project.name))
+                    .collect();
+                names.dedup();
+                names
+            }
+        };
+    } else {
+        target.images = match request.images {
+            None => vec![],
+            Some(RemoveImages::Local) => observed
+                .containers
+                .iter()
+                .map(|c| format!("{}-{}", project.name, c.service))
+                .collect(),
+            Some(RemoveImages::All) => observed
+                .containers
+                .iter()
+                .map(|c| c.image.clone())
+                .collect(),
+        };
+        target.images.sort();
+        target.images.dedup();
+        target.images.retain(|i| !i.is_empty());
+        target.networks = observed
+            .networks
+            .iter()
+            .filter(|n| n.project.as_deref() == Some(&project.name))
+            .map(|n| n.name.clone())
+            .collect();
+        if request.volumes {
+            target.volumes = observed
+                .volumes
+                .iter()
+                .filter(|v| v.project.as_deref() == Some(&project.name))
+                .map(|v| v.name.clone())
+                .collect();
+        }
+    }
+    target
 }
 
 /// Plans `down`: each container is stopped once the containers of services that depend on it are
@@ -670,6 +793,66 @@ mod tests {
              #4 remove network p_default <- #1,#3 (down)\n"
         );
     }
+    #[test]
+    fn down_without_a_model_goes_by_labels() {
+        let p = Project {
+            name: "p".into(),
+            ..Default::default()
+        };
+        let observed = Observed {
+            containers: vec![ObservedContainer {
+                name: "p-web-1".into(),
+                service: "web".into(),
+                number: 1,
+                image: "sha256:abc".into(),
+                state: "running".into(),
+                ..Default::default()
+            }],
+            networks: vec![super::super::observed::ObservedResource {
+                name: "p_default".into(),
+                project: Some("p".into()),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let request = DownRequest {
+            images: Some(RemoveImages::Local),
+            timeout: Some(3),
+            ..Default::default()
+        };
+        let target = down_target(&p, &observed, &request);
+        assert_eq!(target.networks, ["p_default"]);
+        assert_eq!(target.images, ["p-web"]);
+        let plan = down(&target, &observed).unwrap();
+        assert_eq!(
+            plan.to_string(),
+            "#0 stop container p-web-1 within 3s (down)\n\
+             #1 remove container p-web-1 <- #0 (down)\n\
+             #2 remove network p_default <- #1 (down)\n\
+             #3 remove image p-web <- #1 (down --rmi)\n"
+        );
+    }
+
+    #[test]
+    fn a_missing_image_is_pulled_once_before_its_containers() {
+        let mut p = project(&[("a", &[]), ("b", &[])]);
+        p.services["b"].scale = Some(2);
+        let opts = UpPlanOptions {
+            missing_images: vec!["img".into()],
+            no_start: true,
+            ..Default::default()
+        };
+        let plan = up(&p, &Observed::default(), &opts).unwrap();
+        assert_eq!(
+            plan.to_string(),
+            "#0 create network p_default (missing)\n\
+             #1 pull image img (missing)\n\
+             #2 create container p-a-1 <- #0,#1 (missing)\n\
+             #3 create container p-b-1 <- #0,#1 (missing)\n\
+             #4 create container p-b-2 <- #0,#1 (missing)\n"
+        );
+    }
+
     #[test]
     fn stop_timeouts_follow_the_service_not_a_name_prefix() {
         // `web` comes first and its containers' names prefix those of `web-api`.

@@ -10,6 +10,7 @@ use super::convert;
 use super::engine::{Engine, EngineError, ErrorKind};
 use super::events::Hub;
 use super::progress::{event, Reporter, Status};
+use super::pull;
 use super::wait::{self, Target};
 use crate::graph::plan::{Op, Plan};
 use crate::graph::secrets::{self, SecretFile};
@@ -100,6 +101,35 @@ async fn perform(ctx: &Context, op: &Op) -> Result<(), EngineError> {
     let r = &ctx.report;
     let engine = ctx.engine.as_ref();
     match op {
+        Op::PullImage { image } => {
+            let _p = ctx.limit.acquire().await;
+            pull::pull(engine, r, image).await.map_err(|e| {
+                let prefix = format!("pulling image `{image}` failed: ");
+                let why = e.message.strip_prefix(&prefix).unwrap_or(&e.message);
+                EngineError::new(
+                    e.kind,
+                    format!("image `{image}` is not on this engine and pulling it failed: {why}"),
+                )
+            })
+        }
+        Op::AwaitContainer {
+            service,
+            name,
+            completed,
+        } => {
+            let res = container_res(name);
+            r(event(&res, Status::Working, "Waiting"));
+            let target = if *completed {
+                Target::Completed
+            } else {
+                Target::Ready
+            };
+            let out = match &ctx.hub {
+                Some(hub) => wait::container(engine, hub, name, service, target).await,
+                None => Err(no_subscription()),
+            };
+            finish(r, &res, out, "Healthy")
+        }
         Op::CreateNetwork { key, name } => {
             let res = format!("Network {name}");
             r(event(&res, Status::Working, "Creating"));
@@ -253,33 +283,22 @@ fn finish(
     out
 }
 
-/// The id of an image, pulling it when it is missing.
+/// The id of an image (looked up once per image).
 async fn image_id(ctx: &Context, image: &str) -> Result<String, EngineError> {
     let mut cache = ctx.images.lock().await;
     if let Some(id) = cache.get(image) {
         return Ok(id.clone());
     }
-    let id = match ctx.engine.inspect_image(image).await {
-        Ok(i) => i.id,
-        Err(e) if e.is_not_found() => {
-            super::pull::pull(ctx.engine.as_ref(), &ctx.report, image)
-                .await
-                .map_err(|e| {
-                    let prefix = format!("pulling image `{image}` failed: ");
-                    let why = e.message.strip_prefix(&prefix).unwrap_or(&e.message);
-                    EngineError::new(
-                        e.kind,
-                        format!(
-                            "image `{image}` is not on this engine and pulling it failed: {why}"
-                        ),
-                    )
-                })?;
-            ctx.engine.inspect_image(image).await?.id
-        }
-        Err(e) => return Err(e),
-    };
+    let id = ctx.engine.inspect_image(image).await?.id;
     cache.insert(image.to_string(), id.clone());
     Ok(id)
+}
+
+fn no_subscription() -> EngineError {
+    EngineError::new(
+        ErrorKind::Api,
+        "internal: a wait was planned without an event subscription",
+    )
 }
 
 async fn create_container(
@@ -379,10 +398,7 @@ async fn await_condition(
         return Ok(());
     };
     let Some(hub) = &ctx.hub else {
-        return Err(EngineError::new(
-            ErrorKind::Api,
-            "internal: a wait was planned without an event subscription",
-        ));
+        return Err(no_subscription());
     };
     let names: Vec<String> = (1..=svc.replicas())
         .map(|n| crate::graph::reconcile::container_name(&project.name, svc, n))

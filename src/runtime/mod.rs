@@ -27,7 +27,8 @@ use std::sync::Arc;
 use crate::graph::lifecycle;
 use crate::graph::observed::Observed;
 use crate::graph::plan::{Op, Plan};
-use crate::graph::reconcile::{self, DownTarget, UpPlanOptions};
+pub use crate::graph::reconcile::RemoveImages;
+use crate::graph::reconcile::{self, DownRequest, UpPlanOptions};
 use crate::graph::stop::StopTimeouts;
 use crate::graph::Cycle;
 use crate::parse::{Condition, Project};
@@ -103,15 +104,6 @@ pub struct DownOptions {
     pub images: Option<RemoveImages>,
     /// Plan only.
     pub dry_run: bool,
-}
-
-/// Which images `down --rmi` removes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RemoveImages {
-    /// Images built without a custom name (`project-service`).
-    Local,
-    /// Every image the services use.
-    All,
 }
 
 impl Runtime {
@@ -271,26 +263,58 @@ impl Runtime {
         plan: &Plan,
         events: bool,
     ) -> Result<Option<Arc<events::Hub>>, Error> {
+        let waits = plan.steps.iter().any(|s| match &s.op {
+            Op::Await { condition, .. } => *condition != Condition::ServiceStarted,
+            Op::AwaitContainer { .. } => true,
+            _ => false,
+        });
+        let hub = (waits || events)
+            .then(|| Arc::new(events::Hub::start(self.engine.as_ref(), &project.name)));
+        self.execute_with(project, plan, hub.clone()).await?;
+        Ok(hub)
+    }
+
+    /// Executes a plan with this event subscription (the one an earlier plan started).
+    async fn execute_with(
+        &self,
+        project: Arc<Project>,
+        plan: &Plan,
+        hub: Option<Arc<events::Hub>>,
+    ) -> Result<(), Error> {
         let mut ctx = execute::Context::new(
             self.engine.clone(),
             project,
             self.report.clone(),
             self.parallel,
         );
-        let waits = plan.steps.iter().any(|s| {
-            matches!(&s.op, Op::Await { condition, .. } if *condition != Condition::ServiceStarted)
-        });
-        if waits || events {
-            ctx.hub = Some(Arc::new(events::Hub::start(
-                self.engine.as_ref(),
-                &ctx.project.name,
-            )));
-        }
+        ctx.hub = hub;
         let errors = execute::run(&ctx, plan).await;
         if !errors.is_empty() {
             return Err(Error::Failed(errors));
         }
-        Ok(ctx.hub)
+        Ok(())
+    }
+
+    /// `--wait`: the plan of [`crate::graph::ready`], given up after `timeout`.
+    async fn wait_ready(
+        &self,
+        project: Arc<Project>,
+        hub: Arc<events::Hub>,
+        services: &[String],
+        timeout: Option<std::time::Duration>,
+    ) -> Result<(), Error> {
+        let plan = crate::graph::ready::plan(&project, services);
+        let all = self.execute_with(project, &plan, Some(hub));
+        match timeout.filter(|t| !t.is_zero()) {
+            Some(t) => match tokio::time::timeout(t, all).await {
+                Ok(r) => r,
+                Err(_) => Err(Error::Engine(EngineError::new(
+                    ErrorKind::Condition,
+                    format!("application not healthy after {}", go_duration(t)),
+                ))),
+            },
+            None => all.await,
+        }
     }
 
     /// Converges the engine to the project: returns the plan that was run and its warnings.
@@ -299,86 +323,17 @@ impl Runtime {
         let mut plan_opts = opts.plan.clone();
         plan_opts.timeout = opts.timeout;
         plan_opts.images = self.image_ids(&project).await;
+        plan_opts.missing_images = self.missing_images(&project, &plan_opts.images);
         let plan = reconcile::up(&project, &observed, &plan_opts)?;
         if opts.dry_run {
             return Ok(plan);
         }
         let hub = self.execute(project.clone(), &plan, opts.wait).await?;
-        if let (true, Some(hub)) = (opts.wait, &hub) {
-            let services = if opts.plan.services.is_empty() {
-                project.services.keys().cloned().collect()
-            } else {
-                opts.plan.services.clone()
-            };
-            self.wait_ready(&project, hub, &services, opts.wait_timeout)
+        if let (true, Some(hub)) = (opts.wait, hub) {
+            self.wait_ready(project, hub, &opts.plan.services, opts.wait_timeout)
                 .await?;
         }
         Ok(plan)
-    }
-
-    /// `--wait`: every container of `services` running (or healthy when it has a healthcheck);
-    /// services others wait for with `service_completed_successfully` must exit 0 instead.
-    pub async fn wait_ready(
-        &self,
-        project: &Project,
-        hub: &events::Hub,
-        services: &[String],
-        timeout: Option<std::time::Duration>,
-    ) -> Result<(), Error> {
-        let completes = |name: &str| {
-            project.services.values().any(|s| {
-                s.depends_on
-                    .get(name)
-                    .is_some_and(|d| d.condition == Condition::ServiceCompletedSuccessfully)
-            })
-        };
-        let mut waits = Vec::new();
-        for name in services {
-            let Some(svc) = project.services.get(name) else {
-                continue;
-            };
-            let target = if completes(name) {
-                wait::Target::Completed
-            } else {
-                wait::Target::Ready
-            };
-            for n in 1..=svc.replicas() {
-                let cname = reconcile::container_name(&project.name, svc, n);
-                let engine = self.engine.clone();
-                let report = self.report.clone();
-                let service = name.clone();
-                waits.push(async move {
-                    let res = format!("Container {cname}");
-                    report(progress::event(&res, progress::Status::Working, "Waiting"));
-                    let out = wait::container(engine.as_ref(), hub, &cname, &service, target).await;
-                    match &out {
-                        Ok(()) => report(progress::event(&res, progress::Status::Done, "Healthy")),
-                        Err(e) => report(progress::event(
-                            &res,
-                            progress::Status::Error,
-                            e.to_string(),
-                        )),
-                    }
-                    out
-                });
-            }
-        }
-        let all = async {
-            for r in futures::future::join_all(waits).await {
-                r?;
-            }
-            Ok::<(), EngineError>(())
-        };
-        match timeout.filter(|t| !t.is_zero()) {
-            Some(t) => match tokio::time::timeout(t, all).await {
-                Ok(r) => r.map_err(Error::Engine),
-                Err(_) => Err(Error::Engine(EngineError::new(
-                    ErrorKind::Condition,
-                    format!("application not healthy after {}", go_duration(t)),
-                ))),
-            },
-            None => all.await.map_err(Error::Engine),
-        }
     }
 
     /// Removes the project's containers, networks and (with `-v`) volumes. With no model, the
@@ -390,82 +345,15 @@ impl Runtime {
         opts: &DownOptions,
     ) -> Result<Plan, Error> {
         let observed = observe::snapshot(self.engine.as_ref(), &project.name, &[], &[]).await?;
-        let mut target = DownTarget {
+        let request = DownRequest {
+            has_model,
+            volumes: opts.volumes,
             remove_orphans: opts.remove_orphans,
-            anonymous_volumes: opts.volumes,
             stop_only: opts.stop_only,
-            timeouts: StopTimeouts::of(&project, opts.timeout),
-            ..Default::default()
+            timeout: opts.timeout,
+            images: opts.images,
         };
-        if has_model {
-            for (name, s) in project
-                .services
-                .iter()
-                .chain(project.disabled_services.iter())
-            {
-                target
-                    .services
-                    .insert(name.clone(), s.depends_on.keys().cloned().collect());
-            }
-            target.networks = project
-                .networks
-                .values()
-                .filter(|n| !n.external)
-                .map(|n| n.name.clone())
-                .collect();
-            if opts.volumes {
-                target.volumes = project
-                    .volumes
-                    .values()
-                    .filter(|v| !v.external)
-                    .map(|v| v.name.clone())
-                    .collect();
-            }
-            target.images = match opts.images {
-                None => vec![],
-                Some(mode) => {
-                    let mut names: Vec<String> = project
-                        .services
-                        .values()
-                        .filter(|s| mode == RemoveImages::All || s.image.is_none())
-                        .map(|s| s.image_name(&project.name))
-                        .collect();
-                    names.dedup();
-                    names
-                }
-            };
-        } else {
-            target.images = match opts.images {
-                None => vec![],
-                Some(RemoveImages::Local) => observed
-                    .containers
-                    .iter()
-                    .map(|c| format!("{}-{}", project.name, c.service))
-                    .collect(),
-                Some(RemoveImages::All) => observed
-                    .containers
-                    .iter()
-                    .map(|c| c.image.clone())
-                    .collect(),
-            };
-            target.images.sort();
-            target.images.dedup();
-            target.images.retain(|i| !i.is_empty());
-            target.networks = observed
-                .networks
-                .iter()
-                .filter(|n| n.project.as_deref() == Some(&project.name))
-                .map(|n| n.name.clone())
-                .collect();
-            if opts.volumes {
-                target.volumes = observed
-                    .volumes
-                    .iter()
-                    .filter(|v| v.project.as_deref() == Some(&project.name))
-                    .map(|v| v.name.clone())
-                    .collect();
-            }
-        }
+        let target = reconcile::down_target(&project, &observed, &request);
         let plan = reconcile::down(&target, &observed)?;
         if opts.dry_run {
             return Ok(plan);
@@ -502,16 +390,27 @@ impl Runtime {
             return Ok(plan);
         }
         let hub = self.execute(project.clone(), &plan, opts.wait).await?;
-        if let (true, Some(hub)) = (opts.wait, &hub) {
-            let services = if services.is_empty() {
-                project.services.keys().cloned().collect()
-            } else {
-                services.to_vec()
-            };
-            self.wait_ready(&project, hub, &services, opts.wait_timeout)
+        if let (true, Some(hub)) = (opts.wait, hub) {
+            self.wait_ready(project, hub, services, opts.wait_timeout)
                 .await?;
         }
         Ok(plan)
+    }
+
+    /// The images of services that `ids` (from [`Runtime::image_ids`]) did not find.
+    fn missing_images(
+        &self,
+        project: &Project,
+        ids: &std::collections::HashMap<String, String>,
+    ) -> Vec<String> {
+        let mut missing: Vec<String> = project
+            .services
+            .values()
+            .filter(|s| !ids.contains_key(&s.name))
+            .map(|s| s.image_name(&project.name))
+            .collect();
+        missing.dedup();
+        missing
     }
 
     /// The ids of the images the services would run now (images that are missing are left out).

@@ -69,7 +69,10 @@ impl Runtime {
             use_aliases: run.use_aliases,
             remove_orphans: run.remove_orphans,
             images: self.image_ids(&project).await,
+            missing_images: Vec::new(),
         };
+        let mut request = request;
+        request.missing_images = self.missing_images(&project, &request.images);
         let plan = oneoff::plan(&project, &observed, &request)?;
         self.execute(project.clone(), &plan, false).await?;
         if run.detach {

@@ -162,3 +162,23 @@ async fn detached_run_creates_and_starts_a_one_off_container() {
     assert_eq!(c.labels[super::labels::ONEOFF], "True");
     assert_eq!(c.labels[super::labels::SLUG].len(), 64);
 }
+
+#[tokio::test]
+async fn a_missing_image_is_pulled_before_create_and_wait_sees_health() {
+    let engine = Arc::new(FakeEngine::default());
+    let rt = Runtime::new(engine.clone(), progress::silent(), None);
+    engine.health_on_start("p-db-1", "healthy");
+    let p = Arc::new(project(&[("db", None)]));
+    let opts = UpOptions {
+        wait: true,
+        wait_timeout: Some(std::time::Duration::from_secs(5)),
+        ..Default::default()
+    };
+    let plan = rt.up(p, &opts).await.unwrap();
+    assert!(
+        plan.to_string().contains("#1 pull image img (missing)"),
+        "{plan}"
+    );
+    let calls = engine.calls();
+    assert!(position(&calls, "pull img:latest") < position(&calls, "create container p-db-1"));
+}
