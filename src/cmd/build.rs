@@ -24,7 +24,7 @@ pub struct BuildArgs {
     pub services: Vec<String>,
 }
 
-pub async fn run(ctx: &Context, args: BuildArgs) -> Result<(), CliError> {
+pub(super) async fn run(ctx: &Context, args: BuildArgs) -> Result<(), CliError> {
     let project = ctx.load(&args.services)?;
     for s in &args.services {
         if !project.services.contains_key(s) {

@@ -12,7 +12,7 @@ pub struct CompletionArgs {
     pub shell: Shell,
 }
 
-pub fn run(args: CompletionArgs) -> Result<(), CliError> {
+pub(super) fn run(args: CompletionArgs) -> Result<(), CliError> {
     let mut cmd = Cli::command();
     clap_complete::generate(args.shell, &mut cmd, "rcompose", &mut std::io::stdout());
     Ok(())

@@ -57,7 +57,7 @@ pub enum Format {
     Json,
 }
 
-pub fn run(ctx: &Context, args: ConfigArgs) -> Result<(), CliError> {
+pub(super) fn run(ctx: &Context, args: ConfigArgs) -> Result<(), CliError> {
     // As in docker compose, these listings ignore the services named on the command line.
     let ignore_named = args.services || args.volumes || args.networks || args.hash.is_some();
     let named: &[String] = if ignore_named {

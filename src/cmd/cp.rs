@@ -31,7 +31,7 @@ fn remote(spec: &str) -> Option<(&str, &str)> {
     (!svc.is_empty() && !svc.contains('/') && !svc.starts_with('.')).then_some((svc, path))
 }
 
-pub async fn run(ctx: &Context, args: CpArgs) -> Result<(), CliError> {
+pub(super) async fn run(ctx: &Context, args: CpArgs) -> Result<(), CliError> {
     let (project, _) = ctx.project_or_name()?;
     let (from, to) = (remote(&args.source), remote(&args.destination));
     let (service, container_path) = match (from, to) {

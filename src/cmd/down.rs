@@ -17,18 +17,16 @@ pub struct DownArgs {
     pub timeout: Option<i64>,
     /// Also remove containers of services not in the file, and one-off containers
     /// [env: COMPOSE_REMOVE_ORPHANS]
-    #[arg(long)]
+    #[arg(long, env = "COMPOSE_REMOVE_ORPHANS", hide_env = true, value_parser = clap::builder::FalseyValueParser::new())]
     pub remove_orphans: bool,
     /// Remove images used by services: "local" only those without a custom tag, or "all"
     #[arg(long, value_name = "TYPE", value_parser = ["local", "all"])]
     pub rmi: Option<String>,
 }
 
-pub async fn run(ctx: &Context, args: DownArgs) -> Result<(), CliError> {
+pub(super) async fn run(ctx: &Context, args: DownArgs) -> Result<(), CliError> {
     let (project, has_model) = ctx.project_or_name()?;
-    let remove_orphans = args.remove_orphans
-        || std::env::var("COMPOSE_REMOVE_ORPHANS")
-            .is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true"));
+    let remove_orphans = args.remove_orphans;
     let (rt, renderer) = ctx.runtime().await?;
     let opts = DownOptions {
         volumes: args.volumes,

@@ -54,7 +54,7 @@ fn rfc3339_nano(e: &ContainerEvent) -> String {
     format!("{t}Z")
 }
 
-pub async fn run(ctx: &Context, args: EventsArgs) -> Result<(), CliError> {
+pub(super) async fn run(ctx: &Context, args: EventsArgs) -> Result<(), CliError> {
     let (project, _) = ctx.project_or_name()?;
     let (rt, _) = ctx.runtime().await?;
     let start = now_nanos();

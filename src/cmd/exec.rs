@@ -43,7 +43,7 @@ pub struct ExecArgs {
 }
 
 /// `-e KEY` takes the value from rcompose's environment, as docker does.
-pub fn env_pairs(env: &[String]) -> Vec<String> {
+pub(super) fn env_pairs(env: &[String]) -> Vec<String> {
     env.iter()
         .filter_map(|e| {
             if e.contains('=') {
@@ -55,7 +55,7 @@ pub fn env_pairs(env: &[String]) -> Vec<String> {
         .collect()
 }
 
-pub async fn run(ctx: &Context, args: ExecArgs) -> Result<(), CliError> {
+pub(super) async fn run(ctx: &Context, args: ExecArgs) -> Result<(), CliError> {
     let (project, has_model) = ctx.project_or_name()?;
     if has_model && !project.services.contains_key(&args.service) {
         return Err(CliError::NoSuchService(args.service.clone()));

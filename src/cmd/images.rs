@@ -50,7 +50,7 @@ fn size(bytes: i64) -> String {
     format!("{text}{}", units[u])
 }
 
-pub async fn run(ctx: &Context, args: ImagesArgs) -> Result<(), CliError> {
+pub(super) async fn run(ctx: &Context, args: ImagesArgs) -> Result<(), CliError> {
     let (project, _) = ctx.project_or_name()?;
     let (rt, _) = ctx.runtime().await?;
     let rows = rt.ps(&project.name, true).await?;

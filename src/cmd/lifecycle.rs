@@ -116,7 +116,7 @@ fn options(ctx: &Context, timeout: Option<i64>) -> LifecycleOptions {
     }
 }
 
-pub async fn start(ctx: &Context, args: StartArgs) -> Result<(), CliError> {
+pub(super) async fn start(ctx: &Context, args: StartArgs) -> Result<(), CliError> {
     let mut opts = options(ctx, None);
     opts.wait = args.wait;
     opts.wait_timeout = args.wait_timeout.map(std::time::Duration::from_secs);
@@ -124,13 +124,13 @@ pub async fn start(ctx: &Context, args: StartArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-pub async fn stop(ctx: &Context, args: StopArgs) -> Result<(), CliError> {
+pub(super) async fn stop(ctx: &Context, args: StopArgs) -> Result<(), CliError> {
     let opts = options(ctx, args.timeout);
     apply(ctx, Action::Stop, &args.services, opts).await?;
     Ok(())
 }
 
-pub async fn restart(ctx: &Context, args: RestartArgs) -> Result<(), CliError> {
+pub(super) async fn restart(ctx: &Context, args: RestartArgs) -> Result<(), CliError> {
     let action = Action::Restart {
         dependents: !args.no_deps,
     };
@@ -139,7 +139,7 @@ pub async fn restart(ctx: &Context, args: RestartArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-pub async fn kill(ctx: &Context, args: KillArgs) -> Result<(), CliError> {
+pub(super) async fn kill(ctx: &Context, args: KillArgs) -> Result<(), CliError> {
     let action = Action::Kill {
         signal: args.signal.clone(),
     };
@@ -147,17 +147,17 @@ pub async fn kill(ctx: &Context, args: KillArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-pub async fn pause(ctx: &Context, args: ServicesArgs) -> Result<(), CliError> {
+pub(super) async fn pause(ctx: &Context, args: ServicesArgs) -> Result<(), CliError> {
     apply(ctx, Action::Pause, &args.services, options(ctx, None)).await?;
     Ok(())
 }
 
-pub async fn unpause(ctx: &Context, args: ServicesArgs) -> Result<(), CliError> {
+pub(super) async fn unpause(ctx: &Context, args: ServicesArgs) -> Result<(), CliError> {
     apply(ctx, Action::Unpause, &args.services, options(ctx, None)).await?;
     Ok(())
 }
 
-pub async fn rm(ctx: &Context, args: RmArgs) -> Result<(), CliError> {
+pub(super) async fn rm(ctx: &Context, args: RmArgs) -> Result<(), CliError> {
     let action = Action::Remove {
         stop: args.stop,
         volumes: args.volumes,

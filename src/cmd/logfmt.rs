@@ -8,7 +8,7 @@ use crate::runtime::Stream;
 
 /// How lines are shown.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Style {
+pub(super) struct Style {
     pub colour: bool,
     pub prefix: bool,
     /// stderr lines go to stderr (attached `up`); otherwise everything goes to stdout (`logs`).
@@ -16,7 +16,7 @@ pub struct Style {
 }
 
 /// Writes prefixed lines; flush before waiting for more.
-pub struct Printer {
+pub(super) struct Printer {
     project: String,
     style: Style,
     width: usize,
@@ -43,7 +43,7 @@ fn palette(i: usize) -> console::Style {
 }
 
 impl Printer {
-    pub fn new(project: &str, containers: &[String], style: Style) -> Printer {
+    pub(super) fn new(project: &str, containers: &[String], style: Style) -> Printer {
         let mut p = Printer {
             project: project.to_string(),
             style,
@@ -60,7 +60,7 @@ impl Printer {
     }
 
     /// The name shown for a container: without the `project-` prefix.
-    pub fn short<'a>(&self, container: &'a str) -> &'a str {
+    pub(super) fn short<'a>(&self, container: &'a str) -> &'a str {
         container
             .strip_prefix(&self.project)
             .and_then(|r| r.strip_prefix('-'))
@@ -103,7 +103,7 @@ impl Printer {
     }
 
     /// Writes whole lines (each ending with `\n`), each behind the container's prefix.
-    pub fn lines(&mut self, container: &str, stream: Stream, data: &[u8]) {
+    pub(super) fn lines(&mut self, container: &str, stream: Stream, data: &[u8]) {
         let prefix = self.prefix(container).to_vec();
         let to_err = self.style.split_streams && stream == Stream::Stderr;
         let w: &mut dyn Write = if to_err { &mut self.err } else { &mut self.out };
@@ -117,7 +117,7 @@ impl Printer {
     }
 
     /// `name exited with code N`, as the reference prints it.
-    pub fn exited(&mut self, container: &str, code: i64) {
+    pub(super) fn exited(&mut self, container: &str, code: i64) {
         let _ = writeln!(
             self.out,
             "{} exited with code {code}",
@@ -126,11 +126,11 @@ impl Printer {
     }
 
     /// A line of rcompose's own on stdout (`Attaching to ...`).
-    pub fn note(&mut self, text: &str) {
+    pub(super) fn note(&mut self, text: &str) {
         let _ = writeln!(self.out, "{text}");
     }
 
-    pub fn flush(&mut self) {
+    pub(super) fn flush(&mut self) {
         let _ = self.out.flush();
         let _ = self.err.flush();
     }

@@ -43,7 +43,7 @@ pub struct LogsArgs {
     pub services: Vec<String>,
 }
 
-pub async fn run(ctx: &Context, args: LogsArgs) -> Result<(), CliError> {
+pub(super) async fn run(ctx: &Context, args: LogsArgs) -> Result<(), CliError> {
     let (project, has_model) = ctx.project_or_name()?;
     if has_model {
         for s in &args.services {

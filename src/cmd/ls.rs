@@ -28,7 +28,7 @@ pub struct LsArgs {
     pub filter: Vec<String>,
 }
 
-pub async fn run(ctx: &Context, args: LsArgs) -> Result<(), CliError> {
+pub(super) async fn run(ctx: &Context, args: LsArgs) -> Result<(), CliError> {
     let mut names = Vec::new();
     for f in &args.filter {
         match f.split_once('=') {

@@ -1,5 +1,6 @@
 //! The command line: flags to options, results to text. No YAML and no engine types here.
 
+mod attach;
 mod build;
 mod completion;
 mod config;

@@ -5,7 +5,7 @@ use std::io::Write;
 use super::error::CliError;
 
 /// Writes `text` to standard output; a closed pipe is [`CliError::BrokenPipe`].
-pub fn write(text: &str) -> Result<(), CliError> {
+pub(super) fn write(text: &str) -> Result<(), CliError> {
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Ok(()) => Ok(()),

@@ -17,7 +17,7 @@ pub struct PortArgs {
     pub private_port: u16,
 }
 
-pub async fn run(ctx: &Context, args: PortArgs) -> Result<(), CliError> {
+pub(super) async fn run(ctx: &Context, args: PortArgs) -> Result<(), CliError> {
     let (project, has_model) = ctx.project_or_name()?;
     if has_model && !project.services.contains_key(&args.service) {
         return Err(CliError::NoSuchService(args.service.clone()));

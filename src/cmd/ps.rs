@@ -169,7 +169,7 @@ fn json_row(r: &ContainerRow, project: &str, no_trunc: bool) -> serde_json::Valu
     })
 }
 
-pub async fn run(ctx: &Context, args: PsArgs) -> Result<(), CliError> {
+pub(super) async fn run(ctx: &Context, args: PsArgs) -> Result<(), CliError> {
     let (project, has_model) = ctx.project_or_name()?;
     if has_model {
         for s in &args.names {

@@ -26,7 +26,7 @@ pub struct PullArgs {
     pub services: Vec<String>,
 }
 
-pub async fn run(ctx: &Context, args: PullArgs) -> Result<(), CliError> {
+pub(super) async fn run(ctx: &Context, args: PullArgs) -> Result<(), CliError> {
     let project = ctx.load(&args.services)?;
     let mut services = args.services.clone();
     if args.include_deps && !services.is_empty() {

@@ -61,7 +61,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub use_aliases: bool,
     /// Remove containers of services not in the file [env: COMPOSE_REMOVE_ORPHANS]
-    #[arg(long)]
+    #[arg(long, env = "COMPOSE_REMOVE_ORPHANS", hide_env = true, value_parser = clap::builder::FalseyValueParser::new())]
     pub remove_orphans: bool,
     /// Build the image before starting the container
     #[arg(long)]
@@ -85,7 +85,7 @@ pub struct RunArgs {
     pub command: Vec<String>,
 }
 
-pub async fn run(ctx: &Context, args: RunArgs) -> Result<(), CliError> {
+pub(super) async fn run(ctx: &Context, args: RunArgs) -> Result<(), CliError> {
     let mut project = ctx.load(std::slice::from_ref(&args.service))?;
     args.images.apply(&mut project);
     let Some(svc) = project.services.get(&args.service) else {
@@ -152,9 +152,7 @@ pub async fn run(ctx: &Context, args: RunArgs) -> Result<(), CliError> {
         rm: args.rm,
         stdin: true,
         use_aliases: args.use_aliases,
-        remove_orphans: args.remove_orphans
-            || std::env::var("COMPOSE_REMOVE_ORPHANS")
-                .is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true")),
+        remove_orphans: args.remove_orphans,
     };
     let (rt, renderer) = ctx.runtime().await?;
     let rt = if args.quiet { rt.quiet() } else { rt };

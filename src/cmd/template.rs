@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 
 /// A parsed `--format` template.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Template {
+pub(super) struct Template {
     table: bool,
     parts: Vec<Part>,
 }
@@ -18,7 +18,7 @@ enum Part {
 
 impl Template {
     /// Parses `table {{.Name}}\t{{.Status}}` and the like.
-    pub fn parse(format: &str) -> Result<Template, String> {
+    pub(super) fn parse(format: &str) -> Result<Template, String> {
         let (table, body) = match format.strip_prefix("table") {
             Some(rest) => (true, rest.trim_start()),
             None => (false, format),
@@ -58,7 +58,7 @@ impl Template {
     }
 
     /// Renders one line per row; `headers` names the columns of a table by field.
-    pub fn render(
+    pub(super) fn render(
         &self,
         rows: &[Map<String, Value>],
         header: impl Fn(&str) -> String,

@@ -35,7 +35,7 @@ fn table(rows: &[Vec<String>]) -> String {
     out
 }
 
-pub async fn run(ctx: &Context, args: TopArgs) -> Result<(), CliError> {
+pub(super) async fn run(ctx: &Context, args: TopArgs) -> Result<(), CliError> {
     let (project, _) = ctx.project_or_name()?;
     let (rt, _) = ctx.runtime().await?;
     let rows = rt.ps(&project.name, false).await?;

@@ -24,7 +24,7 @@ pub enum Format {
     Json,
 }
 
-pub fn run(args: VersionArgs) -> Result<(), CliError> {
+pub(super) fn run(args: VersionArgs) -> Result<(), CliError> {
     let version = env!("CARGO_PKG_VERSION");
     if args.short {
         outln!("{version}")?;

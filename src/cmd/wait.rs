@@ -17,7 +17,7 @@ pub struct WaitArgs {
     pub services: Vec<String>,
 }
 
-pub async fn run(ctx: &Context, args: WaitArgs) -> Result<(), CliError> {
+pub(super) async fn run(ctx: &Context, args: WaitArgs) -> Result<(), CliError> {
     let (project, has_model) = ctx.project_or_name()?;
     if has_model {
         for s in &args.services {

@@ -82,7 +82,7 @@ fn terminal_size() -> Option<(u16, u16)> {
 }
 
 /// Creates the exec instance of `spec` in a running container; returns its id.
-pub async fn create_exec(
+pub(super) async fn create_exec(
     engine: &dyn Engine,
     container: &str,
     spec: &ExecSpec,
@@ -101,7 +101,7 @@ pub async fn create_exec(
 }
 
 /// Starts a created exec instance and streams it; returns its exit code (0 when detached).
-pub async fn start_exec(
+pub(super) async fn start_exec(
     engine: &dyn Engine,
     id: &str,
     spec: &ExecSpec,
@@ -122,7 +122,7 @@ pub async fn start_exec(
 }
 
 /// Attaches to a created container, starts it, streams it until it exits; returns its exit code.
-pub async fn run_attached(
+pub(super) async fn run_attached(
     engine: &dyn Engine,
     container: &str,
     stdin: bool,

@@ -30,7 +30,11 @@ fn fail(doing: &str, msg: impl std::fmt::Display) -> EngineError {
 
 /// The context folder as a tar, without what `.dockerignore` leaves out (the Dockerfile and the
 /// `.dockerignore` itself always go).
-pub fn context_tar(dir: &Path, dockerfile: &str, inline: Option<&str>) -> Result<Vec<u8>, String> {
+pub(super) fn context_tar(
+    dir: &Path,
+    dockerfile: &str,
+    inline: Option<&str>,
+) -> Result<Vec<u8>, String> {
     let ignore = match std::fs::read_to_string(dir.join(".dockerignore")) {
         Ok(t) => Ignore::parse(&t)?,
         Err(_) => Ignore::parse("")?,
@@ -93,7 +97,7 @@ pub fn context_tar(dir: &Path, dockerfile: &str, inline: Option<&str>) -> Result
 }
 
 /// Builds the image of `svc`; returns its id.
-pub async fn build(
+pub(super) async fn build(
     engine: &dyn Engine,
     report: &Reporter,
     project: &Project,

@@ -17,11 +17,11 @@ use crate::graph::{hash, reconcile::container_name};
 use crate::parse::{Project, Service, ServiceVolume, Ulimit};
 
 /// A container's settings on one network.
-pub type Endpoint = EndpointSettings;
+pub(super) type Endpoint = EndpointSettings;
 /// The body that creates a network.
-pub type NetworkSpec = NetworkCreateRequest;
+pub(super) type NetworkSpec = NetworkCreateRequest;
 /// The body that creates a volume.
-pub type VolumeSpec = VolumeCreateRequest;
+pub(super) type VolumeSpec = VolumeCreateRequest;
 
 /// Everything needed to create one container: the body, then the networks to connect before
 /// start (API 1.41 takes one network at create).
@@ -39,7 +39,7 @@ fn string_map(m: &indexmap::IndexMap<String, String>) -> HashMap<String, String>
 }
 
 /// The network `key` of the project, with the project's labels.
-pub fn network(project: &Project, key: &str, name: &str) -> NetworkSpec {
+pub(super) fn network(project: &Project, key: &str, name: &str) -> NetworkSpec {
     let net = &project.networks[key];
     let mut labels = string_map(&net.labels);
     labels.insert(labels::PROJECT.into(), project.name.clone());
@@ -75,7 +75,7 @@ pub fn network(project: &Project, key: &str, name: &str) -> NetworkSpec {
 }
 
 /// The volume `key` of the project, with the project's labels.
-pub fn volume(project: &Project, key: &str, name: &str) -> VolumeSpec {
+pub(super) fn volume(project: &Project, key: &str, name: &str) -> VolumeSpec {
     let vol = &project.volumes[key];
     let mut labels = string_map(&vol.labels);
     labels.insert(labels::PROJECT.into(), project.name.clone());
@@ -91,7 +91,7 @@ pub fn volume(project: &Project, key: &str, name: &str) -> VolumeSpec {
 }
 
 /// The networks of a service, primary first: highest `priority`, then by name.
-pub fn ordered_networks(svc: &Service) -> Vec<&String> {
+pub(super) fn ordered_networks(svc: &Service) -> Vec<&String> {
     let mut nets: Vec<(&String, i64)> = svc
         .networks
         .iter()
@@ -102,7 +102,7 @@ pub fn ordered_networks(svc: &Service) -> Vec<&String> {
 }
 
 /// The labels of a replica.
-pub fn container_labels(
+pub(super) fn container_labels(
     project: &Project,
     svc: &Service,
     number: u64,
@@ -159,7 +159,7 @@ pub fn container_labels(
 
 /// The services a service needs without `depends_on`: `links`, `service:` namespaces and
 /// `volumes_from`, as the reference adds them (started, restart with them).
-pub fn implicit_dependencies(svc: &Service) -> Vec<String> {
+pub(super) fn implicit_dependencies(svc: &Service) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let mut add = |s: &str| {
         if !out.iter().any(|o| o == s) {
@@ -358,7 +358,11 @@ fn mount_of(project: &Project, v: &ServiceVolume) -> (Option<String>, Option<Mou
 
 /// Gives the new container the anonymous volumes of the one it replaces (by target), so that
 /// recreation keeps their data, as the reference does.
-pub fn inherit_anonymous_volumes(project: &Project, spec: &mut ContainerSpec, old: &[MountPoint]) {
+pub(super) fn inherit_anonymous_volumes(
+    project: &Project,
+    spec: &mut ContainerSpec,
+    old: &[MountPoint],
+) {
     let named: Vec<&str> = project.volumes.values().map(|v| v.name.as_str()).collect();
     let host = spec.body.host_config.get_or_insert_with(Default::default);
     let binds = host.binds.clone().unwrap_or_default();
@@ -417,7 +421,12 @@ fn some_vec(v: &[String]) -> Option<Vec<String>> {
 }
 
 /// Builds the container for replica `number` of `svc`.
-pub fn container(project: &Project, svc: &Service, number: u64, image_id: &str) -> ContainerSpec {
+pub(super) fn container(
+    project: &Project,
+    svc: &Service,
+    number: u64,
+    image_id: &str,
+) -> ContainerSpec {
     container_named(
         project,
         svc,
@@ -429,7 +438,7 @@ pub fn container(project: &Project, svc: &Service, number: u64, image_id: &str) 
 
 /// The one-off container `name` of `run`: the service's container with the one-off labels,
 /// standard input open when attached, and the service's aliases only when asked for.
-pub fn oneoff(
+pub(super) fn oneoff(
     project: &Project,
     svc: &Service,
     name: &str,
@@ -474,7 +483,7 @@ pub fn oneoff(
 }
 
 /// Builds a container of `svc` named `name` (a replica, or a one-off container).
-pub fn container_named(
+pub(super) fn container_named(
     project: &Project,
     svc: &Service,
     number: u64,

@@ -10,7 +10,7 @@ fn io_error(doing: &str, e: std::io::Error) -> EngineError {
 }
 
 /// Copies `path` out of `container` to `dest`: into it when it is a folder, else to that name.
-pub async fn from_container(
+pub(super) async fn from_container(
     engine: &dyn Engine,
     container: &str,
     path: &str,
@@ -64,7 +64,7 @@ pub async fn from_container(
 
 /// Copies `src` from this machine into `container` at `path`: into it when it is a folder there,
 /// else to that name.
-pub async fn to_container(
+pub(super) async fn to_container(
     engine: &dyn Engine,
     container: &str,
     src: &Path,

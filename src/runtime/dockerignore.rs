@@ -5,13 +5,13 @@
 use globset::{Glob, GlobMatcher};
 
 /// The compiled patterns of one `.dockerignore`.
-pub struct Ignore {
+pub(super) struct Ignore {
     rules: Vec<(GlobMatcher, bool)>,
 }
 
 impl Ignore {
     /// Parses the file's text; comments (`#`) and blank lines are skipped.
-    pub fn parse(text: &str) -> Result<Ignore, String> {
+    pub(super) fn parse(text: &str) -> Result<Ignore, String> {
         let mut rules = Vec::new();
         for line in text.lines() {
             let line = line.trim();
@@ -37,12 +37,12 @@ impl Ignore {
     }
 
     /// Whether some line re-includes files (`!pattern`).
-    pub fn has_exceptions(&self) -> bool {
+    pub(super) fn has_exceptions(&self) -> bool {
         self.rules.iter().any(|(_, include)| *include)
     }
 
     /// Whether `rel` (slash-separated, relative to the context) is left out.
-    pub fn excluded(&self, rel: &str) -> bool {
+    pub(super) fn excluded(&self, rel: &str) -> bool {
         let mut out = false;
         for (glob, include) in &self.rules {
             if matches_or_parent(glob, rel) {

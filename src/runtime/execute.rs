@@ -18,7 +18,7 @@ use crate::parse::{Condition, Project};
 
 /// What every step shares.
 #[derive(Clone)]
-pub struct Context {
+pub(super) struct Context {
     pub engine: Arc<dyn Engine>,
     pub project: Arc<Project>,
     pub report: Reporter,
@@ -31,7 +31,7 @@ pub struct Context {
 }
 
 impl Context {
-    pub fn new(
+    pub(super) fn new(
         engine: Arc<dyn Engine>,
         project: Arc<Project>,
         report: Reporter,
@@ -55,7 +55,7 @@ type StepFuture = Shared<BoxFuture<'static, Result<(), Arc<EngineError>>>>;
 
 /// Runs every step; returns the errors of the steps that failed (dependents of a failed step are
 /// skipped, not reported again).
-pub async fn run(ctx: &Context, plan: &Plan) -> Vec<EngineError> {
+pub(super) async fn run(ctx: &Context, plan: &Plan) -> Vec<EngineError> {
     let mut futures: Vec<StepFuture> = Vec::with_capacity(plan.steps.len());
     let failed: Arc<std::sync::Mutex<Vec<EngineError>>> = Arc::default();
     for step in &plan.steps {

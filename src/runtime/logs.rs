@@ -56,7 +56,7 @@ const BATCH: usize = 64 << 10;
 /// Streams the logs of `containers`. While following, a container that restarts goes on being
 /// followed, and containers of `services` that are created later (scale, recreate) join; the
 /// channel closes once no followed container runs.
-pub fn stream(
+pub(super) fn stream(
     engine: Arc<dyn Engine>,
     project: &str,
     containers: Vec<String>,
@@ -507,13 +507,13 @@ fn read_file(path: &std::path::Path, name: &str, opts: &LogOptions, tx: &mpsc::S
 }
 
 /// The exit code of a container that stopped (or is stopping); -1 when it cannot be known.
-pub async fn exit_code(engine: &dyn Engine, name: &str) -> i64 {
+pub(super) async fn exit_code(engine: &dyn Engine, name: &str) -> i64 {
     engine.wait_container(name).await.unwrap_or(-1)
 }
 
 /// The engine takes `since`/`until` as Unix seconds; RFC 3339 times and Go durations (`10m`,
 /// relative to now) are turned into them, anything else is passed on as it is.
-pub fn since_seconds(s: &str) -> i32 {
+pub(super) fn since_seconds(s: &str) -> i32 {
     let secs = if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
         t.timestamp()
     } else if let Ok(n) = s.parse::<f64>() {

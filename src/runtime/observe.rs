@@ -5,7 +5,7 @@ use super::labels;
 use crate::graph::observed::{Observed, ObservedContainer, ObservedResource};
 
 /// Lists every container of the project (running or not).
-pub async fn containers(
+pub(super) async fn containers(
     engine: &dyn Engine,
     project: &str,
 ) -> Result<Vec<ContainerSummary>, EngineError> {
@@ -15,12 +15,14 @@ pub async fn containers(
 }
 
 /// Lists every container that carries a compose project label, of any project.
-pub async fn all_projects(engine: &dyn Engine) -> Result<Vec<ContainerSummary>, EngineError> {
+pub(super) async fn all_projects(
+    engine: &dyn Engine,
+) -> Result<Vec<ContainerSummary>, EngineError> {
     engine.list_containers(labels::PROJECT).await
 }
 
 /// Turns a container summary into what planning needs.
-pub fn container(c: &ContainerSummary) -> ObservedContainer {
+pub(super) fn container(c: &ContainerSummary) -> ObservedContainer {
     let get = |k: &str| c.labels.get(k).cloned().unwrap_or_default();
     ObservedContainer {
         id: c.id.clone(),
@@ -41,7 +43,7 @@ pub fn container(c: &ContainerSummary) -> ObservedContainer {
 
 /// The snapshot: project containers (managed ones, with a config hash), and networks and
 /// volumes that carry the project label or whose names are asked for.
-pub async fn snapshot(
+pub(super) async fn snapshot(
     engine: &dyn Engine,
     project: &str,
     network_names: &[String],

@@ -47,7 +47,7 @@ fn engine_is_local() -> bool {
 
 /// Fails, before anything is created, on networks the engine cannot create: overlay without
 /// swarm mode, macvlan/ipvlan whose `parent` interface does not exist.
-pub async fn check(
+pub(super) async fn check(
     engine: &dyn Engine,
     project: &Project,
     observed: &Observed,

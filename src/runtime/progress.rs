@@ -24,11 +24,11 @@ pub struct Event {
 pub type Reporter = Arc<dyn Fn(Event) + Send + Sync>;
 
 /// A reporter that drops everything.
-pub fn silent() -> Reporter {
+pub(super) fn silent() -> Reporter {
     Arc::new(|_| {})
 }
 
-pub fn event(resource: impl Into<String>, status: Status, text: impl Into<String>) -> Event {
+pub(super) fn event(resource: impl Into<String>, status: Status, text: impl Into<String>) -> Event {
     Event {
         resource: resource.into(),
         status,

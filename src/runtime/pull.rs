@@ -6,7 +6,11 @@ use super::engine::{Engine, EngineError, ErrorKind};
 use super::progress::{event, Reporter, Status};
 
 /// Pulls `image`, reporting progress as `Image <name>`.
-pub async fn pull(engine: &dyn Engine, report: &Reporter, image: &str) -> Result<(), EngineError> {
+pub(super) async fn pull(
+    engine: &dyn Engine,
+    report: &Reporter,
+    image: &str,
+) -> Result<(), EngineError> {
     let res = format!("Image {image}");
     report(event(&res, Status::Working, "Pulling"));
     let (name, tag) = split(image);

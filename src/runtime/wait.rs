@@ -6,7 +6,7 @@ use super::events::{now_nanos, Action, Hub};
 
 /// What a container must reach.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Target {
+pub(super) enum Target {
     /// `service_healthy`: the healthcheck passes; exiting or turning unhealthy fails.
     Healthy,
     /// `service_completed_successfully`: exits with code 0.
@@ -85,7 +85,7 @@ fn judge(target: Target, name: &str, service: &str, s: &State) -> Verdict {
 }
 
 /// Waits until container `name` (of `service`) reaches `target`.
-pub async fn container(
+pub(super) async fn container(
     engine: &dyn Engine,
     hub: &Hub,
     name: &str,
