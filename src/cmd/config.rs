@@ -34,6 +34,28 @@ pub struct ConfigArgs {
     /// Print the image names, one per line
     #[arg(long)]
     pub images: bool,
+    /// Print the model names, one per line
+    #[arg(long)]
+    pub models: bool,
+    /// Don't check model consistency - warning: may produce invalid Compose output
+    #[arg(long)]
+    pub no_consistency: bool,
+    /// Pin image tags to digests (from the local image store)
+    #[arg(long)]
+    pub resolve_image_digests: bool,
+    /// Produces an override file with image digests (from the local image store)
+    #[arg(long)]
+    pub lock_image_digests: bool,
+    /// Don't normalize compose model
+    #[arg(long)]
+    pub no_normalize: bool,
+    /// Don't resolve file paths
+    #[arg(long)]
+    pub no_path_resolution: bool,
+    /// Don't resolve service env files (the reference, v2.40.3, reads them all the same: so
+    /// does rcompose)
+    #[arg(long)]
+    pub no_env_resolution: bool,
     /// Print `<service> <config hash>` for these services (comma-separated, `*` for all)
     #[arg(long, value_name = "SERVICES")]
     pub hash: Option<String>,
@@ -57,7 +79,7 @@ pub enum Format {
     Json,
 }
 
-pub(super) fn run(ctx: &Context, args: ConfigArgs) -> Result<(), CliError> {
+pub(super) async fn run(ctx: &Context, args: ConfigArgs) -> Result<(), CliError> {
     // As in docker compose, these listings ignore the services named on the command line.
     let ignore_named = args.services || args.volumes || args.networks || args.hash.is_some();
     let named: &[String] = if ignore_named {
@@ -66,7 +88,19 @@ pub(super) fn run(ctx: &Context, args: ConfigArgs) -> Result<(), CliError> {
         &args.service_names
     };
     let mut opts = ctx.load_options(named);
-    opts.no_interpolate = args.no_interpolate || args.variables;
+    let listing = args.services
+        || args.volumes
+        || args.networks
+        || args.profiles
+        || args.images
+        || args.models
+        || args.environment
+        || args.hash.is_some();
+    // Not interpolated, the model is printed as written (listings need the typed model).
+    opts.no_interpolate = (args.no_interpolate && !listing) || args.variables;
+    opts.no_consistency = args.no_consistency;
+    opts.no_path_resolution = args.no_path_resolution;
+    opts.no_normalize = args.no_normalize;
     // The reference hashes, for `--hash`, the service with its env files listed, not read.
     opts.list_env_files = args.hash.is_some();
     let loaded = parse::load(&opts)?;
@@ -78,11 +112,38 @@ pub(super) fn run(ctx: &Context, args: ConfigArgs) -> Result<(), CliError> {
     if args.quiet {
         return Ok(());
     }
-    if args.variables {
-        return print(&args, variables(&project, args.format)?);
+    if let Some(mut tree) = loaded.as_written {
+        if args.variables {
+            return print(&args, variables(&tree, args.format)?);
+        }
+        if let serde_json::Value::Object(root) = &mut tree {
+            root.insert("name".into(), serde_json::json!(project.name));
+        }
+        sort_keys(&mut tree);
+        let text = match args.format.unwrap_or(Format::Yaml) {
+            // No final newline here, as the reference.
+            Format::Json => serde_json::to_string_pretty(&tree).map_err(CliError::new)?,
+            Format::Yaml => parse::yaml::to_string(&tree).map_err(CliError::new)?,
+        };
+        return print(&args, text);
+    }
+    if args.resolve_image_digests || args.lock_image_digests {
+        let pinned = pin_images(ctx, &mut project).await?;
+        if args.lock_image_digests {
+            let services: serde_json::Map<String, serde_json::Value> = pinned
+                .into_iter()
+                .map(|(s, image)| (s, serde_json::json!({ "image": image })))
+                .collect();
+            let tree = serde_json::json!({ "services": services });
+            let text = match args.format.unwrap_or(Format::Yaml) {
+                Format::Json => serde_json::to_string_pretty(&tree).map_err(CliError::new)? + "\n",
+                Format::Yaml => parse::yaml::to_string(&tree).map_err(CliError::new)?,
+            };
+            return print(&args, text);
+        }
     }
     let lines: Option<Vec<String>> = if args.services {
-        Some(project.services.keys().cloned().collect())
+        Some(dependency_order(&project))
     } else if args.volumes {
         Some(project.volumes.keys().cloned().collect())
     } else if args.networks {
@@ -101,6 +162,17 @@ pub(super) fn run(ctx: &Context, args: ConfigArgs) -> Result<(), CliError> {
                 .services
                 .values()
                 .map(|s| s.image_name(&project.name))
+                .collect(),
+        )
+    } else if args.models {
+        Some(
+            project
+                .models
+                .values()
+                .map(|m| {
+                    let name = m.get("model").and_then(serde_json::Value::as_str);
+                    name.unwrap_or_default().to_string()
+                })
                 .collect(),
         )
     } else if let Some(which) = &args.hash {
@@ -127,13 +199,14 @@ pub(super) fn run(ctx: &Context, args: ConfigArgs) -> Result<(), CliError> {
                 .collect(),
         )
     } else if args.environment {
-        Some(
-            project
-                .environment
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect(),
-        )
+        // Sorted, with the name in use, as the reference prints it.
+        let mut env: std::collections::BTreeMap<&str, &str> = project
+            .environment
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        env.insert("COMPOSE_PROJECT_NAME", &project.name);
+        Some(env.iter().map(|(k, v)| format!("{k}={v}")).collect())
     } else {
         None
     };
@@ -160,9 +233,99 @@ pub(super) fn run(ctx: &Context, args: ConfigArgs) -> Result<(), CliError> {
     print(&args, text)
 }
 
-/// `--variables`: a table as the reference prints it, or JSON / YAML with `--format`.
-fn variables(project: &parse::Project, format: Option<Format>) -> Result<String, CliError> {
-    let found = interpolate::tree_variables(&render::project(project, render::Flavour::Json));
+/// Pins the image of every service that names one to its digest in the local image store;
+/// returns each service's pinned image.
+async fn pin_images(
+    ctx: &Context,
+    project: &mut parse::Project,
+) -> Result<Vec<(String, String)>, CliError> {
+    let mut images: Vec<String> = project
+        .services
+        .values()
+        .filter_map(|s| s.image.clone())
+        .filter(|i| !i.contains('@'))
+        .collect();
+    images.sort();
+    images.dedup();
+    let digests = if images.is_empty() {
+        Default::default()
+    } else {
+        let (rt, _renderer) = ctx.runtime().await?;
+        rt.local_digests(&images).await.map_err(CliError::new)?
+    };
+    let mut pinned = Vec::new();
+    for svc in project.services.values_mut() {
+        let Some(image) = &svc.image else { continue };
+        let full = match digests.get(image) {
+            Some(d) => format!("{}@{d}", docker_reference(image)),
+            None => image.clone(),
+        };
+        svc.image = Some(full.clone());
+        pinned.push((svc.name.clone(), full));
+    }
+    Ok(pinned)
+}
+
+/// An image name in full: registry, repository and tag (`redis` is
+/// `docker.io/library/redis:latest`).
+fn docker_reference(image: &str) -> String {
+    let (name, tag) = match image.rsplit_once(':') {
+        Some((n, t)) if !t.contains('/') => (n, t),
+        _ => (image, "latest"),
+    };
+    let first = name.split('/').next().unwrap_or(name);
+    let name = if !name.contains('/') {
+        format!("docker.io/library/{name}")
+    } else if first.contains('.') || first.contains(':') || first == "localhost" {
+        name.to_string()
+    } else {
+        format!("docker.io/{name}")
+    };
+    format!("{name}:{tag}")
+}
+
+/// Service names as the reference lists them: by name, each after the services it depends on.
+fn dependency_order(project: &parse::Project) -> Vec<String> {
+    fn visit(project: &parse::Project, name: &str, out: &mut Vec<String>, seen: &mut Vec<String>) {
+        if seen.iter().any(|s| s == name) {
+            return;
+        }
+        seen.push(name.to_string());
+        if let Some(svc) = project.services.get(name) {
+            let mut deps: Vec<&String> = svc.depends_on.keys().collect();
+            deps.sort();
+            for d in deps {
+                visit(project, d, out, seen);
+            }
+            out.push(name.to_string());
+        }
+    }
+    let mut names: Vec<&String> = project.services.keys().collect();
+    names.sort();
+    let (mut out, mut seen) = (Vec::new(), Vec::new());
+    for n in names {
+        visit(project, n, &mut out, &mut seen);
+    }
+    out
+}
+
+/// Mapping keys in order at every level, as the reference prints a model it did not
+/// interpolate (a plain map).
+fn sort_keys(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(m) => {
+            m.sort_keys();
+            m.values_mut().for_each(sort_keys);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(sort_keys),
+        _ => {}
+    }
+}
+
+/// `--variables`: a table as the reference prints it, or JSON / YAML with `--format`; `tree` is
+/// the model as written.
+fn variables(tree: &serde_json::Value, format: Option<Format>) -> Result<String, CliError> {
+    let found = interpolate::tree_variables(tree);
     match format {
         None => {
             let mut text = format!(
@@ -212,5 +375,43 @@ fn print(args: &ConfigArgs, text: String) -> Result<(), CliError> {
             out!("{text}")?;
             Ok(())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn image_references_in_full() {
+        assert_eq!(docker_reference("redis"), "docker.io/library/redis:latest");
+        assert_eq!(docker_reference("redis:7"), "docker.io/library/redis:7");
+        assert_eq!(docker_reference("org/app:1"), "docker.io/org/app:1");
+        assert_eq!(
+            docker_reference("localhost:5000/app"),
+            "localhost:5000/app:latest"
+        );
+        assert_eq!(docker_reference("ghcr.io/o/a:v2"), "ghcr.io/o/a:v2");
+    }
+
+    #[test]
+    fn services_in_dependency_order() {
+        let mut p = parse::Project::default();
+        for (name, deps) in [
+            ("zeta", vec![]),
+            ("alpha", vec!["mid"]),
+            ("mid", vec!["zeta"]),
+            ("beta", vec![]),
+        ] {
+            let mut s = parse::Service {
+                name: name.into(),
+                ..Default::default()
+            };
+            for d in deps {
+                s.depends_on.insert(d.into(), parse::DependsOn::default());
+            }
+            p.services.insert(name.into(), s);
+        }
+        assert_eq!(dependency_order(&p), ["zeta", "mid", "alpha", "beta"]);
     }
 }

@@ -83,6 +83,9 @@ pub struct ProjectArgs {
     /// Print the plan (`up`, `down`), change nothing
     #[arg(long, global = true)]
     pub dry_run: bool,
+    /// Include all resources, even those not used by services
+    #[arg(long, global = true)]
+    pub all_resources: bool,
 }
 
 /// `--file` without its short form, for commands whose own `-f` means something else
@@ -243,7 +246,7 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Rm(a) => lifecycle::rm(&ctx, a).await,
         Command::Pause(a) => lifecycle::pause(&ctx, a).await,
         Command::Unpause(a) => lifecycle::unpause(&ctx, a).await,
-        Command::Config(a) => config::run(&ctx, a),
+        Command::Config(a) => config::run(&ctx, a).await,
         Command::Ps(a) => ps::run(&ctx, a).await,
         Command::Run(a) => run::run(&ctx, a).await,
         Command::Exec(a) => exec::run(&ctx, a).await,
@@ -307,6 +310,7 @@ impl Context {
         o.env_files = self.args.env_files.clone();
         o.profiles = self.args.profiles.clone();
         o.services = services.to_vec();
+        o.all_resources = self.args.all_resources;
         o
     }
 

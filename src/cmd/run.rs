@@ -87,6 +87,7 @@ pub struct RunArgs {
 
 pub(super) async fn run(ctx: &Context, args: RunArgs) -> Result<(), CliError> {
     let mut project = ctx.load(std::slice::from_ref(&args.service))?;
+    crate::parse::validate::runnable(&project).map_err(CliError::new)?;
     args.images.apply(&mut project);
     let Some(svc) = project.services.get(&args.service) else {
         return Err(CliError::NoSuchService(args.service.clone()));

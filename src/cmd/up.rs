@@ -246,6 +246,7 @@ pub(super) fn cycle_error(project: &Project, cycle: &Cycle) -> CliError {
 
 pub(super) async fn run(ctx: &Context, args: UpArgs) -> Result<(), CliError> {
     let mut project = ctx.load(&args.services)?;
+    crate::parse::validate::runnable(&project).map_err(CliError::new)?;
     apply_scale(&mut project, &args.scale)?;
     args.images.apply(&mut project);
     if let Err(c) = ServiceGraph::of(&project) {

@@ -416,24 +416,10 @@ pub fn up(project: &Project, observed: &Observed, opts: &UpPlanOptions) -> Resul
 }
 
 pub(crate) fn shared_services(svc: &Service) -> Vec<String> {
-    let mut out = Vec::new();
-    for mode in [&svc.network_mode, &svc.ipc, &svc.pid]
+    svc.implicit_dependencies()
         .into_iter()
-        .flatten()
-    {
-        if let Some(s) = mode.strip_prefix("service:") {
-            out.push(s.to_string());
-        }
-    }
-    for v in &svc.volumes_from {
-        if !v.starts_with("container:") {
-            out.push(v.split(':').next().unwrap_or(v).to_string());
-        }
-    }
-    for l in &svc.links {
-        out.push(l.split(':').next().unwrap_or(l).to_string());
-    }
-    out
+        .map(|d| d.service)
+        .collect()
 }
 
 /// `selected` with every service after its dependencies (file order otherwise).

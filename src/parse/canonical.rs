@@ -71,6 +71,17 @@ pub fn number_text(n: &serde_json::Number) -> String {
     n.to_string()
 }
 
+/// Whether `external` says so: `true` (also written as text, often interpolated) or the legacy
+/// `{name: ...}` mapping.
+pub fn is_external(e: &Value) -> bool {
+    match e {
+        Value::Bool(b) => *b,
+        Value::String(s) => matches!(s.to_ascii_lowercase().as_str(), "true" | "yes" | "y" | "on"),
+        Value::Object(_) => true,
+        _ => false,
+    }
+}
+
 pub fn kind(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
@@ -89,14 +100,13 @@ pub fn command(v: &Value) -> Result<Value, String> {
         Value::String(s) => shell_words::split(s)
             .map(|w| json!(w))
             .map_err(|e| format!("cannot split `{s}` into words: {e}")),
+        // Every entry a string, as the reference requires (quote numbers).
         Value::Array(items) => items
             .iter()
             .map(|i| match i {
                 Value::String(s) => Ok(Value::String(s.clone())),
-                Value::Number(n) => Ok(Value::String(n.to_string())),
-                Value::Bool(b) => Ok(Value::String(b.to_string())),
                 other => Err(format!(
-                    "expected strings in the list, found {}",
+                    "expected strings in the list, found {} (quote it)",
                     kind(other)
                 )),
             })
@@ -519,7 +529,11 @@ pub fn is_remote(ctx: &str) -> bool {
 }
 
 /// Resolves a host path against the project directory (`~` is the home directory).
+/// An empty `base` keeps `src` as written (`config --no-path-resolution`).
 pub fn absolute(src: &str, base: &FsPath) -> String {
+    if base.as_os_str().is_empty() {
+        return src.to_string();
+    }
     if let Some(rest) = src.strip_prefix('~') {
         if let Ok(home) = std::env::var("HOME") {
             return format!("{home}{rest}");
@@ -582,6 +596,11 @@ fn short_volume(spec: &str, base: &FsPath) -> Result<Value, String> {
     if target.is_empty() {
         return Err(format!("invalid mount `{spec}`: the target is empty"));
     }
+    if src == Some("") {
+        return Err(format!(
+            "invalid mount `{spec}`: the source is empty (after interpolation: is a variable unset?)"
+        ));
+    }
     let mut m = Map::new();
     match src {
         None => {
@@ -619,8 +638,9 @@ fn short_volume(spec: &str, base: &FsPath) -> Result<Value, String> {
                 "nocopy" => {
                     m.insert("volume".into(), json!({"nocopy": true}));
                 }
+                // Kept on named volumes too (`bind.selinux`), as the reference does.
                 "z" | "Z" => {
-                    if let Some(Value::Object(b)) = m.get_mut("bind") {
+                    if let Value::Object(b) = m.entry("bind").or_insert(json!({})) {
                         b.insert("selinux".into(), json!(opt));
                     }
                 }

@@ -16,6 +16,8 @@ pub struct DotenvError {
 /// Parses `text`; keys without `=` take their value from `lookup` or are skipped.
 pub fn parse(text: &str, raw: bool, lookup: &dyn Lookup) -> Result<Vars, DotenvError> {
     let mut out = Vars::new();
+    // Editors on Windows start files with a byte order mark.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let lines: Vec<&str> = text.lines().collect();
     let mut i = 0;
     while i < lines.len() {

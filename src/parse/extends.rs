@@ -92,6 +92,7 @@ fn resolve(
         e
     })?;
     chain.push((file.path.clone(), name.to_string()));
+    let mut null_base = None;
     let base = match &target.file {
         None => {
             if !has_service(&file.tree, &target.service) {
@@ -133,7 +134,12 @@ fn resolve(
                 None => {
                     let text = files::read_text(&path)?;
                     let mut o = files::read_merged(&path, text, ctx.scope, ctx.trail)?;
-                    files::canonicalize(&mut o, &other_dir)?;
+                    files::canonicalize(
+                        &mut o,
+                        &other_dir,
+                        ctx.scope.no_interpolate,
+                        &mut ctx.trail.warnings,
+                    )?;
                     o
                 }
             };
@@ -146,6 +152,11 @@ fn resolve(
             let base = services(&other.tree)
                 .and_then(|s| s.get(&target.service))
                 .cloned();
+            if null_service(&other.text, &target.service) {
+                // The reference merges nothing and leaves `extends` in place (file absolute).
+                null_base =
+                    Some(json!({"file": path.display().to_string(), "service": target.service}));
+            }
             ctx.loaded.insert(path, other);
             base
         }
@@ -157,6 +168,12 @@ fn resolve(
     let Some(own) = svcs.get_mut(name) else {
         return Ok(());
     };
+    if let Some(ext) = null_base {
+        if let Value::Object(m) = own {
+            m.insert("extends".into(), ext);
+        }
+        return Ok(());
+    }
     let mut own = std::mem::take(own);
     if let Value::Object(m) = &mut own {
         m.shift_remove("extends");
@@ -182,6 +199,16 @@ fn resolve(
     Ok(())
 }
 
+/// Whether service `name` is written with no body (`name:`) in the file `text`.
+fn null_service(text: &str, name: &str) -> bool {
+    super::yaml::parse(text).is_ok_and(|doc| {
+        doc.tree
+            .get("services")
+            .and_then(|s| s.get(name))
+            .is_some_and(Value::is_null)
+    })
+}
+
 /// Reads `extends: name` or `extends: {service, file}`; on error, the path below `extends`,
 /// the message and a hint.
 fn parse_target(v: &Value) -> Result<Target, (Path, String, String)> {
@@ -192,17 +219,7 @@ fn parse_target(v: &Value) -> Result<Target, (Path, String, String)> {
             service: s.clone(),
         }),
         Value::Object(m) => {
-            for k in m.keys() {
-                if k != "service" && k != "file" && !k.starts_with("x-") {
-                    return Err((
-                        Path::root().key(k),
-                        format!(
-                            "`{k}` is not an `extends` attribute (expected `service` or `file`)"
-                        ),
-                        form.into(),
-                    ));
-                }
-            }
+            // Other keys are ignored, as the reference does.
             let service = match m.get("service") {
                 Some(Value::String(s)) if !s.is_empty() => s.clone(),
                 Some(other) => {
@@ -345,6 +362,7 @@ mod tests {
             vars: &vars,
             dir: &dir,
             no_interpolate: false,
+            resolve_paths: true,
         };
         let mut trail = Trail::default();
         let files = vec![(dir.join("compose.yaml"), text.to_string())];
@@ -368,7 +386,7 @@ mod tests {
             })
         );
         assert!(parse_target(&json!({"file": "x.yaml"})).is_err());
-        assert!(parse_target(&json!({"service": "a", "nope": 1})).is_err());
+        assert!(parse_target(&json!({"service": "a", "nope": 1})).is_ok());
         assert!(parse_target(&json!(3)).is_err());
     }
 

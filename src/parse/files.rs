@@ -18,6 +18,20 @@ pub(super) struct Scope<'a> {
     pub dir: &'a FsPath,
     /// Leave `${...}` as written.
     pub no_interpolate: bool,
+    /// Make relative paths absolute (not with `config --no-path-resolution`).
+    pub resolve_paths: bool,
+}
+
+impl Scope<'_> {
+    /// The folder relative paths are resolved against: none (kept as written) when paths are
+    /// not resolved.
+    pub fn base(&self) -> &FsPath {
+        if self.resolve_paths {
+            self.dir
+        } else {
+            FsPath::new("")
+        }
+    }
 }
 
 /// What loading gathers on the way.
@@ -162,6 +176,7 @@ fn check(
         }
     }
     super::yaml11_booleans(&mut doc.tree, &mut trail.warnings);
+    yaml11_octal_modes(&mut doc.tree, text);
     if let Some(map) = doc.tree.as_object_mut() {
         if map.shift_remove("version").is_some() {
             trail.warnings.push(format!(
@@ -186,11 +201,87 @@ fn check(
     Ok(raw(doc.tree, doc.tags))
 }
 
-/// Brings a file's services to long syntax, with relative paths resolved against `dir`.
-pub(super) fn canonicalize(raw: &mut Raw, dir: &FsPath) -> Result<(), LoadError> {
+/// An unquoted `mode: 0755` of a tmpfs mount is an octal number in YAML 1.1, as the reference
+/// reads it; the YAML 1.2 parser gives the text `0755`, also what `'0755'` gives, which the
+/// reference refuses: the source says which one was written.
+fn yaml11_octal_modes(tree: &mut Value, text: &str) {
+    let Some(Value::Object(services)) = tree.get_mut("services") else {
+        return;
+    };
+    for (name, svc) in services.iter_mut() {
+        let Some(Value::Array(mounts)) = svc.get_mut("volumes") else {
+            continue;
+        };
+        for (i, m) in mounts.iter_mut().enumerate() {
+            let Some(mode) = m.get_mut("tmpfs").and_then(|t| t.get_mut("mode")) else {
+                continue;
+            };
+            let Value::String(s) = &*mode else { continue };
+            let octal =
+                s.len() > 1 && s.starts_with('0') && s.chars().all(|c| ('0'..='7').contains(&c));
+            if !octal {
+                continue;
+            }
+            let p = Path::root()
+                .key("services")
+                .key(name)
+                .key("volumes")
+                .index(i)
+                .key("tmpfs")
+                .key("mode");
+            if yaml::is_plain_scalar(text, &p) {
+                if let Ok(n) = i64::from_str_radix(s, 8) {
+                    *mode = json!(n);
+                }
+            }
+        }
+    }
+}
+
+/// Brings a file's services to long syntax, with relative paths resolved against `dir` (only
+/// partly when `as_written`: not interpolated).
+pub(super) fn canonicalize(
+    raw: &mut Raw,
+    dir: &FsPath,
+    as_written: bool,
+    warnings: &mut Vec<String>,
+) -> Result<(), LoadError> {
     let text = &raw.text;
+    if as_written {
+        // Not interpolated: only what the reference brings to long syntax then.
+        super::as_written(&mut raw.tree, dir)
+            .map_err(|(p, msg)| LoadError::new(msg).at(&raw.path, text, &p, false))?;
+        relpaths::absolutize(&mut raw.tree, dir);
+        return Ok(());
+    }
+    if let Some(Value::Object(services)) = raw.tree.get_mut("services") {
+        for (name, svc) in services.iter_mut() {
+            let Value::Object(s) = svc else { continue };
+            let sp = Path::root().key("services").key(name);
+            for (p, msg) in super::forms::volume_modes(s, &sp) {
+                let e = LoadError::new(msg).at(&raw.path, text, &p, false);
+                let at = match (e.at.line, e.at.column) {
+                    (Some(l), Some(c)) => format!("{}:{l}:{c}", raw.path.display()),
+                    _ => raw.path.display().to_string(),
+                };
+                warnings.push(format!("{at}: {p}: {}", e.message));
+            }
+        }
+    }
     super::canonicalize(&mut raw.tree, dir)
         .map_err(|(p, msg)| LoadError::new(msg).at(&raw.path, text, &p, false))?;
+    if let Some(Value::Object(services)) = raw.tree.get_mut("services") {
+        for (name, svc) in services.iter_mut() {
+            let Value::Object(s) = svc else { continue };
+            let sp = Path::root().key("services").key(name);
+            super::forms::service(s, &sp, dir).map_err(|(p, msg, hint)| {
+                let mut e = LoadError::new(msg).at(&raw.path, text, &p, false);
+                e.hint = hint;
+                e
+            })?;
+            super::forms::mounts(s);
+        }
+    }
     relpaths::absolutize(&mut raw.tree, dir);
     Ok(())
 }
@@ -202,13 +293,30 @@ pub(super) fn load(
     trail: &mut Trail,
 ) -> Result<Value, LoadError> {
     let mut tree = json!({});
+    let single = files.len() == 1;
     for (path, text) in files {
-        for mut raw in read(&path, text, scope, trail)? {
+        let docs = read(&path, text, scope, trail)?;
+        // One file with nothing in it is a mistake (several files may include an empty one).
+        if single
+            && docs
+                .iter()
+                .all(|d| d.tree.as_object().is_none_or(|m| m.is_empty()))
+        {
+            return Err(LoadError::new("empty compose file: it defines nothing")
+                .in_file(&path)
+                .hint("add a `services:` section, or check that -f names the right file"));
+        }
+        for mut raw in docs {
             trail.including.push(path.clone());
             let imported = include::apply(&mut raw, scope, trail);
             trail.including.pop();
             let imported = imported?;
-            canonicalize(&mut raw, scope.dir)?;
+            canonicalize(
+                &mut raw,
+                scope.base(),
+                scope.no_interpolate,
+                &mut trail.warnings,
+            )?;
             extends::apply(&mut raw, scope.dir, scope, trail)?;
             if let Some(imported) = imported {
                 merge::merge(&mut tree, imported, &[]);
@@ -221,7 +329,7 @@ pub(super) fn load(
             })?;
         }
     }
-    build_defaults(&mut tree, scope.dir);
+    build_defaults(&mut tree, scope.base());
     Ok(tree)
 }
 
@@ -249,6 +357,51 @@ fn build_defaults(tree: &mut Value, dir: &FsPath) {
 mod tests {
     use super::*;
 
+    fn load_dir(
+        text: &str,
+        edit: impl FnOnce(&mut crate::parse::LoadOptions),
+    ) -> crate::parse::Loaded {
+        let work = tempfile::tempdir().expect("tempdir");
+        let file = work.path().join("compose.yaml");
+        std::fs::write(&file, text).expect("write");
+        let mut opts = crate::parse::LoadOptions {
+            files: vec![file.display().to_string()],
+            project_name: Some("t".into()),
+            cwd: work.path().to_path_buf(),
+            ..Default::default()
+        };
+        edit(&mut opts);
+        crate::parse::load(&opts).expect("loads")
+    }
+
+    #[test]
+    fn not_interpolated_keeps_typed_fields_as_written() {
+        let text = "services:\n  a:\n    image: x:${TAG}\n    ports: [\"${PORT:-80}:80\"]\n    read_only: ${RO:-false}\n    volumes: [data:/d]\n    depends_on: [b]\n  b:\n    image: y\n    profiles: [off]\nvolumes:\n  data:\n";
+        let l = load_dir(text, |o| o.no_interpolate = true);
+        let t = l.as_written.expect("the tree as written");
+        let a = &t["services"]["a"];
+        assert_eq!(a["ports"], json!(["${PORT:-80}:80"]));
+        assert_eq!(a["read_only"], json!("${RO:-false}"));
+        assert_eq!(a["image"], json!("x:${TAG}"));
+        assert_eq!(a["volumes"][0]["type"], json!("volume"));
+        assert_eq!(a["depends_on"]["b"]["condition"], json!("service_started"));
+        // Profiles do not filter what is printed.
+        assert!(t["services"].get("b").is_some());
+    }
+
+    #[test]
+    fn compose_project_name_is_the_name_in_use() {
+        let text = "name: fromfile\nservices:\n  a:\n    image: x\n    labels: [\"p=${COMPOSE_PROJECT_NAME}\"]\n";
+        let l = load_dir(text, |o| o.project_name = None);
+        assert_eq!(l.project.services["a"].labels["p"], "fromfile");
+        let l = load_dir(text, |o| {
+            o.os_env
+                .insert("COMPOSE_PROJECT_NAME".into(), "fromenv".into());
+            o.project_name = Some("fromflag".into());
+        });
+        assert_eq!(l.project.services["a"].labels["p"], "fromflag");
+    }
+
     #[test]
     fn build_defaults_come_after_merging() {
         let vars = env::Vars::new();
@@ -257,6 +410,7 @@ mod tests {
             vars: &vars,
             dir,
             no_interpolate: false,
+            resolve_paths: true,
         };
         let files = vec![
             (

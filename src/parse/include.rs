@@ -145,6 +145,7 @@ fn load_entry(
         vars: &vars,
         dir: &dir,
         no_interpolate: scope.no_interpolate,
+        resolve_paths: scope.resolve_paths,
     };
     let mut inputs = Vec::new();
     for p in paths {
@@ -383,6 +384,7 @@ mod load_tests {
             vars,
             dir,
             no_interpolate: false,
+            resolve_paths: true,
         };
         let main = dir.join("compose.yaml");
         let text = fs::read_to_string(&main).unwrap();

@@ -37,12 +37,21 @@ pub fn octal<S: serde::Serializer>(mode: &Option<i64>, s: S) -> Result<S::Ok, S:
     }
 }
 
+/// The reference refuses an empty string where a boolean or a number is expected, typically
+/// `${UNSET}` interpolated to nothing.
+fn empty<E: Error>(what: &str) -> E {
+    E::custom(format!(
+        "expected {what}, found an empty string (is a variable unset?)"
+    ))
+}
+
 fn to_bool<E: Error>(v: &Value) -> Result<bool, E> {
     match v {
         Value::Bool(b) => Ok(*b),
+        Value::String(s) if s.is_empty() => Err(empty("a boolean")),
         Value::String(s) => match s.to_ascii_lowercase().as_str() {
             "true" | "yes" | "y" | "on" => Ok(true),
-            "false" | "no" | "n" | "off" | "" => Ok(false),
+            "false" | "no" | "n" | "off" => Ok(false),
             _ => Err(E::custom(format!("expected a boolean, found `{s}`"))),
         },
         other => Err(E::custom(format!(
@@ -71,6 +80,7 @@ pub fn opt_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Erro
 fn to_f64<E: Error>(v: &Value) -> Result<f64, E> {
     match v {
         Value::Number(n) => n.as_f64().ok_or_else(|| E::custom("expected a number")),
+        Value::String(s) if s.trim().is_empty() => Err(empty("a number")),
         Value::String(s) => s
             .trim()
             .parse()
@@ -95,6 +105,7 @@ fn to_i64<E: Error>(v: &Value) -> Result<i64, E> {
         Value::Number(n) => n
             .as_i64()
             .ok_or_else(|| E::custom(format!("expected a whole number, found {n}"))),
+        Value::String(s) if s.trim().is_empty() => Err(empty("a whole number")),
         Value::String(s) => {
             let t = s.trim();
             // Modes are often written in octal (`0644`, `0o644`).

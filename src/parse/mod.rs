@@ -14,6 +14,7 @@ pub mod env;
 pub mod error;
 mod extends;
 mod files;
+mod forms;
 #[cfg(test)]
 mod hostile;
 mod include;
@@ -60,6 +61,14 @@ pub struct LoadOptions {
     /// List each service's env files (absolute) instead of reading them into `environment`: the
     /// model the reference hashes for `config --hash` (its `up` hashes the resolved one).
     pub list_env_files: bool,
+    /// No implicit default network, dependencies or resource names (`config --no-normalize`).
+    pub no_normalize: bool,
+    /// Keep relative paths as written (`config --no-path-resolution`).
+    pub no_path_resolution: bool,
+    /// Skip the checks that references name something defined (`config --no-consistency`).
+    pub no_consistency: bool,
+    /// Keep networks, volumes, secrets and configs no service uses (`--all-resources`).
+    pub all_resources: bool,
 }
 
 impl LoadOptions {
@@ -78,6 +87,9 @@ impl LoadOptions {
 pub struct Loaded {
     pub project: Project,
     pub warnings: Vec<String>,
+    /// With `no_interpolate`: the tree as the reference prints it then, since values such as
+    /// `ports: ["${PORT}:80"]` have no typed form (the project then holds no services).
+    pub as_written: Option<Value>,
 }
 
 /// Loads the project the options describe.
@@ -137,27 +149,66 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, LoadError> {
         });
     }
     let config_files: Vec<PathBuf> = inputs.iter().map(|f| f.0.clone()).collect();
-    let scope = files::Scope {
-        vars: &vars,
-        dir: &working_dir,
-        no_interpolate: opts.no_interpolate,
+    // `${COMPOSE_PROJECT_NAME}` is the name in use: `-p` wins over the environment and `.env`.
+    if let Some(p) = &opts.project_name {
+        vars.insert("COMPOSE_PROJECT_NAME".into(), p.clone());
+    }
+    let uses_name = !opts.no_interpolate
+        && inputs
+            .iter()
+            .any(|(_, text)| text.contains("COMPOSE_PROJECT_NAME"));
+    let mut retry = uses_name;
+    let (mut tree, trail, name) = loop {
+        let scope = files::Scope {
+            vars: &vars,
+            dir: &working_dir,
+            no_interpolate: opts.no_interpolate,
+            resolve_paths: !opts.no_path_resolution,
+        };
+        let mut trail = files::Trail::default();
+        let tree = files::load(inputs.clone(), &scope, &mut trail)?;
+        let name = project_name(opts, &tree, &working_dir, &dotenv).map_err(|e| {
+            match (&e.at.yaml_path, &e.at.file) {
+                (Some(p), None) => {
+                    let mut located = locate(&trail.sources, e.message.clone(), p, false);
+                    located.hint = e.hint.clone();
+                    located
+                }
+                _ => e,
+            }
+        })?;
+        // The name comes from `name:` or the folder: load again with it known (only when a
+        // file refers to it).
+        if retry && vars.get("COMPOSE_PROJECT_NAME") != Some(&name) {
+            retry = false;
+            vars.insert("COMPOSE_PROJECT_NAME".into(), name.clone());
+            continue;
+        }
+        break (tree, trail, name);
     };
-    let mut trail = files::Trail::default();
-    let mut tree = files::load(inputs, &scope, &mut trail)?;
     let (sources, mut warnings) = (trail.sources, trail.warnings);
     let locate = |msg: String, p: &Path, key: bool| locate(&sources, msg, p, key);
 
-    let name = project_name(opts, &tree, &working_dir, &dotenv).map_err(|e| {
-        match (&e.at.yaml_path, &e.at.file) {
-            (Some(p), None) => {
-                let mut located = locate(e.message.clone(), p, false);
-                located.hint = e.hint.clone();
-                located
-            }
-            _ => e,
-        }
-    })?;
-    warnings.extend(normalize(&mut tree, &name, &working_dir));
+    let base = if opts.no_path_resolution {
+        FsPath::new("")
+    } else {
+        working_dir.as_path()
+    };
+    warnings.extend(normalize(&mut tree, &name, base, !opts.no_normalize));
+    if opts.no_interpolate {
+        return Ok(Loaded {
+            project: Project {
+                name,
+                working_dir,
+                config_files,
+                environment: vars,
+                sources,
+                ..Default::default()
+            },
+            warnings,
+            as_written: Some(written_tree(tree)),
+        });
+    }
     resolve_env_files(&mut tree, &working_dir, &vars, opts.list_env_files)
         .map_err(|(p, msg)| locate(msg, &p, false))?;
 
@@ -191,12 +242,24 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, LoadError> {
             project.disabled_services.insert(name, svc);
         }
     }
+    if let Some(Value::Object(models)) = root.get("models") {
+        project.models = models.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    }
     project.extensions = root
         .iter()
         .filter(|(k, _)| k.starts_with("x-"))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    prune(&mut project);
+    if !opts.no_consistency {
+        validate::secret_sources(&project).map_err(|(p, msg, hint)| {
+            let mut e = locate(msg, &p, true);
+            e.hint = hint;
+            e
+        })?;
+    }
+    if !opts.all_resources {
+        prune(&mut project);
+    }
     for s in &opts.services {
         if !project.services.contains_key(s) {
             let known = project.services.keys().map(String::as_str);
@@ -207,13 +270,27 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, LoadError> {
             return Err(e);
         }
     }
-    validate::project(&project).map_err(|(p, msg, hint)| {
+    validate::project(&project, !opts.no_consistency).map_err(|(p, msg, hint)| {
         let mut e = locate(msg, &p, true);
         e.hint = hint;
         e
     })?;
     project.sources = sources;
-    Ok(Loaded { project, warnings })
+    Ok(Loaded {
+        project,
+        warnings,
+        as_written: None,
+    })
+}
+
+/// The not interpolated tree of `config --no-interpolate`: top-level sections kept only when not
+/// empty.
+fn written_tree(mut tree: Value) -> Value {
+    // Every service is kept, whatever its profiles, as the reference does.
+    if let Value::Object(root) = &mut tree {
+        root.retain(|k, v| k == "services" || !v.as_object().is_some_and(Map::is_empty));
+    }
+    tree
 }
 
 /// Drops networks, volumes, secrets and configs that no enabled service uses, as docker
@@ -252,6 +329,12 @@ fn prune(project: &mut Project) {
         .iter()
         .flat_map(|s| s.configs.iter().map(|r| r.source.clone()))
         .collect();
+    let models: Vec<&String> = services
+        .iter()
+        .filter_map(|s| s.other.get("models").and_then(Value::as_object))
+        .flat_map(|m| m.keys())
+        .collect();
+    project.models.retain(|k, _| models.contains(&k));
     project.networks.retain(|k, _| nets.contains(k));
     project.volumes.retain(|k, _| vols.contains(k));
     project.secrets.retain(|k, _| secrets.contains(k));
@@ -399,6 +482,16 @@ fn canonicalize(tree: &mut Value, base: &FsPath) -> Result<(), Located> {
                 *l = canonical::key_values(l, false)
                     .map_err(|m| (Path::root().key(kind).key(key).key("labels"), m))?;
             }
+            // The reference reads no `ipam.options`: they are dropped.
+            if let Some(Value::Object(ipam)) = res.get_mut("ipam").filter(|_| kind == "networks") {
+                ipam.shift_remove("options");
+            }
+            if kind == "secrets" {
+                if let Some(o) = res.get_mut("driver_opts") {
+                    *o = canonical::key_values(o, false)
+                        .map_err(|m| (Path::root().key(kind).key(key).key("driver_opts"), m))?;
+                }
+            }
         }
     }
     let Some(Value::Object(services)) = tree.get_mut("services") else {
@@ -446,24 +539,9 @@ fn canonicalize(tree: &mut Value, base: &FsPath) -> Result<(), Located> {
                 *p = "missing".into();
             }
         }
-        if let Some(v) = s.get_mut("gpus") {
-            if v.as_str() == Some("all") {
-                *v = json!([{"count": -1}]);
-            }
-        }
         if let Some(Value::Number(n)) = s.get("mem_swappiness") {
             let text = n.to_string();
             s.insert("mem_swappiness".into(), json!(text));
-        }
-        if let Some(Value::Array(watch)) = s.get_mut("develop").and_then(|d| d.get_mut("watch")) {
-            for w in watch.iter_mut().filter_map(Value::as_object_mut) {
-                if let Some(Value::String(p)) = w.get("path") {
-                    let abs = canonical::absolute(p, base);
-                    w.insert("path".into(), json!(abs));
-                }
-                // docker compose prints the empty `exec` of every watch rule.
-                w.entry("exec").or_insert(json!({"command": null}));
-            }
         }
         for hook in ["post_start", "pre_stop"] {
             if let Some(Value::Array(list)) = s.get_mut(hook) {
@@ -471,6 +549,10 @@ fn canonicalize(tree: &mut Value, base: &FsPath) -> Result<(), Located> {
                     if let Some(c) = h.get_mut("command") {
                         *c = canonical::command(c)
                             .map_err(|m| (sp.key(hook).index(i).key("command"), m))?;
+                    }
+                    if let Some(e) = h.get_mut("environment") {
+                        *e = canonical::key_values(e, true)
+                            .map_err(|m| (sp.key(hook).index(i).key("environment"), m))?;
                     }
                 }
             }
@@ -557,6 +639,100 @@ fn canonicalize(tree: &mut Value, base: &FsPath) -> Result<(), Located> {
     Ok(())
 }
 
+/// The long syntax the reference gives a file it does not interpolate (`config
+/// --no-interpolate`): references (`depends_on`, `networks`, `secrets`, `configs`), mounts,
+/// `env_file` and `build`; everything else stays as written, `${...}` included. An entry that
+/// only makes sense once interpolated is left as written.
+fn as_written(tree: &mut Value, base: &FsPath) -> Result<(), Located> {
+    let Some(Value::Object(services)) = tree.get_mut("services") else {
+        return Ok(());
+    };
+    for (name, svc) in services.iter_mut() {
+        if svc.is_null() {
+            *svc = json!({});
+        }
+        let Value::Object(s) = svc else {
+            let p = Path::root().key("services").key(name);
+            return Err((
+                p,
+                format!("expected a mapping, found {}", canonical::kind(svc)),
+            ));
+        };
+        type Fix = fn(&Value) -> Result<Value, String>;
+        let fixes: [(&str, Fix); 8] = [
+            ("ports", canonical::ports),
+            ("devices", canonical::devices),
+            ("dns", canonical::string_list),
+            ("models", forms::names_to_mapping),
+            ("depends_on", canonical::depends_on),
+            ("networks", canonical::service_networks),
+            ("secrets", |v| {
+                canonical::file_refs(v, Some("/run/secrets/"))
+            }),
+            ("configs", |v| canonical::file_refs(v, None)),
+        ];
+        for (key, fix) in fixes {
+            if let Some(v) = s.get_mut(key) {
+                if let Ok(fixed) = fix(v) {
+                    *v = fixed;
+                }
+            }
+        }
+        if let Some(v) = s.get_mut("volumes") {
+            if let Ok(fixed) = canonical::service_volumes(v, base) {
+                *v = fixed;
+            }
+        }
+        if let Some(Value::String(p)) = s.get_mut("pull_policy") {
+            if p == "if_not_present" {
+                *p = "missing".into();
+            }
+        }
+        if let Some(v) = s.get_mut("env_file") {
+            if let Ok(Value::Array(list)) = canonical::string_list(v) {
+                let long = list.into_iter().map(|e| match e {
+                    Value::String(p) => json!({"path": p, "required": true}),
+                    Value::Object(mut o) => {
+                        o.entry("required").or_insert(json!(true));
+                        Value::Object(o)
+                    }
+                    other => other,
+                });
+                *v = Value::Array(long.collect());
+            }
+        }
+        if let Some(b) = s.get_mut("build") {
+            if let Value::String(ctx) = b {
+                *b = json!({ "context": ctx });
+            }
+            if let Some(Value::String(ctx)) = b.get_mut("context") {
+                if !canonical::is_remote(ctx) {
+                    *ctx = canonical::absolute(ctx, base);
+                }
+            }
+            if let Some(Value::Object(extra)) = b.get_mut("additional_contexts") {
+                for c in extra.values_mut() {
+                    if let Value::String(c) = c {
+                        let named = c.starts_with("service:") || c.starts_with("target:");
+                        if !named && !canonical::is_remote(c) && !c.contains("://") {
+                            *c = canonical::absolute(c, base);
+                        }
+                    }
+                }
+            }
+            // Arguments without a value are left out (they would come from the environment).
+            match b.get_mut("args") {
+                Some(Value::Object(args)) => args.retain(|_, v| !v.is_null()),
+                Some(Value::Array(args)) => {
+                    args.retain(|a| a.as_str().is_none_or(|a| a.contains('=')))
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(())
+}
+
 /// YAML 1.1 booleans (`yes`, `off`...) in boolean service attributes: read as booleans, with
 /// docker compose's warning.
 fn yaml11_booleans(tree: &mut Value, warnings: &mut Vec<String>) {
@@ -590,44 +766,28 @@ fn yaml11_booleans(tree: &mut Value, warnings: &mut Vec<String>) {
     }
 }
 
-/// Services another one needs through `network_mode: service:`, `links` or `volumes_from`, as
-/// implicit `depends_on` entries (explicit ones win).
-fn implicit_dependencies(s: &mut Map<String, Value>) {
-    let mut deps: Vec<(String, bool)> = Vec::new();
-    if let Some(Value::String(m)) = s.get("network_mode") {
-        if let Some(svc) = m.strip_prefix("service:") {
-            deps.push((svc.to_string(), true));
-        }
-    }
-    if let Some(Value::Array(links)) = s.get("links") {
-        for l in links.iter().filter_map(Value::as_str) {
-            let svc = l.split(':').next().unwrap_or(l);
-            deps.push((svc.to_string(), true));
-        }
-    }
-    if let Some(Value::Array(from)) = s.get("volumes_from") {
-        for f in from.iter().filter_map(Value::as_str) {
-            if f.starts_with("container:") {
-                continue;
-            }
-            let svc = f.split(':').next().unwrap_or(f);
-            deps.push((svc.to_string(), false));
-        }
-    }
+/// Implicit `depends_on` entries (explicit ones win): see [`model::implicit_dependencies`].
+fn add_implicit_dependencies(s: &mut Map<String, Value>) {
+    let text = |k: &str| s.get(k).and_then(Value::as_str);
+    let list = |k: &str| -> Vec<&str> {
+        s.get(k)
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default()
+    };
+    let modes = ["network_mode", "ipc", "pid"].into_iter().filter_map(text);
+    let deps = model::implicit_dependencies(modes, list("links"), list("volumes_from"));
     if deps.is_empty() {
         return;
     }
     let entry = s.entry("depends_on").or_insert(json!({}));
     let Value::Object(d) = entry else { return };
-    for (svc, restart) in deps {
-        if d.contains_key(&svc) {
+    for dep in deps {
+        if d.contains_key(&dep.service) {
             continue;
         }
-        let mut dep = json!({"condition": "service_started", "required": true});
-        if restart {
-            dep["restart"] = json!(true);
-        }
-        d.insert(svc, dep);
+        let v = json!({"condition": "service_started", "required": true, "restart": dep.restart});
+        d.insert(dep.service, v);
     }
 }
 
@@ -645,20 +805,23 @@ fn item_path(v: &Value, fix: impl Fn(&Value) -> Result<Value, String>, p: Path) 
 
 /// Resource names, the implicit default network, implicit dependencies, and null entries made
 /// empty mappings.
-fn normalize(tree: &mut Value, project: &str, base: &FsPath) -> Vec<String> {
+/// With `names` false (`config --no-normalize`), only null entries are made mappings.
+fn normalize(tree: &mut Value, project: &str, base: &FsPath, names: bool) -> Vec<String> {
     let mut warnings = Vec::new();
     let Value::Object(root) = tree else {
         return warnings;
     };
     let mut needs_default = false;
-    if let Some(Value::Object(services)) = root.get_mut("services") {
+    if let Some(Value::Object(services)) = root.get_mut("services").filter(|_| names) {
         for svc in services.values_mut() {
             let Value::Object(s) = svc else { continue };
-            implicit_dependencies(s);
+            add_implicit_dependencies(s);
             let has_networks = s
                 .get("networks")
                 .is_some_and(|n| n.as_object().is_some_and(|m| !m.is_empty()));
-            if !has_networks && !s.contains_key("network_mode") {
+            // A `provider` service runs no container: it joins no network.
+            let attaches = !s.contains_key("network_mode") && !s.contains_key("provider");
+            if !has_networks && attaches {
                 s.insert("networks".into(), json!({ "default": null }));
                 needs_default = true;
             }
@@ -683,9 +846,7 @@ fn normalize(tree: &mut Value, project: &str, base: &FsPath) -> Vec<String> {
                 *v = json!({});
             }
             let Value::Object(o) = v else { continue };
-            let external = o
-                .get("external")
-                .is_some_and(|e| e.as_bool().unwrap_or(false) || e.is_object());
+            let external = o.get("external").is_some_and(canonical::is_external);
             if let Some(Value::Object(ext)) = o.get("external").cloned() {
                 // Legacy `external: {name: x}`.
                 if let Some(n) = ext.get("name") {
@@ -696,7 +857,7 @@ fn normalize(tree: &mut Value, project: &str, base: &FsPath) -> Vec<String> {
                 }
                 o.insert("external".into(), json!(true));
             }
-            if !o.contains_key("name") {
+            if !o.contains_key("name") && names {
                 let n = if external {
                     key.clone()
                 } else {

@@ -31,6 +31,8 @@ pub struct Project {
     pub environment: IndexMap<String, String>,
     /// Each compose file and its text, to point errors found later at their source.
     pub sources: Vec<(PathBuf, String)>,
+    /// Top-level `models` (AI models services use), as read; `config --models` lists them.
+    pub models: IndexMap<String, serde_json::Value>,
     /// Top-level `x-` keys, kept for `config`.
     pub extensions: IndexMap<String, serde_json::Value>,
 }
@@ -235,6 +237,18 @@ impl Service {
             .unwrap_or(1)
     }
 
+    /// The services this one needs without naming them in `depends_on`.
+    pub fn implicit_dependencies(&self) -> Vec<ImplicitDependency> {
+        implicit_dependencies(
+            [&self.network_mode, &self.ipc, &self.pid]
+                .into_iter()
+                .flatten()
+                .map(String::as_str),
+            self.links.iter().map(String::as_str),
+            self.volumes_from.iter().map(String::as_str),
+        )
+    }
+
     /// The image the service runs: `image`, or `<project>-<service>` when built.
     pub fn image_name(&self, project: &str) -> String {
         match &self.image {
@@ -242,6 +256,46 @@ impl Service {
             None => format!("{project}-{}", self.name),
         }
     }
+}
+
+/// A dependency implied by `network_mode`, `ipc` or `pid` (`service:x`), `links` or
+/// `volumes_from`; `restart` as the reference sets it (not for `volumes_from`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImplicitDependency {
+    pub service: String,
+    pub restart: bool,
+}
+
+/// The implicit dependencies of a service, from its namespace modes (`network_mode`, `ipc`,
+/// `pid`), `links` and `volumes_from`: one rule for the loader and the planner.
+pub fn implicit_dependencies<'a>(
+    modes: impl IntoIterator<Item = &'a str>,
+    links: impl IntoIterator<Item = &'a str>,
+    volumes_from: impl IntoIterator<Item = &'a str>,
+) -> Vec<ImplicitDependency> {
+    let mut out: Vec<ImplicitDependency> = Vec::new();
+    let mut add = |service: &str, restart: bool| {
+        if !out.iter().any(|d| d.service == service) {
+            out.push(ImplicitDependency {
+                service: service.to_string(),
+                restart,
+            });
+        }
+    };
+    for m in modes {
+        if let Some(s) = m.strip_prefix("service:") {
+            add(s, true);
+        }
+    }
+    for l in links {
+        add(l.split(':').next().unwrap_or(l), true);
+    }
+    for v in volumes_from {
+        if !v.starts_with("container:") {
+            add(v.split(':').next().unwrap_or(v), false);
+        }
+    }
+    out
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
@@ -692,4 +746,35 @@ pub struct FileObject {
     /// Attributes rcompose does not act on, kept as read for `config` and the config hash.
     #[serde(flatten)]
     pub other: IndexMap<String, serde_json::Value>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn implicit_dependencies_from_namespaces_links_and_volumes() {
+        let svc = Service {
+            network_mode: Some("service:net".into()),
+            ipc: Some("service:ipc".into()),
+            pid: Some("host".into()),
+            links: vec!["db:database".into(), "net".into()],
+            volumes_from: vec!["data:ro".into(), "container:c1".into()],
+            ..Default::default()
+        };
+        let deps: Vec<(String, bool)> = svc
+            .implicit_dependencies()
+            .into_iter()
+            .map(|d| (d.service, d.restart))
+            .collect();
+        assert_eq!(
+            deps,
+            [
+                ("net".to_string(), true),
+                ("ipc".to_string(), true),
+                ("db".to_string(), true),
+                ("data".to_string(), false)
+            ]
+        );
+    }
 }

@@ -33,6 +33,11 @@ pub fn absolutize(tree: &mut Value, dir: &FsPath) {
             }
         }
     }
+    if let Some(Value::Object(volumes)) = root.get_mut("volumes") {
+        for def in volumes.values_mut() {
+            bind_device(def, dir);
+        }
+    }
     for kind in ["secrets", "configs"] {
         let Some(Value::Object(section)) = root.get_mut(kind) else {
             continue;
@@ -42,6 +47,24 @@ pub fn absolutize(tree: &mut Value, dir: &FsPath) {
                 *f = absolute(f, dir);
             }
         }
+    }
+}
+
+/// The `driver_opts.device` of a volume of the `local` driver mounted with `o: bind` is a host
+/// path: made absolute, as the reference does (only when the driver is named).
+fn bind_device(def: &mut Value, dir: &FsPath) {
+    if def.get("driver").and_then(Value::as_str) != Some("local") {
+        return;
+    }
+    let Some(Value::Object(opts)) = def.get_mut("driver_opts") else {
+        return;
+    };
+    let bind = opts
+        .get("o")
+        .and_then(Value::as_str)
+        .is_some_and(|o| o.split(',').any(|w| w.trim() == "bind"));
+    if let (true, Some(Value::String(d))) = (bind, opts.get_mut("device")) {
+        *d = absolute(d, dir);
     }
 }
 

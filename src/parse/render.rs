@@ -109,6 +109,10 @@ pub fn project(p: &Project, flavour: Flavour) -> Value {
     if !p.configs.is_empty() {
         root.insert("configs".into(), section(&p.configs, drop_empty_strings));
     }
+    // Top-level models: in YAML only (the reference's JSON leaves them out).
+    if !p.models.is_empty() && flavour == Flavour::Yaml {
+        root.insert("models".into(), section(&p.models, |_| {}));
+    }
     for (k, v) in &p.extensions {
         root.insert(k.clone(), v.clone());
     }

@@ -2,6 +2,7 @@
 
 use serde_json::{Map, Value};
 
+use super::canonical::kind;
 use super::error::did_you_mean;
 use super::model::{Project, Service};
 use super::path::Path;
@@ -194,8 +195,176 @@ const DEPLOY_KEYS: &[&str] = &[
     "restart_policy",
     "placement",
 ];
+const MODEL_KEYS: &[&str] = &["name", "model", "context_size", "runtime_flags"];
 const LOGGING_KEYS: &[&str] = &["driver", "options"];
 const DEPENDS_ON_KEYS: &[&str] = &["condition", "restart", "required"];
+
+const DEVICE_REQUEST_KEYS: &[&str] = &["capabilities", "count", "device_ids", "driver", "options"];
+const UPDATE_KEYS: &[&str] = &[
+    "parallelism",
+    "delay",
+    "failure_action",
+    "monitor",
+    "max_failure_ratio",
+    "order",
+];
+const FILE_REF_KEYS: &[&str] = &["source", "target", "uid", "gid", "mode"];
+const HOOK_KEYS: &[&str] = &[
+    "command",
+    "user",
+    "privileged",
+    "working_dir",
+    "environment",
+];
+
+/// Attributes inside service attributes (`.`-separated below the service, `[]` for every entry
+/// of a list, `*` for every key of a mapping): the keys each mapping there may have, besides
+/// `x-` extensions.
+const NESTED_KEYS: &[(&str, &[&str])] = &[
+    ("deploy.resources", &["limits", "reservations"]),
+    ("deploy.resources.limits", &["cpus", "memory", "pids"]),
+    (
+        "deploy.resources.reservations",
+        &["cpus", "memory", "generic_resources", "devices"],
+    ),
+    (
+        "deploy.resources.reservations.devices[]",
+        DEVICE_REQUEST_KEYS,
+    ),
+    (
+        "deploy.resources.reservations.generic_resources[]",
+        &["discrete_resource_spec"],
+    ),
+    (
+        "deploy.resources.reservations.generic_resources[].discrete_resource_spec",
+        &["kind", "value"],
+    ),
+    (
+        "deploy.restart_policy",
+        &["condition", "delay", "max_attempts", "window"],
+    ),
+    (
+        "deploy.placement",
+        &["constraints", "preferences", "max_replicas_per_node"],
+    ),
+    ("deploy.placement.preferences[]", &["spread"]),
+    ("deploy.update_config", UPDATE_KEYS),
+    ("deploy.rollback_config", UPDATE_KEYS),
+    (
+        "networks.*",
+        &[
+            "aliases",
+            "ipv4_address",
+            "ipv6_address",
+            "link_local_ips",
+            "mac_address",
+            "driver_opts",
+            "priority",
+            "gw_priority",
+            "interface_name",
+        ],
+    ),
+    (
+        "volumes[].bind",
+        &["propagation", "create_host_path", "recursive", "selinux"],
+    ),
+    ("volumes[].volume", &["nocopy", "subpath", "labels"]),
+    ("volumes[].tmpfs", &["size", "mode"]),
+    ("volumes[].image", &["subpath"]),
+    ("secrets[]", FILE_REF_KEYS),
+    ("configs[]", FILE_REF_KEYS),
+    ("build.secrets[]", FILE_REF_KEYS),
+    ("ulimits.*", &["soft", "hard"]),
+    ("devices[]", &["source", "target", "permissions"]),
+    ("credential_spec", &["config", "file", "registry"]),
+    ("develop", &["watch"]),
+    (
+        "develop.watch[]",
+        &[
+            "path",
+            "action",
+            "target",
+            "exec",
+            "include",
+            "ignore",
+            "initial_sync",
+        ],
+    ),
+    ("develop.watch[].exec", HOOK_KEYS),
+    ("post_start[]", HOOK_KEYS),
+    ("pre_stop[]", HOOK_KEYS),
+    (
+        "blkio_config",
+        &[
+            "device_read_bps",
+            "device_read_iops",
+            "device_write_bps",
+            "device_write_iops",
+            "weight",
+            "weight_device",
+        ],
+    ),
+    ("blkio_config.device_read_bps[]", &["path", "rate"]),
+    ("blkio_config.device_read_iops[]", &["path", "rate"]),
+    ("blkio_config.device_write_bps[]", &["path", "rate"]),
+    ("blkio_config.device_write_iops[]", &["path", "rate"]),
+    ("blkio_config.weight_device[]", &["path", "weight"]),
+    ("provider", &["type", "options"]),
+    ("models.*", &["endpoint_var", "model_var"]),
+];
+
+/// Checks the keys of the mappings [`NESTED_KEYS`] names inside service `service` (at `sp`).
+fn nested_keys(service: &Value, sp: &Path) -> Result<(), Problem> {
+    fn walk(v: &Value, steps: &[&str], p: Path, known: &[&str], what: &str) -> Result<(), Problem> {
+        let Some((step, rest)) = steps.split_first() else {
+            return match v {
+                Value::Object(m) => known_keys(m, &p, known, what),
+                _ => Ok(()),
+            };
+        };
+        let (key, each) = match step.strip_suffix("[]") {
+            Some(k) => (k, true),
+            None => (*step, false),
+        };
+        let children: Vec<(Path, &Value)> = match (key, v) {
+            ("*", Value::Object(m)) => m
+                .iter()
+                .filter(|(k, _)| !k.starts_with("x-"))
+                .map(|(k, c)| (p.key(k), c))
+                .collect(),
+            (k, Value::Object(m)) => m.get(k).map(|c| (p.key(k), c)).into_iter().collect(),
+            _ => vec![],
+        };
+        for (cp, child) in children {
+            match (each, child) {
+                (true, Value::Array(items)) => {
+                    for (i, item) in items.iter().enumerate() {
+                        walk(item, rest, cp.index(i), known, what)?;
+                    }
+                }
+                (true, _) => {}
+                (false, c) => walk(c, rest, cp, known, what)?,
+            }
+        }
+        Ok(())
+    }
+    for (pattern, known) in NESTED_KEYS {
+        let steps: Vec<&str> = pattern.split('.').collect();
+        let what = steps
+            .last()
+            .map(|w| w.trim_end_matches("[]"))
+            .map(|w| {
+                if w == "*" {
+                    format!("`{}` entry", steps[0])
+                } else {
+                    format!("`{w}`")
+                }
+            })
+            .unwrap_or_default();
+        walk(service, &steps, sp.clone(), known, &what)?;
+    }
+    Ok(())
+}
 
 /// Service attributes that may be written with no value (the others must have one).
 const NULLABLE: &[&str] = &["command", "entrypoint", "deploy"];
@@ -226,6 +395,13 @@ pub fn keys(tree: &Value, reset: &[Path]) -> Result<(), Problem> {
         return Ok(());
     };
     known_keys(root, &Path::root(), TOP_KEYS, "top-level")?;
+    if let Some(n) = root.get("name").filter(|n| !n.is_string()) {
+        return Err(problem(
+            Path::root().key("name"),
+            format!("the project name must be a string, found {}", kind(n)),
+            "quote it: name: \"123\"",
+        ));
+    }
     for (k, v) in root {
         let p = Path::root().key(k);
         if v.is_null() && k != "version" && !k.starts_with("x-") && !reset.contains(&p) {
@@ -245,6 +421,35 @@ pub fn keys(tree: &Value, reset: &[Path]) -> Result<(), Problem> {
             let p = Path::root().key(kind).key(name);
             if let Value::Object(m) = res {
                 known_keys(m, &p, known, what)?;
+                if m.contains_key("name") && m.get("external").and_then(|e| e.get("name")).is_some()
+                {
+                    return Err(problem(
+                        p.key("external").key("name"),
+                        "`name` and `external.name` are both set".into(),
+                        "keep `name` and write `external: true` (external.name is deprecated)",
+                    ));
+                }
+                let checked = matches!(kind, "networks" | "volumes");
+                if let Some(Value::Object(ext)) = m.get("external").filter(|_| checked) {
+                    known_keys(ext, &p.key("external"), &["name"], "`external`")?;
+                }
+                if let Some(Value::Object(ipam)) = m.get("ipam").filter(|_| kind == "networks") {
+                    let ip = p.key("ipam");
+                    known_keys(ipam, &ip, &["driver", "config", "options"], "`ipam`")?;
+                    if let Some(Value::Array(pools)) = ipam.get("config") {
+                        for (i, pool) in pools.iter().enumerate() {
+                            if let Value::Object(pool) = pool {
+                                let known = ["subnet", "ip_range", "gateway", "aux_addresses"];
+                                known_keys(
+                                    pool,
+                                    &ip.key("config").index(i),
+                                    &known,
+                                    "`ipam.config`",
+                                )?;
+                            }
+                        }
+                    }
+                }
                 if matches!(kind, "networks" | "volumes") {
                     external_alone(m, &p, what)?;
                     if let Some(Value::Object(opts)) = m.get("driver_opts") {
@@ -262,6 +467,26 @@ pub fn keys(tree: &Value, reset: &[Path]) -> Result<(), Problem> {
                 if matches!(kind, "secrets" | "configs") {
                     has_source(m, &p, what)?;
                 }
+            }
+        }
+    }
+    if let Some(Value::Object(models)) = root.get("models") {
+        for (name, m) in models {
+            let p = Path::root().key("models").key(name);
+            let Value::Object(m) = m else {
+                return Err(problem(
+                    p,
+                    format!("expected a mapping, found {}", kind(m)),
+                    "write model: ai/NAME",
+                ));
+            };
+            known_keys(m, &p, MODEL_KEYS, "model")?;
+            if !m.contains_key("model") {
+                return Err(problem(
+                    p,
+                    "the model has no `model`".into(),
+                    "add model: ai/NAME (the model to pull)",
+                ));
             }
         }
     }
@@ -283,6 +508,7 @@ pub fn keys(tree: &Value, reset: &[Path]) -> Result<(), Problem> {
         }
         let Value::Object(s) = svc else { continue };
         known_keys(s, &sp, SERVICE_KEYS, "service")?;
+        nested_keys(svc, &sp)?;
         service_values(s, &sp)?;
         for (k, v) in s {
             let p = sp.key(k);
@@ -349,8 +575,54 @@ fn problem(p: Path, msg: String, hint: &str) -> Problem {
     (p, msg, Some(hint.to_string()))
 }
 
+/// Service attributes the reference casts to a boolean or a number after interpolation.
+const TYPED_SCALARS: &[(&str, &str)] = &[
+    ("attach", "a boolean"),
+    ("init", "a boolean"),
+    ("oom_kill_disable", "a boolean"),
+    ("privileged", "a boolean"),
+    ("read_only", "a boolean"),
+    ("stdin_open", "a boolean"),
+    ("tty", "a boolean"),
+    ("use_api_socket", "a boolean"),
+    ("cpu_count", "a number"),
+    ("cpu_percent", "a number"),
+    ("cpu_period", "a number"),
+    ("cpu_quota", "a number"),
+    ("cpu_rt_period", "a number"),
+    ("cpu_rt_runtime", "a number"),
+    ("cpu_shares", "a number"),
+    ("cpus", "a number"),
+    ("mem_limit", "a size"),
+    ("mem_reservation", "a size"),
+    ("mem_swappiness", "a number"),
+    ("memswap_limit", "a size"),
+    ("oom_score_adj", "a number"),
+    ("pids_limit", "a number"),
+    ("scale", "a number"),
+    ("shm_size", "a size"),
+];
+
+/// An empty string where the reference expects a boolean or a number (`read_only: ${UNSET}`).
+fn empty_scalars(s: &Map<String, Value>, sp: &Path) -> Result<(), Problem> {
+    for (key, what) in TYPED_SCALARS {
+        if s.get(*key)
+            .and_then(Value::as_str)
+            .is_some_and(|v| v.trim().is_empty())
+        {
+            return Err(problem(
+                sp.key(key),
+                format!("`{key}` is empty, expected {what}"),
+                "give it a value; if it comes from a variable, set the variable or give a default: ${VAR:-default}",
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Checks of single service attributes, on the file as written.
 fn service_values(s: &Map<String, Value>, sp: &Path) -> Result<(), Problem> {
+    empty_scalars(s, sp)?;
     if let Some(Value::String(n)) = s.get("container_name") {
         let mut chars = n.chars();
         let ok = chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
@@ -479,6 +751,22 @@ fn service_values(s: &Map<String, Value>, sp: &Path) -> Result<(), Problem> {
                     ));
                 }
             }
+            if let Some(size) = m.get("tmpfs").and_then(|t| t.get("size")) {
+                let ok = match size {
+                    Value::Number(n) => n.as_i64().is_some_and(|n| n >= 0),
+                    Value::String(s) => super::units::Bytes::parse(s).is_ok_and(|b| b.0 >= 0),
+                    _ => false,
+                };
+                if !ok {
+                    return Err(problem(
+                        p.key("tmpfs").key("size"),
+                        format!(
+                            "the tmpfs `size` must be a size in bytes of 0 or more, found {size}"
+                        ),
+                        "write e.g. size: 64m or size: 67108864",
+                    ));
+                }
+            }
             if m.get("tmpfs")
                 .and_then(|t| t.get("mode"))
                 .is_some_and(|v| !v.is_number())
@@ -530,15 +818,15 @@ pub fn unique(tree: &Value) -> Result<(), Problem> {
 
 /// A secret or config that is not external says where its content comes from.
 fn has_source(m: &Map<String, Value>, p: &Path, what: &str) -> Result<(), Problem> {
-    let external = m
-        .get("external")
-        .is_some_and(|e| e.as_bool() == Some(true) || e.is_object());
+    let external = m.get("external").is_some_and(super::canonical::is_external);
     let sources: &[&str] = if what == "config" {
         &["file", "environment", "content"]
     } else {
         &["file", "environment"]
     };
-    if external || sources.iter().any(|k| m.contains_key(*k)) {
+    // A secret with a `driver` is checked with the references (`--no-consistency` skips it).
+    let driven = what == "secret" && m.contains_key("driver");
+    if external || driven || sources.iter().any(|k| m.contains_key(*k)) {
         return Ok(());
     }
     Err((
@@ -553,9 +841,7 @@ fn has_source(m: &Map<String, Value>, p: &Path, what: &str) -> Result<(), Proble
 
 /// An external resource is only named: any other attribute is a conflict.
 fn external_alone(m: &Map<String, Value>, p: &Path, what: &str) -> Result<(), Problem> {
-    let external = m
-        .get("external")
-        .is_some_and(|e| e.as_bool() == Some(true) || e.is_object());
+    let external = m.get("external").is_some_and(super::canonical::is_external);
     if !external {
         return Ok(());
     }
@@ -630,6 +916,96 @@ fn limits_agree(svc: &Service, sp: &Path) -> Result<(), Problem> {
     Ok(())
 }
 
+/// Checks a project must pass before containers are made from it (not `config`, which prints
+/// what the reference accepts): a `restart` policy the engine knows.
+pub fn runnable(project: &Project) -> Result<(), super::LoadError> {
+    const POLICIES: [&str; 4] = ["no", "always", "unless-stopped", "on-failure"];
+    for (name, svc) in &project.services {
+        let Some(r) = &svc.restart else { continue };
+        let (policy, count) = match r.split_once(':') {
+            Some((p, n)) => (p, Some(n)),
+            None => (r.as_str(), None),
+        };
+        let count_ok = match count {
+            None => true,
+            Some(n) => policy == "on-failure" && n.trim().parse::<u32>().is_ok(),
+        };
+        if POLICIES.contains(&policy) && count_ok {
+            continue;
+        }
+        let p = Path::root().key("services").key(name).key("restart");
+        let hint = did_you_mean(policy, POLICIES)
+            .map(|m| format!("did you mean `{m}`?"))
+            .unwrap_or_else(|| "use no, always, unless-stopped or on-failure[:N]".into());
+        return Err(project
+            .error_at(&p, format!("unknown restart policy `{r}`"))
+            .hint(hint));
+    }
+    Ok(())
+}
+
+/// Every secret that is not external says where its content comes from (one with a `driver`
+/// passes the file checks, not this one).
+pub fn secret_sources(project: &Project) -> Result<(), Problem> {
+    for (name, s) in &project.secrets {
+        if s.external || s.file.is_some() || s.environment.is_some() {
+            continue;
+        }
+        return Err((
+            Path::root().key("secrets").key(name),
+            format!("secret `{name}` must declare either `file` or `environment`"),
+            Some("or mark it `external: true`".into()),
+        ));
+    }
+    Ok(())
+}
+
+/// No two services share a `container_name`.
+fn unique_container_name(project: &Project, svc: &Service) -> Result<(), Problem> {
+    let Some(c) = &svc.container_name else {
+        return Ok(());
+    };
+    let Some(other) = project
+        .services
+        .values()
+        .take_while(|o| o.name != svc.name)
+        .find(|o| o.container_name.as_ref() == Some(c))
+    else {
+        return Ok(());
+    };
+    Err((
+        Path::root()
+            .key("services")
+            .key(&svc.name)
+            .key("container_name"),
+        format!(
+            "container name `{c}` is already used by service `{}`",
+            other.name
+        ),
+        Some("container names must be unique: rename one of them".into()),
+    ))
+}
+
+/// `build.platforms`, when set with `platform`, must include it.
+fn platforms_agree(svc: &Service, sp: &Path) -> Result<(), Problem> {
+    let (Some(platform), Some(build)) = (&svc.platform, &svc.build) else {
+        return Ok(());
+    };
+    let Some(Value::Array(list)) = build.other.get("platforms") else {
+        return Ok(());
+    };
+    if list.is_empty() || list.iter().any(|p| p.as_str() == Some(platform)) {
+        return Ok(());
+    }
+    Err((
+        sp.key("build").key("platforms"),
+        format!("`build.platforms` must include the service's platform `{platform}`"),
+        Some(format!(
+            "add {platform} to build.platforms, or change `platform`"
+        )),
+    ))
+}
+
 /// The first `depends_on` cycle, as the list of services along it (first repeated at the end).
 /// An iterative depth-first search: linear in services and edges, whatever the chain length.
 fn cycle(project: &Project) -> Option<Vec<String>> {
@@ -684,8 +1060,9 @@ fn cycle_text(c: &[String]) -> String {
     )
 }
 
-/// Checks that every reference names something defined.
-pub fn project(project: &Project) -> Result<(), Problem> {
+/// Checks that every reference names something defined (unless not `consistency`), and the
+/// rules between attributes.
+pub fn project(project: &Project, consistency: bool) -> Result<(), Problem> {
     if let Some(c) = cycle(project) {
         let explicit = Path::root()
             .key("services")
@@ -705,7 +1082,21 @@ pub fn project(project: &Project) -> Result<(), Problem> {
     }
     for (name, svc) in &project.services {
         let sp = Path::root().key("services").key(name);
-        if svc.image.as_deref().is_none_or(str::is_empty) && svc.build.is_none() {
+        let provider = svc.other.contains_key("provider");
+        limits_agree(svc, &sp)?;
+        platforms_agree(svc, &sp)?;
+        unique_container_name(project, svc)?;
+        if svc.container_name.is_some() && svc.replicas() > 1 {
+            return Err((
+                sp.key("container_name"),
+                format!("service `{name}` sets `container_name` and has {} replicas: container names must be unique", svc.replicas()),
+                Some("remove container_name or use one replica".into()),
+            ));
+        }
+        if !consistency {
+            continue;
+        }
+        if svc.image.as_deref().is_none_or(str::is_empty) && svc.build.is_none() && !provider {
             return Err((
                 sp,
                 format!("service `{name}` has neither an image nor a build context specified"),
@@ -775,6 +1166,17 @@ pub fn project(project: &Project) -> Result<(), Problem> {
                 ));
             }
         }
+        if let Some(Value::Object(models)) = svc.other.get("models") {
+            for m in models.keys() {
+                if !project.models.contains_key(m) {
+                    return Err((
+                        sp.key("models").key(m),
+                        format!("service `{name}` refers to undefined model `{m}`"),
+                        Some("declare it under the top-level `models:` key".into()),
+                    ));
+                }
+            }
+        }
         for (kind, refs, defined) in [
             ("secret", &svc.secrets, &project.secrets),
             ("config", &svc.configs, &project.configs),
@@ -788,14 +1190,6 @@ pub fn project(project: &Project) -> Result<(), Problem> {
                     ));
                 }
             }
-        }
-        limits_agree(svc, &sp)?;
-        if svc.container_name.is_some() && svc.replicas() > 1 {
-            return Err((
-                sp.key("container_name"),
-                format!("service `{name}` sets `container_name` and has {} replicas: container names must be unique", svc.replicas()),
-                Some("remove container_name or use one replica".into()),
-            ));
         }
     }
     Ok(())
@@ -833,9 +1227,29 @@ mod tests {
             c,
             Some(vec!["a".into(), "b".into(), "c".into(), "a".into()])
         );
-        let (p, msg, _) = super::project(&project(&[("b", "b")])).unwrap_err();
+        let (p, msg, _) = super::project(&project(&[("b", "b")]), true).unwrap_err();
         assert_eq!(p.to_string(), "services.b.depends_on.b");
         assert!(msg.contains("b -> b"), "{msg}");
+    }
+
+    #[test]
+    fn restart_policies_are_checked_before_running() {
+        let mut p = project(&[]);
+        for ok in [
+            "no",
+            "always",
+            "unless-stopped",
+            "on-failure",
+            "on-failure:3",
+        ] {
+            p.services["a"].restart = Some(ok.into());
+            assert!(runnable(&p).is_ok(), "{ok}");
+        }
+        p.services["a"].restart = Some("unless-stoped".into());
+        let e = runnable(&p).unwrap_err();
+        assert_eq!(e.hint.as_deref(), Some("did you mean `unless-stopped`?"));
+        p.services["a"].restart = Some("always:2".into());
+        assert!(runnable(&p).is_err());
     }
 
     #[test]

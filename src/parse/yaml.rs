@@ -74,16 +74,23 @@ pub fn parse_all(source: &str) -> Result<Vec<Document>, SyntaxError> {
     for de in yaml_serde::Deserializer::from_str(source) {
         let mut value: yaml_serde::Value =
             serde::Deserialize::deserialize(de).map_err(|e| syntax(&e))?;
-        value.apply_merge().map_err(|e| {
-            let mut err = syntax(&e);
-            if err.line.is_none() {
-                if let Some((l, c)) = bad_merge_key(source) {
-                    err.line = Some(l);
-                    err.column = Some(c);
+        // A merged mapping may itself hold `<<` (an anchored mapping that merges another):
+        // merge again until none is left, the nearest keys winning.
+        for _ in 0..MAX_MERGE_DEPTH {
+            value.apply_merge().map_err(|e| {
+                let mut err = syntax(&e);
+                if err.line.is_none() {
+                    if let Some((l, c)) = bad_merge_key(source) {
+                        err.line = Some(l);
+                        err.column = Some(c);
+                    }
                 }
+                err
+            })?;
+            if !has_merge_key(&value) {
+                break;
             }
-            err
-        })?;
+        }
         let mut tags = Vec::new();
         let tree = convert(value, &mut Path::root(), &mut tags)?;
         out.push(Document { tree, tags });
@@ -130,6 +137,21 @@ fn flow_depth(source: &str) -> Result<(), SyntaxError> {
         }
     }
     Ok(())
+}
+
+/// How many levels of merge keys nested in merged mappings are resolved.
+const MAX_MERGE_DEPTH: usize = 64;
+
+/// Whether a `<<` key is left anywhere in `v`.
+fn has_merge_key(v: &yaml_serde::Value) -> bool {
+    match v {
+        yaml_serde::Value::Mapping(m) => m
+            .iter()
+            .any(|(k, v)| k.as_str() == Some("<<") || has_merge_key(v)),
+        yaml_serde::Value::Sequence(s) => s.iter().any(has_merge_key),
+        yaml_serde::Value::Tagged(t) => has_merge_key(&t.value),
+        _ => false,
+    }
 }
 
 /// The position of the first `<<:` whose value is not an alias or a collection (the parser
@@ -235,6 +257,18 @@ pub fn locate(source: &str, path: &Path, key: bool) -> Option<(usize, usize)> {
         }
     }
     None
+}
+
+/// Whether the scalar at `path` in `source` is written without quotes.
+pub fn is_plain_scalar(source: &str, path: &Path) -> bool {
+    let Some((line, col)) = locate(source, path, false) else {
+        return false;
+    };
+    source
+        .lines()
+        .nth(line.saturating_sub(1))
+        .and_then(|l| l.chars().nth(col.saturating_sub(1)))
+        .is_some_and(|c| c != '\'' && c != '"')
 }
 
 const FOUND: &str = "\u{1}found";

@@ -332,7 +332,13 @@ fn mount_of(project: &Project, v: &ServiceVolume) -> (Option<String>, Option<Mou
             match source {
                 Some(src) if !opts.nocopy && opts.subpath.is_none() => {
                     let mode = if v.read_only { "ro" } else { "rw" };
-                    (Some(format!("{src}:{}:{mode}", v.target)), None)
+                    // `data:/d:z` keeps its SELinux label on a named volume (`bind.selinux`).
+                    let z = v
+                        .bind
+                        .as_ref()
+                        .and_then(|b| b.selinux.as_deref())
+                        .map_or(String::new(), |z| format!(",{z}"));
+                    (Some(format!("{src}:{}:{mode}{z}", v.target)), None)
                 }
                 source => (
                     None,
@@ -736,6 +742,18 @@ pub(super) fn container_named(
 mod tests {
     use super::*;
     use crate::parse::{Network, ServiceNetwork};
+
+    #[test]
+    fn selinux_label_of_a_named_volume_reaches_the_bind() {
+        let vols = crate::parse::canonical::cli_volumes(
+            &["data:/d:z".to_string()],
+            std::path::Path::new("/p"),
+        )
+        .expect("a mount");
+        let (bind, mount) = mount_of(&Project::default(), &vols[0]);
+        assert_eq!(bind.as_deref(), Some("data:/d:rw,z"));
+        assert!(mount.is_none());
+    }
 
     #[test]
     fn primary_network_and_aliases() {

@@ -593,6 +593,49 @@ impl Runtime {
         Ok(out.into_values().collect())
     }
 
+    /// The repository digest (`sha256:...`) the local image store knows each image by, for
+    /// `config --resolve-image-digests`: an image that is not local, or that was built or loaded
+    /// here rather than pulled (no digest), is an error saying so.
+    pub async fn local_digests(
+        &self,
+        images: &[String],
+    ) -> Result<std::collections::HashMap<String, String>, EngineError> {
+        let mut out = std::collections::HashMap::new();
+        for image in images {
+            let i = self.engine.inspect_image(image).await.map_err(|e| {
+                if e.is_not_found() {
+                    return EngineError::new(
+                        ErrorKind::NotFound,
+                        format!("image `{image}` is not in the local image store: pull it first"),
+                    );
+                }
+                e
+            })?;
+            let repo = image.split('@').next().unwrap_or(image);
+            let repo = match repo.rsplit_once(':') {
+                Some((r, tag)) if !tag.contains('/') => r,
+                _ => repo,
+            };
+            let digests = i.repo_digests;
+            let digest = digests
+                .iter()
+                .find(|d| d.split('@').next() == Some(repo))
+                .or(digests.first())
+                .and_then(|d| d.split_once('@'))
+                .map(|(_, d)| d.to_string())
+                .ok_or_else(|| {
+                    EngineError::new(
+                        ErrorKind::NotFound,
+                        format!(
+                            "image `{image}` has no digest: it was built or loaded here, not pulled from a registry"
+                        ),
+                    )
+                })?;
+            out.insert(image.clone(), digest);
+        }
+        Ok(out)
+    }
+
     /// Image details by id, for `images`.
     pub async fn images(&self, ids: Vec<String>) -> Result<Vec<ImageRow>, EngineError> {
         let mut unique = ids;

@@ -585,6 +585,7 @@ impl Engine for DockerEngine {
                 architecture: i.architecture.unwrap_or_default(),
                 size: i.size.unwrap_or(0),
                 last_tag_time: i.metadata.and_then(|m| m.last_tag_time).unwrap_or_default(),
+                repo_digests: i.repo_digests.unwrap_or_default(),
             })
         }
         .boxed()

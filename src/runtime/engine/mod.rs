@@ -157,6 +157,8 @@ pub struct ImageDetails {
     pub architecture: String,
     pub size: i64,
     pub last_tag_time: String,
+    /// `repo@sha256:...` names the image was pulled by (none for a built or loaded image).
+    pub repo_digests: Vec<String>,
 }
 
 /// A container event.
