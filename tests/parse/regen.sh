@@ -83,6 +83,21 @@ open(h, "w").write("".join(keep))
 PY
 }
 
+# Keeps in hash file $2 only the lines the reference also prints for a copy of folder $1 placed
+# elsewhere: a hash that hides a path (env_file entries are hashed as listed, not printed) differs.
+same_elsewhere() {
+  local alt; alt="$(mktemp -d)"
+  cp -a "$1" "$alt/"
+  local copy="$alt/$(basename "$1")"
+  if reference "$copy" "$copy" "$alt/hash" --hash '*'; then
+    grep -Fx -f "$alt/hash" "$2" > "$alt/kept" || true
+    cp "$alt/kept" "$2"
+  else
+    : > "$2"
+  fi
+  rm -rf "$alt"
+}
+
 selected() {
   [[ $# -eq 1 ]] && return 0
   local name="$1"; shift
@@ -107,6 +122,7 @@ regen() {
     cmp -s "$tmp" "$out/expected.yaml" || { cp "$tmp" "$out/expected.yaml"; changed=1; }
     reference "$dir" "$dir" "$tmp" --hash '*'
     portable_hashes "$dir" "$out/expected.json" "$tmp"
+    same_elsewhere "$dir" "$tmp"
     if [[ -s "$tmp" ]]; then
       cmp -s "$tmp" "$out/expected.hash" || { cp "$tmp" "$out/expected.hash"; changed=1; }
     elif [[ -f "$out/expected.hash" ]]; then
