@@ -371,7 +371,8 @@ fn secrets_are_readable_at_their_targets_with_modes_and_owners() {
     );
     assert_eq!(
         ls(&db, "/etc/app.conf"),
-        "0:0 444\nlisten = 8080\nproject = secrets"
+        // `${COMPOSE_PROJECT_NAME}` is the name in use (`-p`), as in the reference.
+        format!("0:0 444\nlisten = 8080\nproject = {}", s.name)
     );
     assert_eq!(
         sh_ok(&s, &db, "cat \"$POSTGRES_PASSWORD_FILE\""),
