@@ -167,8 +167,9 @@ fn spawn_follower(f: Follower, done: mpsc::UnboundedSender<String>) {
                 break;
             }
             let Some(hub) = &f.hub else { break };
-            // A restart stops the container before starting it again: wait a moment for it.
-            match restarted(hub, &f.id, Duration::from_millis(1500)).await {
+            // A restart stops the container before starting it again: wait for it (a start can
+            // take a few seconds on a loaded machine; after a plain stop this only delays the end).
+            match restarted(hub, &f.id, Duration::from_secs(3)).await {
                 Some(died) => {
                     opts.tail = None;
                     opts.since = Some((died / 1_000_000_000).to_string());
