@@ -1,5 +1,7 @@
 //! The dependency graph of services (petgraph) and the plans that `up` and `down` execute.
 
+#[cfg(test)]
+pub(crate) mod fixture;
 pub mod hash;
 pub mod lifecycle;
 pub mod observed;

@@ -112,35 +112,16 @@ pub fn plan(project: &Project, observed: &Observed, run: &OneOffPlan) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parse::{DependsOn, FileObject, FileRef, Network, Service};
+    use crate::parse::{DependsOn, FileObject, FileRef};
 
     fn project() -> Project {
-        let mut p = Project {
-            name: "p".into(),
+        let mut p = crate::graph::fixture::project();
+        let db = crate::graph::fixture::service("db", &[]);
+        let healthy = DependsOn {
+            condition: Condition::ServiceHealthy,
             ..Default::default()
         };
-        p.networks.insert(
-            "default".into(),
-            Network {
-                name: "p_default".into(),
-                ..Default::default()
-            },
-        );
-        let mut db = Service {
-            name: "db".into(),
-            image: Some("img".into()),
-            ..Default::default()
-        };
-        db.networks.insert("default".into(), None);
-        let mut app = db.clone();
-        app.name = "app".into();
-        app.depends_on.insert(
-            "db".into(),
-            DependsOn {
-                condition: Condition::ServiceHealthy,
-                ..Default::default()
-            },
-        );
+        let mut app = crate::graph::fixture::service("app", &[("db", healthy)]);
         app.secrets.push(FileRef {
             source: "token".into(),
             ..Default::default()

@@ -660,31 +660,16 @@ pub fn down(target: &DownTarget, observed: &Observed) -> Result<Plan, Cycle> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parse::{DependsOn, Network};
+    use crate::parse::DependsOn;
 
     fn project(services: &[(&str, &[&str])]) -> Project {
-        let mut p = Project {
-            name: "p".into(),
-            ..Default::default()
-        };
-        p.networks.insert(
-            "default".into(),
-            Network {
-                name: "p_default".into(),
-                ..Default::default()
-            },
-        );
+        let mut p = crate::graph::fixture::project();
         for (name, deps) in services {
-            let mut s = Service {
-                name: name.to_string(),
-                image: Some("img".into()),
-                ..Default::default()
-            };
-            s.networks.insert("default".into(), None);
-            for d in *deps {
-                s.depends_on.insert(d.to_string(), DependsOn::default());
-            }
-            p.services.insert(name.to_string(), s);
+            let deps: Vec<_> = deps.iter().map(|d| (*d, DependsOn::default())).collect();
+            p.services.insert(
+                name.to_string(),
+                crate::graph::fixture::service(name, &deps),
+            );
         }
         p
     }

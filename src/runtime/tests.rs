@@ -6,39 +6,26 @@ use std::sync::Arc;
 use super::engine::fake::{service_labels, FakeContainer, FakeEngine};
 use super::oneoff::OneOff;
 use super::{progress, DownOptions, LifecycleOptions, Runtime, UpOptions};
+use crate::graph::fixture;
 use crate::graph::lifecycle::Action;
 use crate::parse::units::Duration;
-use crate::parse::{Condition, DependsOn, Network, Project, Service};
+use crate::parse::{Condition, DependsOn, Project};
 
 fn project(services: &[(&str, Option<(&str, Condition)>)]) -> Project {
-    let mut p = Project {
-        name: "p".into(),
-        ..Default::default()
-    };
-    p.networks.insert(
-        "default".into(),
-        Network {
-            name: "p_default".into(),
-            ..Default::default()
-        },
-    );
+    let mut p = fixture::project();
     for (name, dep) in services {
-        let mut s = Service {
-            name: name.to_string(),
-            image: Some("img".into()),
-            ..Default::default()
-        };
-        s.networks.insert("default".into(), None);
-        if let Some((d, condition)) = dep {
-            s.depends_on.insert(
-                d.to_string(),
-                DependsOn {
+        let deps: Vec<_> = dep
+            .iter()
+            .map(|(d, condition)| {
+                let on = DependsOn {
                     condition: *condition,
                     ..Default::default()
-                },
-            );
-        }
-        p.services.insert(name.to_string(), s);
+                };
+                (*d, on)
+            })
+            .collect();
+        p.services
+            .insert(name.to_string(), fixture::service(name, &deps));
     }
     p
 }
