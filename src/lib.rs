@@ -5,11 +5,12 @@
 //! - [`runtime`] is the only code that speaks to the engine: observe, execute, read back;
 //! - [`cmd`] turns flags into options and renders results.
 
-// `pub(crate)` by default in the rooms above the loader (the loader follows in its own change).
+// `pub(crate)` by default in every room.
 #[deny(unreachable_pub)]
 pub mod cmd;
 #[deny(unreachable_pub)]
 pub mod graph;
+#[deny(unreachable_pub)]
 pub mod parse;
 #[deny(unreachable_pub)]
 pub mod runtime;

@@ -3,6 +3,7 @@
 //! and `--exit-code-from` stop it when a container exits and pass its code on.
 
 use std::collections::HashMap;
+use std::io::IsTerminal;
 use std::sync::Arc;
 
 use super::error::exit_with;
@@ -18,6 +19,7 @@ use crate::runtime::{DownOptions, LogEvent, LogOptions, Runtime};
 pub(super) async fn attach(
     ctx: &Context,
     rt: &Runtime,
+    renderer: &super::progress::Renderer,
     project: Arc<Project>,
     args: &UpArgs,
 ) -> Result<(), CliError> {
@@ -26,6 +28,16 @@ pub(super) async fn attach(
             return Err(CliError::NoSuchService(s.clone()));
         }
     }
+    // The reference's interactive mode: Ctrl-C is a key there, the stop it asks for a normal end.
+    let menu = menu_active(args.menu);
+    let _keys = menu.then(EchoGuard::quiet_ctrl_c).flatten();
+    let interrupted = || {
+        if menu {
+            Ok(())
+        } else {
+            Err(CliError::Interrupted)
+        }
+    };
     let named = if args.attach_dependencies || args.services.is_empty() {
         None
     } else {
@@ -50,6 +62,8 @@ pub(super) async fn attach(
             names.push(name);
         }
     }
+    // By container name, as the reference lists them.
+    names.sort_unstable();
     let mut printer = Printer::new(
         &project.name,
         &names,
@@ -68,12 +82,17 @@ pub(super) async fn attach(
         timestamps: args.timestamps,
         ..Default::default()
     };
-    let mut rx = rt.logs(&project.name, names.clone(), services, opts);
+    let unknown = names.iter().map(|n| (n.clone(), None)).collect();
+    let mut rx = rt.logs(&project.name, unknown, services, opts);
     let abort_on_exit = args.abort_on_container_exit
         || (args.exit_code_from.is_some() && !args.abort_on_container_failure);
     let mut running: std::collections::HashSet<String> = names.iter().cloned().collect();
     let mut codes: HashMap<String, i64> = HashMap::new();
     let mut interrupts = 0;
+    // SIGTERM is an interruption too, as for the reference (a SIGINT that was ignored when
+    // rcompose started, as in a background job, is still heard, as the reference hears it).
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| CliError::new(format!("cannot listen for SIGTERM: {e}")))?;
     let stop = |timeout: Option<i64>| {
         let rt = rt.clone();
         let project = project.clone();
@@ -104,7 +123,10 @@ pub(super) async fn attach(
                     if interrupts == 0 && (abort_on_exit || (args.abort_on_container_failure && code != 0)) {
                         printer.note("Aborting on container exit...");
                         printer.flush();
+                        renderer.plain_from_now();
                         stop(args.timeout).await;
+                        // The stop's own exits, as the reference prints them.
+                        drain(&mut rx, &mut printer, &mut running).await;
                         let code = match &args.exit_code_from {
                             Some(s) => match codes.get(s) {
                                 Some(c) => *c,
@@ -116,7 +138,7 @@ pub(super) async fn attach(
                     }
                     if running.is_empty() {
                         if interrupts > 0 {
-                            return Err(CliError::Interrupted);
+                            return interrupted();
                         }
                         let code = match &args.exit_code_from {
                             Some(s) => codes.get(s).copied().unwrap_or(0),
@@ -125,12 +147,15 @@ pub(super) async fn attach(
                         return exit_with(code);
                     }
                 }
-                None => return if interrupts > 0 { Err(CliError::Interrupted) } else { Ok(()) },
+                None => return if interrupts > 0 { interrupted() } else { Ok(()) },
             },
-            _ = tokio::signal::ctrl_c() => {
+            _ = interrupt(&mut term) => {
                 interrupts += 1;
                 if interrupts == 1 {
                     eprintln!("Gracefully Stopping... press Ctrl+C again to force");
+                    // Among the log lines, one line per event, as the reference (a view redrawn
+                    // in place would erase the lines printed below it).
+                    renderer.plain_from_now();
                     tokio::spawn(stop(args.timeout));
                 } else {
                     stop(Some(0)).await;
@@ -141,11 +166,107 @@ pub(super) async fn attach(
     }
 }
 
+/// Prints what the log streams still say once the project is stopped (their lines and each
+/// `exited with code`), until every container in `running` has exited; bounded, so a stream that
+/// hangs does not hold `up`.
+async fn drain(
+    rx: &mut tokio::sync::mpsc::Receiver<LogEvent>,
+    printer: &mut Printer,
+    running: &mut std::collections::HashSet<String>,
+) {
+    let until = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !running.is_empty() {
+        let Ok(Some(ev)) = tokio::time::timeout_at(until, rx.recv()).await else {
+            return;
+        };
+        printer.event(&ev);
+        printer.flush();
+        if let LogEvent::Exited { container, .. } = &ev {
+            running.remove(&**container);
+        }
+    }
+}
+
+/// The next SIGINT (Ctrl-C) or SIGTERM.
+async fn interrupt(term: &mut tokio::signal::unix::Signal) {
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}
+
 /// The exit code of the first container of `service`, after it was stopped.
 async fn service_exit_code(rt: &Runtime, project: &Project, service: &str) -> i64 {
     let rows = rt.ps(&project.name, true).await.unwrap_or_default();
     match rows.iter().find(|r| r.service == service) {
         Some(r) => rt.exit_code(&r.name).await,
         None => 0,
+    }
+}
+
+/// Whether attached `up` runs in the reference's interactive mode: on a terminal, unless
+/// `--menu=false` or `COMPOSE_MENU` says no.
+fn menu_active(flag: Option<bool>) -> bool {
+    let wanted = flag.unwrap_or_else(|| {
+        std::env::var("COMPOSE_MENU")
+            .ok()
+            .and_then(|v| go_bool(&v))
+            .unwrap_or(true)
+    });
+    wanted && std::io::stdin().is_terminal() && std::io::stdout().is_terminal()
+}
+
+/// A boolean as Go's `strconv.ParseBool` reads it.
+fn go_bool(v: &str) -> Option<bool> {
+    match v {
+        "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
+        "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
+        _ => None,
+    }
+}
+
+/// While held, the terminal does not echo `^C` (the reference reads keys itself there); the
+/// settings come back on drop.
+struct EchoGuard {
+    saved: libc::termios,
+}
+
+impl EchoGuard {
+    fn quiet_ctrl_c() -> Option<EchoGuard> {
+        // SAFETY: termios is plain data, filled by tcgetattr before it is read.
+        let mut t: libc::termios = unsafe { std::mem::zeroed() };
+        // SAFETY: fd 0 and a valid pointer to a termios.
+        if unsafe { libc::tcgetattr(0, &mut t) } != 0 {
+            return None;
+        }
+        let saved = t;
+        t.c_lflag &= !libc::ECHOCTL;
+        // SAFETY: as above.
+        if unsafe { libc::tcsetattr(0, libc::TCSANOW, &t) } != 0 {
+            return None;
+        }
+        Some(EchoGuard { saved })
+    }
+}
+
+impl Drop for EchoGuard {
+    fn drop(&mut self) {
+        // SAFETY: restores what tcgetattr gave.
+        unsafe {
+            libc::tcsetattr(0, libc::TCSANOW, &self.saved);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::go_bool;
+
+    #[test]
+    fn compose_menu_reads_as_go_reads_a_boolean() {
+        assert_eq!(go_bool("false"), Some(false));
+        assert_eq!(go_bool("0"), Some(false));
+        assert_eq!(go_bool("True"), Some(true));
+        assert_eq!(go_bool("yes"), None);
     }
 }

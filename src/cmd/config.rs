@@ -79,7 +79,36 @@ pub enum Format {
     Json,
 }
 
-pub(super) async fn run(ctx: &Context, args: ConfigArgs) -> Result<(), CliError> {
+/// Of the listing flags, only the first in the reference's order counts (`--services` wins over
+/// `--volumes`, `--hash` over `--profiles`, any of them over `-q`).
+fn one_listing(args: &mut ConfigArgs) {
+    let mut seen = false;
+    let mut keep = |flag: &mut bool| {
+        if *flag && seen {
+            *flag = false;
+        }
+        seen |= *flag;
+    };
+    keep(&mut args.services);
+    keep(&mut args.volumes);
+    keep(&mut args.networks);
+    keep(&mut args.models);
+    let mut hash = args.hash.is_some();
+    keep(&mut hash);
+    if !hash {
+        args.hash = None;
+    }
+    keep(&mut args.profiles);
+    keep(&mut args.images);
+    keep(&mut args.variables);
+    keep(&mut args.environment);
+    if seen {
+        args.quiet = false;
+    }
+}
+
+pub(super) async fn run(ctx: &Context, mut args: ConfigArgs) -> Result<(), CliError> {
+    one_listing(&mut args);
     // As in docker compose, these listings ignore the services named on the command line.
     let ignore_named = args.services || args.volumes || args.networks || args.hash.is_some();
     let named: &[String] = if ignore_named {
@@ -97,7 +126,9 @@ pub(super) async fn run(ctx: &Context, args: ConfigArgs) -> Result<(), CliError>
         || args.environment
         || args.hash.is_some();
     // Not interpolated, the model is printed as written (listings need the typed model).
-    opts.no_interpolate = (args.no_interpolate && !listing) || args.variables;
+    opts.no_interpolate = args.no_interpolate || args.variables;
+    // Listings and hashes read the typed model, not interpolated all the same.
+    opts.typed_as_written = args.no_interpolate && listing && !args.variables;
     opts.no_consistency = args.no_consistency;
     opts.no_path_resolution = args.no_path_resolution;
     opts.no_normalize = args.no_normalize;
@@ -105,7 +136,7 @@ pub(super) async fn run(ctx: &Context, args: ConfigArgs) -> Result<(), CliError>
     opts.list_env_files = args.hash.is_some();
     let loaded = parse::load(&opts)?;
     for w in &loaded.warnings {
-        eprintln!("WARN[0000] {w}");
+        super::warn::warn(w);
     }
     let mut project = loaded.project;
     parse::profiles::select(&mut project, named);
@@ -119,11 +150,17 @@ pub(super) async fn run(ctx: &Context, args: ConfigArgs) -> Result<(), CliError>
         if let serde_json::Value::Object(root) = &mut tree {
             root.insert("name".into(), serde_json::json!(project.name));
         }
-        sort_keys(&mut tree);
         let text = match args.format.unwrap_or(Format::Yaml) {
             // No final newline here, as the reference.
-            Format::Json => serde_json::to_string_pretty(&tree).map_err(CliError::new)?,
-            Format::Yaml => parse::yaml::to_string(&tree).map_err(CliError::new)?,
+            Format::Json => {
+                sort_keys(&mut tree, render::Flavour::Json);
+                nil_lists(&mut tree);
+                parse::emit::json_pretty(&tree)
+            }
+            Format::Yaml => {
+                sort_keys(&mut tree, render::Flavour::Yaml);
+                parse::yaml::to_string(&tree).map_err(CliError::new)?
+            }
         };
         return print(&args, text);
     }
@@ -218,6 +255,7 @@ pub(super) async fn run(ctx: &Context, args: ConfigArgs) -> Result<(), CliError>
                 if !args.no_interpolate {
                     render::escape_dollars(&mut tree);
                 }
+                ssh_key_json(&tree)?;
                 // As the reference: Go's indented JSON, without a final newline.
                 parse::emit::json_pretty(&tree)
             }
@@ -231,6 +269,26 @@ pub(super) async fn run(ctx: &Context, args: ConfigArgs) -> Result<(), CliError>
         },
     };
     print(&args, text)
+}
+
+/// The reference cannot print a `build.ssh` key with a path as JSON (its marshaller writes
+/// `"id": path`, which is not a JSON value) and fails; so does rcompose, the same way.
+fn ssh_key_json(tree: &serde_json::Value) -> Result<(), CliError> {
+    let with_path = tree
+        .get("services")
+        .and_then(|s| s.as_object())
+        .into_iter()
+        .flat_map(|s| s.values())
+        .filter_map(|svc| svc.pointer("/build/ssh").and_then(|v| v.as_array()))
+        .flatten()
+        .any(|key| key.as_str().is_some_and(|k| k.contains(": ")));
+    if with_path {
+        return Err(CliError::new(
+            "json: error calling MarshalJSON for type types.SSHKey: invalid character ':' after \
+             top-level value",
+        ));
+    }
+    Ok(())
 }
 
 /// Pins the image of every service that names one to its digest in the local image store;
@@ -310,15 +368,45 @@ fn dependency_order(project: &parse::Project) -> Vec<String> {
 }
 
 /// Mapping keys in order at every level, as the reference prints a model it did not
-/// interpolate (a plain map).
-fn sort_keys(v: &mut serde_json::Value) {
+/// interpolate (a plain map): byte order in JSON, go-yaml's natural order (`svc9` before
+/// `svc10`) in YAML.
+fn sort_keys(v: &mut serde_json::Value, flavour: render::Flavour) {
     match v {
         serde_json::Value::Object(m) => {
-            m.sort_keys();
-            m.values_mut().for_each(sort_keys);
+            let mut entries: Vec<(String, serde_json::Value)> =
+                std::mem::take(m).into_iter().collect();
+            parse::shape::sort_keys(&mut entries, flavour);
+            for (k, mut v) in entries {
+                sort_keys(&mut v, flavour);
+                m.insert(k, v);
+            }
         }
-        serde_json::Value::Array(items) => items.iter_mut().for_each(sort_keys),
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|i| sort_keys(i, flavour)),
         _ => {}
+    }
+}
+
+/// The attributes compose-go leaves a nil list when they are empty (`command: []`): JSON
+/// prints them `null` (YAML `[]`).
+fn nil_lists(tree: &mut serde_json::Value) {
+    let Some(serde_json::Value::Object(services)) = tree.get_mut("services") else {
+        return;
+    };
+    let empty =
+        |v: Option<&serde_json::Value>| v.and_then(|v| v.as_array()).is_some_and(Vec::is_empty);
+    for svc in services.values_mut() {
+        for key in ["command", "entrypoint", "environment"] {
+            if empty(svc.get(key)) {
+                svc[key] = serde_json::Value::Null;
+            }
+        }
+        for (outer, key) in [("healthcheck", "test"), ("build", "args")] {
+            if let Some(o) = svc.get_mut(outer).filter(|o| o.is_object()) {
+                if empty(o.get(key)) {
+                    o[key] = serde_json::Value::Null;
+                }
+            }
+        }
     }
 }
 
@@ -413,5 +501,32 @@ mod tests {
             p.services.insert(name.into(), s);
         }
         assert_eq!(dependency_order(&p), ["zeta", "mid", "alpha", "beta"]);
+    }
+
+    #[derive(clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        config: ConfigArgs,
+    }
+
+    fn listing(argv: &[&str]) -> ConfigArgs {
+        use clap::Parser;
+        let mut a = Cli::parse_from(std::iter::once("config").chain(argv.iter().copied())).config;
+        one_listing(&mut a);
+        a
+    }
+
+    #[test]
+    fn the_first_listing_flag_in_the_reference_order_wins() {
+        let a = listing(&["--volumes", "--services"]);
+        assert!(a.services && !a.volumes);
+        let a = listing(&["--profiles", "--hash", "*", "-q"]);
+        assert!(a.hash.is_some() && !a.profiles && !a.quiet);
+        let a = listing(&["--models", "--hash", "*"]);
+        assert!(a.models && a.hash.is_none());
+        let a = listing(&["--environment", "--variables"]);
+        assert!(a.variables && !a.environment);
+        let a = listing(&["-q"]);
+        assert!(a.quiet);
     }
 }

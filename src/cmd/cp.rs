@@ -1,6 +1,8 @@
 //! `rcompose cp`: files between a service container and this machine.
 
 use clap::Args;
+use futures::StreamExt;
+use std::io::Read;
 use std::path::PathBuf;
 
 use super::{CliError, Context};
@@ -54,8 +56,27 @@ pub(super) async fn run(ctx: &Context, args: CpArgs) -> Result<(), CliError> {
             "no container found for service \"{service}\""
         )));
     }
+    // `cp - SERVICE:PATH`: a tar stream from standard input, read once for every target.
+    let stdin_tar = match args.source.as_str() {
+        "-" => {
+            let mut tar = Vec::new();
+            std::io::stdin().read_to_end(&mut tar).map_err(|e| {
+                CliError::new(format!("reading a tar stream from standard input: {e}"))
+            })?;
+            Some(tar)
+        }
+        _ => None,
+    };
     for c in targets {
-        if from.is_some() {
+        if from.is_some() && args.destination == "-" {
+            // A tar stream to standard output, as `docker cp CONTAINER:PATH -` writes it.
+            let mut tar = rt.copy_out_tar(&c.name, container_path);
+            while let Some(chunk) = tar.next().await {
+                super::out::write_bytes(&chunk?)?;
+            }
+        } else if let Some(tar) = &stdin_tar {
+            rt.copy_in_tar(&c.name, container_path, tar.clone()).await?;
+        } else if from.is_some() {
             let dest = PathBuf::from(&args.destination);
             rt.copy_from(&c.name, container_path, &dest).await?;
         } else {

@@ -2,7 +2,6 @@
 
 use clap::Args;
 
-use super::out::out;
 use super::{CliError, Context};
 use crate::runtime::ProjectLock;
 use crate::runtime::{DownOptions, RemoveImages};
@@ -38,14 +37,11 @@ pub(super) async fn run(ctx: &Context, args: DownArgs) -> Result<(), CliError> {
             Some(_) => Some(RemoveImages::Local),
             None => None,
         },
-        dry_run: ctx.args.dry_run,
+        dry_run: false,
     };
     let _lock = ProjectLock::acquire(&project.name).await?;
     let out = rt.down(project, has_model, &opts).await;
     renderer.finish();
-    let plan = out?;
-    if ctx.args.dry_run {
-        out!("{plan}")?;
-    }
+    out?;
     Ok(())
 }

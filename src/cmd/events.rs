@@ -71,17 +71,14 @@ pub(super) async fn run(ctx: &Context, args: EventsArgs) -> Result<(), CliError>
             }
             let attrs = attributes(e);
             if args.json {
-                lines.push(
-                    json!({
-                        "action": action(e),
-                        "attributes": attrs,
-                        "id": e.id,
-                        "service": e.service,
-                        "time": rfc3339_nano(e),
-                        "type": "container",
-                    })
-                    .to_string(),
-                );
+                lines.push(crate::parse::emit::json_compact(&json!({
+                    "action": action(e),
+                    "attributes": attrs,
+                    "id": e.id,
+                    "service": e.service,
+                    "time": rfc3339_nano(e),
+                    "type": "container",
+                })));
             } else {
                 let a: Vec<String> = attrs.iter().map(|(k, v)| format!("{k}={v}")).collect();
                 lines.push(format!(

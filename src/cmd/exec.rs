@@ -56,6 +56,11 @@ pub(super) fn env_pairs(env: &[String]) -> Vec<String> {
 }
 
 pub(super) async fn run(ctx: &Context, args: ExecArgs) -> Result<(), CliError> {
+    if ctx.args.dry_run && !args.detach {
+        return Err(CliError::new(
+            "interactive exec is not supported in dry-run mode",
+        ));
+    }
     let (project, has_model) = ctx.project_or_name()?;
     if has_model && !project.services.contains_key(&args.service) {
         return Err(CliError::NoSuchService(args.service.clone()));

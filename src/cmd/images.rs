@@ -1,9 +1,10 @@
 //! `rcompose images`: the images the project's containers use.
 
+use crate::parse::emit::json_compact;
 use clap::{Args, ValueEnum};
 use serde_json::json;
 
-use super::out::outln;
+use super::out::{out, outln};
 use super::{CliError, Context};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -84,7 +85,7 @@ pub(super) async fn run(ctx: &Context, args: ImagesArgs) -> Result<(), CliError>
                 }))
             })
             .collect();
-        outln!("{}", serde_json::Value::Array(list))?;
+        outln!("{}", json_compact(&serde_json::Value::Array(list)))?;
         return Ok(());
     }
     let mut table = vec![[
@@ -111,10 +112,8 @@ pub(super) async fn run(ctx: &Context, args: ImagesArgs) -> Result<(), CliError>
             i.created_ago.clone(),
         ]);
     }
-    for row in &table {
-        let cells: Vec<String> = row.iter().map(|c| format!("{c:<20}")).collect();
-        outln!("{}", cells.concat().trim_end())?;
-    }
+    let rows: Vec<Vec<String>> = table.into_iter().map(Vec::from).collect();
+    out!("{}", super::table::tabwrite(&rows, 20, 3))?;
     Ok(())
 }
 

@@ -5,7 +5,6 @@ use clap::Args;
 use std::io::{BufRead, IsTerminal, Write};
 use std::sync::Arc;
 
-use super::out::out;
 use super::{CliError, Context};
 use crate::graph::lifecycle::Action;
 use crate::graph::plan::Op;
@@ -96,28 +95,31 @@ async fn apply(
         }
     }
     let (rt, renderer) = ctx.runtime().await?;
+    // The header of the view, as the reference titles each command's.
+    renderer.title(match action {
+        Action::Stop => "Stopping",
+        Action::Restart { .. } => "Restarting",
+        Action::Kill { .. } => "Killing",
+        Action::Remove { .. } => "Removing",
+        _ => "Running",
+    });
     let _lock = ProjectLock::acquire(&project.name).await?;
     let out = rt
         .lifecycle(Arc::clone(&project), &action, services, &opts)
         .await;
     renderer.finish();
-    let plan = out?;
-    if ctx.args.dry_run {
-        out!("{plan}")?;
-    }
-    Ok(plan)
+    Ok(out?)
 }
 
-fn options(ctx: &Context, timeout: Option<i64>) -> LifecycleOptions {
+fn options(timeout: Option<i64>) -> LifecycleOptions {
     LifecycleOptions {
         timeout,
-        dry_run: ctx.args.dry_run,
         ..Default::default()
     }
 }
 
 pub(super) async fn start(ctx: &Context, args: StartArgs) -> Result<(), CliError> {
-    let mut opts = options(ctx, None);
+    let mut opts = options(None);
     opts.wait = args.wait;
     opts.wait_timeout = args.wait_timeout.map(std::time::Duration::from_secs);
     apply(ctx, Action::Start, &args.services, opts).await?;
@@ -125,7 +127,7 @@ pub(super) async fn start(ctx: &Context, args: StartArgs) -> Result<(), CliError
 }
 
 pub(super) async fn stop(ctx: &Context, args: StopArgs) -> Result<(), CliError> {
-    let opts = options(ctx, args.timeout);
+    let opts = options(args.timeout);
     apply(ctx, Action::Stop, &args.services, opts).await?;
     Ok(())
 }
@@ -134,7 +136,7 @@ pub(super) async fn restart(ctx: &Context, args: RestartArgs) -> Result<(), CliE
     let action = Action::Restart {
         dependents: !args.no_deps,
     };
-    let opts = options(ctx, args.timeout);
+    let opts = options(args.timeout);
     apply(ctx, action, &args.services, opts).await?;
     Ok(())
 }
@@ -143,56 +145,58 @@ pub(super) async fn kill(ctx: &Context, args: KillArgs) -> Result<(), CliError> 
     let action = Action::Kill {
         signal: args.signal.clone(),
     };
-    apply(ctx, action, &args.services, options(ctx, None)).await?;
+    apply(ctx, action, &args.services, options(None)).await?;
     Ok(())
 }
 
 pub(super) async fn pause(ctx: &Context, args: ServicesArgs) -> Result<(), CliError> {
-    apply(ctx, Action::Pause, &args.services, options(ctx, None)).await?;
+    apply(ctx, Action::Pause, &args.services, options(None)).await?;
     Ok(())
 }
 
 pub(super) async fn unpause(ctx: &Context, args: ServicesArgs) -> Result<(), CliError> {
-    apply(ctx, Action::Unpause, &args.services, options(ctx, None)).await?;
+    apply(ctx, Action::Unpause, &args.services, options(None)).await?;
     Ok(())
 }
 
+/// `rm`, in the reference's order: with `--stop` every selected container is stopped first;
+/// then the stopped ones are named (on stdout with `-f`, else in the question) and removed.
 pub(super) async fn rm(ctx: &Context, args: RmArgs) -> Result<(), CliError> {
+    if args.stop && !ctx.args.dry_run {
+        apply(ctx, Action::Stop, &args.services, options(None)).await?;
+    }
     let action = Action::Remove {
-        stop: args.stop,
+        // In a dry run nothing was stopped: the running ones are named as if they had been.
+        stop: args.stop && ctx.args.dry_run,
         volumes: args.volumes,
     };
-    if !args.force {
-        // Show what would go, then ask, as the reference does.
-        let mut dry = options(ctx, None);
-        dry.dry_run = true;
-        let (project, _) = ctx.project_or_name()?;
-        let (rt, _renderer) = ctx.runtime().await?;
-        let plan = rt.lifecycle(project, &action, &args.services, &dry).await?;
-        let names: Vec<&str> = plan
-            .steps
-            .iter()
-            .filter_map(|s| match &s.op {
-                Op::RemoveContainer { name, .. } => Some(name.as_str()),
-                _ => None,
-            })
-            .collect();
-        if names.is_empty() {
-            eprintln!("No stopped containers");
-            return Ok(());
-        }
-        eprintln!("Going to remove {}", names.join(", "));
-        if ctx.args.dry_run {
-            return Ok(());
-        }
-        if !confirm("Are you sure?") {
-            return Ok(());
-        }
-    }
-    let plan = apply(ctx, action, &args.services, options(ctx, None)).await?;
-    if args.force && plan.is_empty() {
+    let mut dry = options(None);
+    dry.dry_run = true;
+    let (project, _) = ctx.project_or_name()?;
+    let (rt, _renderer) = ctx.runtime().await?;
+    let plan = rt.lifecycle(project, &action, &args.services, &dry).await?;
+    let names: Vec<&str> = plan
+        .steps
+        .iter()
+        .filter_map(|s| match &s.op {
+            Op::RemoveContainer { name, .. } => Some(name.as_str()),
+            _ => None,
+        })
+        .collect();
+    if names.is_empty() {
         eprintln!("No stopped containers");
+        return Ok(());
     }
+    let going = format!("Going to remove {}", names.join(", "));
+    if args.force {
+        super::out::write(&format!("{going}\n"))?;
+    } else {
+        eprintln!("{going}");
+        if ctx.args.dry_run || !confirm("Are you sure?") {
+            return Ok(());
+        }
+    }
+    apply(ctx, action, &args.services, options(None)).await?;
     Ok(())
 }
 

@@ -106,6 +106,10 @@ impl Printer {
     pub(super) fn lines(&mut self, container: &str, stream: Stream, data: &[u8]) {
         let prefix = self.prefix(container).to_vec();
         let to_err = self.style.split_streams && stream == Stream::Stderr;
+        if to_err {
+            // What came before on stdout shows before this, as the container wrote them.
+            let _ = self.out.flush();
+        }
         let w: &mut dyn Write = if to_err { &mut self.err } else { &mut self.out };
         for line in data.split_inclusive(|b| *b == b'\n') {
             let _ = w.write_all(&prefix);
@@ -128,6 +132,20 @@ impl Printer {
     /// A line of rcompose's own on stdout (`Attaching to ...`).
     pub(super) fn note(&mut self, text: &str) {
         let _ = writeln!(self.out, "{text}");
+    }
+
+    /// Prints one event of the log streams: its lines, or its `exited with code` line.
+    pub(super) fn event(&mut self, ev: &crate::runtime::LogEvent) {
+        use crate::runtime::LogEvent;
+        match ev {
+            LogEvent::Lines {
+                container,
+                stream,
+                data,
+            } => self.lines(container, *stream, data),
+            LogEvent::Exited { container, code } => self.exited(container, *code),
+            LogEvent::End { .. } => {}
+        }
     }
 
     pub(super) fn flush(&mut self) {

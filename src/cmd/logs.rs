@@ -86,7 +86,12 @@ pub(super) async fn run(ctx: &Context, args: LogsArgs) -> Result<(), CliError> {
         until: args.until.clone(),
         timestamps: args.timestamps || args.merge,
     };
-    let mut rx = rt.logs(&project.name, names.clone(), services, opts);
+    // The ids are known from the list: no container needs an inspect.
+    let known = rows
+        .iter()
+        .map(|r| (r.name.clone(), Some(r.id.clone())))
+        .collect();
+    let mut rx = rt.logs(&project.name, known, services, opts);
     if args.merge {
         merge(&mut rx, &names, &mut printer, args.timestamps).await;
         printer.flush();
@@ -106,15 +111,7 @@ pub(super) async fn run(ctx: &Context, args: LogsArgs) -> Result<(), CliError> {
                 }
             }
         };
-        match ev {
-            LogEvent::Lines {
-                container,
-                stream,
-                data,
-            } => printer.lines(&container, stream, &data),
-            LogEvent::Exited { container, code } => printer.exited(&container, code),
-            LogEvent::End { .. } => {}
-        }
+        printer.event(&ev);
     }
     printer.flush();
     Ok(())

@@ -1,9 +1,10 @@
 //! `rcompose ls`: the projects on this engine, found by their labels.
 
+use crate::parse::emit::json_compact;
 use clap::{Args, ValueEnum};
 use serde_json::json;
 
-use super::out::outln;
+use super::out::{out, outln};
 use super::{CliError, Context};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -61,12 +62,19 @@ pub(super) async fn run(ctx: &Context, args: LsArgs) -> Result<(), CliError> {
             .iter()
             .map(|p| json!({"Name": p.name, "Status": status(p), "ConfigFiles": p.config_files}))
             .collect();
-        outln!("{}", serde_json::Value::Array(list))?;
+        outln!("{}", json_compact(&serde_json::Value::Array(list)))?;
         return Ok(());
     }
-    outln!("{:<20}{:<20}CONFIG FILES", "NAME", "STATUS")?;
-    for p in &projects {
-        outln!("{:<20}{:<20}{}", p.name, status(p), p.config_files)?;
-    }
+    let mut rows = vec![vec![
+        "NAME".to_string(),
+        "STATUS".into(),
+        "CONFIG FILES".into(),
+    ]];
+    rows.extend(
+        projects
+            .iter()
+            .map(|p| vec![p.name.clone(), status(p), p.config_files.clone()]),
+    );
+    out!("{}", super::table::tabwrite(&rows, 20, 3))?;
     Ok(())
 }

@@ -1,16 +1,22 @@
 //! The command line: flags to options, results to text. No YAML and no engine types here.
 
 mod attach;
+mod attach_service;
+mod backup;
 mod build;
+mod commit;
 mod completion;
 mod config;
 mod cp;
+mod dockercli;
 mod down;
 pub mod error;
 mod events;
 mod exec;
 pub mod exit;
+mod export;
 mod images;
+mod install;
 mod lifecycle;
 mod logfmt;
 mod logs;
@@ -21,12 +27,20 @@ mod port;
 mod progress;
 mod ps;
 mod pull;
+mod push;
 mod run;
+mod scale;
+mod stack;
+mod stats;
+mod table;
 mod template;
 mod top;
 mod up;
 mod version;
+mod volumes;
 mod wait;
+mod warn;
+mod watch;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::ffi::OsString;
@@ -44,6 +58,8 @@ use crate::runtime::Runtime;
 pub struct Cli {
     #[command(flatten)]
     pub project: ProjectArgs,
+    #[command(flatten)]
+    pub docker: dockercli::DockerArgs,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -72,13 +88,26 @@ pub struct ProjectArgs {
     )]
     pub profiles: Vec<String>,
     /// When to use colours [env: COMPOSE_ANSI]
-    #[arg(long, global = true, value_enum, value_name = "WHEN")]
+    #[arg(long, global = true, value_name = "WHEN", env = "COMPOSE_ANSI", hide_env = true, value_parser = AnsiParser)]
     pub ansi: Option<Ansi>,
     /// How to show progress [env: COMPOSE_PROGRESS]
-    #[arg(long, global = true, value_enum, value_name = "MODE")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "MODE",
+        env = "COMPOSE_PROGRESS",
+        hide_env = true,
+        value_parser = ProgressParser
+    )]
     pub progress: Option<ProgressMode>,
     /// Maximum number of engine calls at once [env: COMPOSE_PARALLEL_LIMIT]
-    #[arg(long, global = true, value_name = "N")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "N",
+        env = "COMPOSE_PARALLEL_LIMIT",
+        hide_env = true
+    )]
     pub parallel: Option<i64>,
     /// Print the plan (`up`, `down`), change nothing
     #[arg(long, global = true)]
@@ -108,11 +137,75 @@ pub struct LongProjectNameOnly {
     project_name: Option<String>,
 }
 
+/// The words after a command rcompose does not have.
+#[derive(Debug, Clone, Args)]
+pub struct Unsupported {
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
+    words: Vec<String>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Ansi {
     Never,
     Always,
     Auto,
+}
+
+/// `--ansi` / `COMPOSE_ANSI`: one of [`Ansi`]; another value means `auto`, as in the reference.
+#[derive(Debug, Clone, Copy)]
+struct AnsiParser;
+
+impl clap::builder::TypedValueParser for AnsiParser {
+    type Value = Ansi;
+
+    fn parse_ref(
+        &self,
+        _cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Ansi, clap::Error> {
+        let known = value.to_str().and_then(|v| Ansi::from_str(v, true).ok());
+        Ok(known.unwrap_or(Ansi::Auto))
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        let values = Ansi::value_variants().iter();
+        Some(Box::new(values.filter_map(ValueEnum::to_possible_value)))
+    }
+}
+
+/// `--progress` / `COMPOSE_PROGRESS`: one of [`ProgressMode`] (any case); empty means `auto`,
+/// as in the reference, which refuses another value.
+#[derive(Debug, Clone, Copy)]
+struct ProgressParser;
+
+impl clap::builder::TypedValueParser for ProgressParser {
+    type Value = ProgressMode;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<ProgressMode, clap::Error> {
+        if value.is_empty() {
+            return Ok(ProgressMode::Auto);
+        }
+        clap::builder::EnumValueParser::<ProgressMode>::new().parse_ref(
+            cmd,
+            arg,
+            &value.to_ascii_lowercase(),
+        )
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        let values = ProgressMode::value_variants().iter();
+        Some(Box::new(values.filter_map(ValueEnum::to_possible_value)))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -174,33 +267,51 @@ pub enum Command {
     Events(events::EventsArgs),
     /// Block until the containers of services stop; exit with the last one's code
     Wait(wait::WaitArgs),
+    /// Watch build context for service and rebuild/refresh containers when files are updated
+    Watch(watch::WatchArgs),
+    /// Display a live stream of the containers' resource usage
+    Stats(stats::StatsArgs),
+    /// Attach this terminal to a service's running container
+    Attach(attach_service::AttachArgs),
+    /// Scale services (`up -d` with these numbers of containers)
+    Scale(scale::ScaleArgs),
+    /// Export a service container's filesystem as a tar archive
+    Export(export::ExportArgs),
+    /// Create a new image from a service container's changes
+    Commit(commit::CommitArgs),
+    /// Push the images of services that build one
+    Push(push::PushArgs),
+    /// List volumes, with their size and the services that mount them
+    Volumes(volumes::VolumesArgs),
+    /// Back up the project's volumes into one archive (services stopped in dependency order)
+    Backup(backup::BackupArgs),
+    /// Restore volumes from a backup archive, with their labels, owners and modes
+    Restore(backup::RestoreArgs),
+    /// Deploy the project to a swarm, and manage stacks (as `docker stack`)
+    Stack(stack::StackArgs),
+    /// Not supported: publishing a project to an OCI registry
+    #[command(disable_help_flag = true)]
+    Publish(Unsupported),
+    /// Not supported: converting the project to another model (Kubernetes, Helm)
+    #[command(disable_help_flag = true)]
+    Bridge(Unsupported),
     /// Show the rcompose version
     Version(version::VersionArgs),
     /// Print shell completions (bash, zsh, fish, elvish, powershell)
     Completion(completion::CompletionArgs),
+    /// Link rcompose in as the docker CLI plugin or a standalone docker-compose (or undo it)
+    Install(install::InstallArgs),
 }
 
 /// Runs rcompose with these arguments; returns the process exit code.
-pub fn run(mut args: Vec<OsString>) -> i32 {
+pub fn run(args: Vec<OsString>) -> i32 {
     // The docker CLI plugin protocol: `docker compose ...` runs `docker-compose compose ...`.
-    if args
-        .get(1)
-        .is_some_and(|a| a == "docker-cli-plugin-metadata")
-    {
-        println!(
-            "{}",
-            serde_json::json!({
-                "SchemaVersion": "0.1.0",
-                "Vendor": "rcompose",
-                "Version": format!("v{}", env!("CARGO_PKG_VERSION")),
-                "ShortDescription": "Docker Compose (rcompose)",
-            })
-        );
+    if dockercli::is_metadata_probe(&args) {
+        println!("{}", dockercli::metadata(&version::compat_version()));
         return exit::SUCCESS;
     }
-    if args.get(1).is_some_and(|a| a == "compose") {
-        args.remove(1);
-    }
+    let args = dockercli::strip_compose(args);
+    dockercli::follow_cli_socket();
     let cli = match Cli::try_parse_from(args) {
         Ok(c) => c,
         Err(e) => {
@@ -221,6 +332,10 @@ pub fn run(mut args: Vec<OsString>) -> i32 {
     let result = rt.block_on(dispatch(cli));
     // A read of standard input may still be blocked: do not wait for it.
     rt.shutdown_background();
+    if matches!(result, Err(CliError::Interrupted)) && console::Term::stderr().is_term() {
+        // After the terminal's `^C`, as the reference: the prompt comes back on its own line.
+        eprintln!();
+    }
     if let Err(e) = &result {
         if e.is_reported() {
             let style = console::Style::new().red().bold().for_stderr();
@@ -230,52 +345,102 @@ pub fn run(mut args: Vec<OsString>) -> i32 {
     exit::code(&result)
 }
 
+/// Runs `work` until it ends or Ctrl-C (SIGINT) comes; then the command ends with 130, as the
+/// reference's do (what `work` was doing is dropped: its locks and raw terminal are released).
+pub(crate) async fn interruptible<T>(
+    work: impl std::future::Future<Output = Result<T, CliError>>,
+) -> Result<T, CliError> {
+    tokio::select! {
+        r = work => r,
+        _ = tokio::signal::ctrl_c() => Err(CliError::Interrupted),
+    }
+}
+
 async fn dispatch(cli: Cli) -> Result<(), CliError> {
-    let ctx = Context::new(cli.project);
+    let ctx = Context::new(cli.project, cli.docker);
     match cli.command {
+        // Attached `up` stops the stack on Ctrl-C, and `run` removes its `--rm` container: they
+        // listen themselves.
         Command::Up(a) => up::run(&ctx, a).await,
-        Command::Down(a) => down::run(&ctx, a).await,
-        Command::Logs(a) => logs::run(&ctx, a).await,
-        Command::Pull(a) => pull::run(&ctx, a).await,
-        Command::Build(a) => build::run(&ctx, a).await,
-        Command::Create(a) => up::create(&ctx, a).await,
-        Command::Start(a) => lifecycle::start(&ctx, a).await,
-        Command::Stop(a) => lifecycle::stop(&ctx, a).await,
-        Command::Restart(a) => lifecycle::restart(&ctx, a).await,
-        Command::Kill(a) => lifecycle::kill(&ctx, a).await,
-        Command::Rm(a) => lifecycle::rm(&ctx, a).await,
-        Command::Pause(a) => lifecycle::pause(&ctx, a).await,
-        Command::Unpause(a) => lifecycle::unpause(&ctx, a).await,
-        Command::Config(a) => config::run(&ctx, a).await,
-        Command::Ps(a) => ps::run(&ctx, a).await,
         Command::Run(a) => run::run(&ctx, a).await,
-        Command::Exec(a) => exec::run(&ctx, a).await,
-        Command::Port(a) => port::run(&ctx, a).await,
-        Command::Ls(a) => ls::run(&ctx, a).await,
-        Command::Images(a) => images::run(&ctx, a).await,
-        Command::Cp(a) => cp::run(&ctx, a).await,
-        Command::Top(a) => top::run(&ctx, a).await,
-        Command::Events(a) => events::run(&ctx, a).await,
-        Command::Wait(a) => wait::run(&ctx, a).await,
+        other => interruptible(command(&ctx, other)).await,
+    }
+}
+
+async fn command(ctx: &Context, command: Command) -> Result<(), CliError> {
+    match command {
+        Command::Up(a) => up::run(ctx, a).await,
+        Command::Down(a) => down::run(ctx, a).await,
+        Command::Logs(a) => logs::run(ctx, a).await,
+        Command::Pull(a) => pull::run(ctx, a).await,
+        Command::Build(a) => build::run(ctx, a).await,
+        Command::Create(a) => up::create(ctx, a).await,
+        Command::Start(a) => lifecycle::start(ctx, a).await,
+        Command::Stop(a) => lifecycle::stop(ctx, a).await,
+        Command::Restart(a) => lifecycle::restart(ctx, a).await,
+        Command::Kill(a) => lifecycle::kill(ctx, a).await,
+        Command::Rm(a) => lifecycle::rm(ctx, a).await,
+        Command::Pause(a) => lifecycle::pause(ctx, a).await,
+        Command::Unpause(a) => lifecycle::unpause(ctx, a).await,
+        Command::Config(a) => config::run(ctx, a).await,
+        Command::Ps(a) => ps::run(ctx, a).await,
+        Command::Run(a) => run::run(ctx, a).await,
+        Command::Exec(a) => exec::run(ctx, a).await,
+        Command::Port(a) => port::run(ctx, a).await,
+        Command::Ls(a) => ls::run(ctx, a).await,
+        Command::Images(a) => images::run(ctx, a).await,
+        Command::Cp(a) => cp::run(ctx, a).await,
+        Command::Top(a) => top::run(ctx, a).await,
+        Command::Events(a) => events::run(ctx, a).await,
+        Command::Wait(a) => wait::run(ctx, a).await,
+        Command::Watch(a) => watch::run(ctx, a).await,
+        Command::Stats(a) => stats::run(ctx, a).await,
+        Command::Attach(a) => attach_service::run(ctx, a).await,
+        Command::Scale(a) => scale::run(ctx, a).await,
+        Command::Export(a) => export::run(ctx, a).await,
+        Command::Commit(a) => commit::run(ctx, a).await,
+        Command::Push(a) => push::run(ctx, a).await,
+        Command::Volumes(a) => volumes::run(ctx, a).await,
+        Command::Backup(a) => backup::backup(ctx, a).await,
+        Command::Restore(a) => backup::restore(ctx, a).await,
+        Command::Stack(a) => stack::run(ctx, a).await,
+        Command::Publish(_) => Err(CliError::new(
+            "`publish` is not supported by rcompose: it pushes the project to an OCI registry; use `docker compose publish`",
+        )),
+        Command::Bridge(_) => Err(CliError::new(
+            "`bridge` is not supported by rcompose: it converts the project with transformation images; use `docker compose bridge`",
+        )),
         Command::Version(a) => version::run(a),
         Command::Completion(a) => completion::run(a),
+        Command::Install(a) => install::run(a),
     }
 }
 
 /// What every command gets: the global flags, resolved against the environment.
+/// Engine calls at once without `--parallel`: more gain nothing (the engine does the work of a
+/// project's containers in turn) and only make each call wait longer inside the engine.
+const DEFAULT_PARALLEL: usize = 64;
+
+/// Set to `0` to leave `service_healthy` gates to the engine's own probes (see
+/// [`crate::graph::probe`]).
+const EARLY_PROBE: &str = "RCOMPOSE_EARLY_PROBE";
+
+/// Whether `service_healthy` gates probe the dependency early: on unless `RCOMPOSE_EARLY_PROBE=0`.
+fn early_probe() -> bool {
+    std::env::var(EARLY_PROBE).map_or(true, |v| v.trim() != "0")
+}
+
 pub struct Context {
     pub args: ProjectArgs,
+    pub docker: dockercli::DockerArgs,
     pub colour: bool,
     pub progress: ProgressMode,
 }
 
 impl Context {
-    fn new(args: ProjectArgs) -> Self {
+    fn new(args: ProjectArgs, docker: dockercli::DockerArgs) -> Self {
         let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-        let ansi = args
-            .ansi
-            .or_else(|| env("COMPOSE_ANSI").and_then(|v| Ansi::from_str(&v, true).ok()))
-            .unwrap_or(Ansi::Auto);
+        let ansi = args.ansi.unwrap_or(Ansi::Auto);
         let colour = match ansi {
             Ansi::Never => false,
             Ansi::Always => true,
@@ -283,10 +448,7 @@ impl Context {
         };
         console::set_colors_enabled(colour);
         console::set_colors_enabled_stderr(colour && ansi != Ansi::Never);
-        let progress = args
-            .progress
-            .or_else(|| env("COMPOSE_PROGRESS").and_then(|v| ProgressMode::from_str(&v, true).ok()))
-            .unwrap_or(ProgressMode::Auto);
+        let progress = args.progress.unwrap_or(ProgressMode::Auto);
         let progress = match progress {
             ProgressMode::Auto if console::Term::stderr().is_term() && ansi != Ansi::Never => {
                 ProgressMode::Tty
@@ -294,8 +456,10 @@ impl Context {
             ProgressMode::Auto => ProgressMode::Plain,
             other => other,
         };
+        warn::set_json(progress == ProgressMode::Json);
         Context {
             args,
+            docker,
             colour,
             progress,
         }
@@ -318,7 +482,7 @@ impl Context {
     pub fn load(&self, services: &[String]) -> Result<Project, CliError> {
         let loaded = parse::load(&self.load_options(services))?;
         for w in &loaded.warnings {
-            eprintln!("WARN[0000] {w}");
+            warn::warn(w);
         }
         Ok(loaded.project)
     }
@@ -329,7 +493,7 @@ impl Context {
         match parse::load(&self.load_options(&[])) {
             Ok(l) => {
                 for w in &l.warnings {
-                    eprintln!("WARN[0000] {w}");
+                    warn::warn(w);
                 }
                 Ok((Arc::new(l.project), true))
             }
@@ -341,7 +505,7 @@ impl Context {
                 });
                 // Without files, a named project is found by its labels.
                 let no_file =
-                    self.args.files.is_empty() && e.message.starts_with("no compose file found");
+                    self.args.files.is_empty() && e.kind == parse::LoadErrorKind::NoComposeFile;
                 match name {
                     Some(n) if no_file => {
                         let n = parse::name::validate(&n, "-p")?;
@@ -360,15 +524,35 @@ impl Context {
     }
 
     /// Connects to the engine, with progress going to the chosen renderer.
+    /// The name of container `index` of `service`, or the error that it has none.
+    pub(crate) async fn service_container(
+        rt: &Runtime,
+        project: &str,
+        service: &str,
+        index: u64,
+    ) -> Result<String, CliError> {
+        rt.container_of(project, service, index)
+            .await?
+            .ok_or_else(|| CliError::new(format!("service \"{service}\" has no container {index}")))
+    }
+
     pub async fn runtime(&self) -> Result<(Runtime, progress::Renderer), CliError> {
         let renderer = progress::Renderer::new(self.progress);
-        let parallel = self.args.parallel.or_else(|| {
-            std::env::var("COMPOSE_PARALLEL_LIMIT")
-                .ok()
-                .and_then(|v| v.parse().ok())
-        });
-        let parallel = parallel.filter(|n| *n > 0).map(|n| n as usize);
-        let rt = Runtime::connect(renderer.reporter(), parallel).await?;
+        // Unset: a bound, so that a large project queues in rcompose instead of in the engine
+        // (where its 500th request would time out); `-1` (or 0): no bound, as asked.
+        let parallel = match self.args.parallel {
+            None => Some(DEFAULT_PARALLEL),
+            Some(n) => usize::try_from(n).ok().filter(|n| *n > 0),
+        };
+        let endpoint = crate::runtime::endpoint::resolve(&self.docker.endpoint_flags(), &|k| {
+            std::env::var(k).ok()
+        })?;
+        if self.args.dry_run {
+            let renderer = renderer.dry_run();
+            let rt = Runtime::connect(&endpoint, renderer.reporter(), parallel).await?;
+            return Ok((rt.dry_run(), renderer));
+        }
+        let rt = Runtime::connect(&endpoint, renderer.reporter(), parallel).await?;
         Ok((rt, renderer))
     }
 }
@@ -381,6 +565,25 @@ mod tests {
     #[test]
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    /// `--ansi` and `--progress` read as the reference reads them (also from `COMPOSE_ANSI` and
+    /// `COMPOSE_PROGRESS`, through the same parsers).
+    #[test]
+    fn ansi_and_progress_values() {
+        let parse = |args: &[&str]| Cli::try_parse_from(args);
+        let ansi = |v: &str| parse(&["rcompose", "--ansi", v, "ls"]).map(|c| c.project.ansi);
+        assert_eq!(ansi("never").ok(), Some(Some(Ansi::Never)));
+        assert_eq!(ansi("ALWAYS").ok(), Some(Some(Ansi::Always)));
+        assert_eq!(ansi("bogus").ok(), Some(Some(Ansi::Auto)));
+        let progress =
+            |v: &str| parse(&["rcompose", "--progress", v, "ls"]).map(|c| c.project.progress);
+        assert_eq!(progress("plain").ok(), Some(Some(ProgressMode::Plain)));
+        assert_eq!(progress("JSON").ok(), Some(Some(ProgressMode::Json)));
+        assert_eq!(progress("").ok(), Some(Some(ProgressMode::Auto)));
+        assert!(progress("bogus").is_err());
+        let parallel = parse(&["rcompose", "--parallel", "x", "ls"]);
+        assert!(parallel.is_err());
     }
 
     #[test]

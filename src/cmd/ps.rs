@@ -1,5 +1,6 @@
 //! `rcompose ps`: the project's containers as a table, JSON lines, ids or service names.
 
+use crate::parse::emit::json_compact;
 use clap::Args;
 use serde_json::json;
 
@@ -53,16 +54,7 @@ const STATES: [&str; 7] = [
 
 /// "2 minutes" as docker prints durations.
 fn human(secs: i64) -> String {
-    match secs.max(0) {
-        0 => "Less than a second".into(),
-        1 => "1 second".into(),
-        s @ 2..=59 => format!("{s} seconds"),
-        60..=119 => "About a minute".into(),
-        s @ 120..=3599 => format!("{} minutes", s / 60),
-        3600..=7199 => "About an hour".into(),
-        s @ 7200..=172_799 => format!("{} hours", s / 3600),
-        s => format!("{} days", s / 86400),
-    }
+    crate::parse::units::human_duration(secs)
 }
 
 fn ago(created: i64) -> String {
@@ -253,7 +245,10 @@ pub(super) async fn run(ctx: &Context, args: PsArgs) -> Result<(), CliError> {
     }
     if args.format == "json" {
         for r in &rows {
-            outln!("{}", json_row(r, &project.name, args.no_trunc))?;
+            outln!(
+                "{}",
+                json_compact(&json_row(r, &project.name, args.no_trunc))
+            )?;
         }
         return Ok(());
     }
@@ -274,29 +269,9 @@ pub(super) async fn run(ctx: &Context, args: PsArgs) -> Result<(), CliError> {
     let header = [
         "NAME", "IMAGE", "COMMAND", "SERVICE", "CREATED", "STATUS", "PORTS",
     ];
-    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
-    for row in &table {
-        for (i, c) in row.iter().enumerate() {
-            widths[i] = widths[i].max(c.chars().count());
-        }
-    }
-    let line = |cells: Vec<&str>| {
-        let mut out = String::new();
-        for (i, c) in cells.iter().enumerate() {
-            if i + 1 == cells.len() {
-                out.push_str(c);
-            } else {
-                let pad = widths[i] - c.chars().count();
-                out.push_str(c);
-                out.push_str(&" ".repeat(pad + 3));
-            }
-        }
-        outln!("{}", out.trim_end())
-    };
-    line(header.to_vec())?;
-    for row in &table {
-        line(row.iter().map(String::as_str).collect())?;
-    }
+    let mut lines: Vec<Vec<String>> = vec![header.iter().map(|h| h.to_string()).collect()];
+    lines.extend(table.into_iter().map(Vec::from));
+    out!("{}", super::table::tabwrite(&lines, 10, 3))?;
     Ok(())
 }
 

@@ -28,12 +28,8 @@ pub struct PullArgs {
 
 pub(super) async fn run(ctx: &Context, args: PullArgs) -> Result<(), CliError> {
     let project = ctx.load(&args.services)?;
-    let mut services = args.services.clone();
-    if args.include_deps && !services.is_empty() {
-        let graph = crate::graph::ServiceGraph::of(&project)
-            .map_err(|c| super::up::cycle_error(&project, &c))?;
-        services = graph.with_dependencies(&services);
-    }
+    let mut services = crate::graph::select(&project, &args.services, args.include_deps)
+        .map_err(|c| super::up::cycle_error(&project, &c))?;
     let (rt, renderer) = ctx.runtime().await?;
     let rt = if args.quiet { rt.quiet() } else { rt };
     if args.policy.as_deref() == Some("missing") {
@@ -57,7 +53,7 @@ pub(super) async fn run(ctx: &Context, args: PullArgs) -> Result<(), CliError> {
         .await;
     renderer.finish();
     for warning in out? {
-        eprintln!("WARN[0000] {warning}");
+        super::warn::warn(&warning);
     }
     Ok(())
 }

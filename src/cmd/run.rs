@@ -8,7 +8,7 @@ use super::exec::env_pairs;
 use super::out::outln;
 use super::{CliError, Context};
 use crate::parse::canonical;
-use crate::runtime::OneOff;
+use crate::runtime::{OneOff, ProjectLock};
 
 #[derive(Debug, Args)]
 #[command(trailing_var_arg = true)]
@@ -86,9 +86,14 @@ pub struct RunArgs {
 }
 
 pub(super) async fn run(ctx: &Context, args: RunArgs) -> Result<(), CliError> {
+    if ctx.args.dry_run && !args.detach {
+        return Err(CliError::new(
+            "interactive run is not supported in dry-run mode",
+        ));
+    }
     let mut project = ctx.load(std::slice::from_ref(&args.service))?;
     crate::parse::validate::runnable(&project).map_err(CliError::new)?;
-    args.images.apply(&mut project);
+    args.images.pull.apply(&mut project);
     let Some(svc) = project.services.get(&args.service) else {
         return Err(CliError::NoSuchService(args.service.clone()));
     };
@@ -154,31 +159,44 @@ pub(super) async fn run(ctx: &Context, args: RunArgs) -> Result<(), CliError> {
         stdin: true,
         use_aliases: args.use_aliases,
         remove_orphans: args.remove_orphans,
+        early_probe: super::early_probe(),
     };
     let (rt, renderer) = ctx.runtime().await?;
+    // The reference's header for what `run` makes before its container.
+    renderer.title("Creating");
     let rt = if args.quiet { rt.quiet() } else { rt };
-    let mut needed = vec![args.service.clone()];
-    if !args.no_deps {
-        if let Ok(g) = crate::graph::ServiceGraph::of(&project) {
-            needed = g.with_dependencies(&needed);
-        }
-    }
-    if let Err(e) = args
-        .images
-        .prepare(&rt, &project, &needed, Some(args.build))
-        .await
-    {
+    // Like `up`, `run` creates the project's networks and volumes: one command at a time.
+    let lock = ProjectLock::acquire(&project.name).await?;
+    let named = vec![args.service.clone()];
+    let needed = crate::graph::select(&project, &named, !args.no_deps).unwrap_or(named);
+    let prepared = args.images.pull.prepare(
+        &rt,
+        &project,
+        &needed,
+        Some(args.build),
+        args.images.quiet_build,
+    );
+    if let Err(e) = super::interruptible(prepared).await {
         renderer.finish();
         return Err(e);
     }
-    let out = rt.run_oneoff(Arc::new(project), &run).await;
+    let out = rt
+        .run_oneoff(Arc::new(project), &run, Some(lock), || renderer.finish())
+        .await;
     renderer.finish();
-    let (name, code) = out?;
+    let (name, code) = match out {
+        Err(crate::runtime::Error::Interrupted) => return Err(CliError::Interrupted),
+        other => other?,
+    };
     if args.detach {
         outln!("{name}")?;
     }
     match code {
         0 => Ok(()),
-        c => Err(CliError::Exit(c as i32)),
+        c => {
+            // The reference ends a failed one-off with an empty line on stderr (after `^C` too).
+            eprintln!();
+            Err(CliError::Exit(c as i32))
+        }
     }
 }

@@ -73,7 +73,7 @@ impl Template {
                     .get(name)
                     .ok_or_else(|| format!("template: can't evaluate field {name}"))?;
                 Ok(match (v, json) {
-                    (_, true) => v.to_string(),
+                    (_, true) => crate::parse::emit::json_compact(v),
                     (Value::String(s), false) => s.clone(),
                     (other, false) => other.to_string(),
                 })
@@ -100,27 +100,7 @@ impl Template {
 /// Tab-separated cells in columns: each as wide as its widest cell plus 3, at least 10.
 fn align(lines: &[String]) -> String {
     let rows: Vec<Vec<&str>> = lines.iter().map(|l| l.split('\t').collect()).collect();
-    let mut widths: Vec<usize> = Vec::new();
-    for r in &rows {
-        for (i, c) in r.iter().enumerate().take(r.len().saturating_sub(1)) {
-            let w = (c.chars().count() + 3).max(10);
-            match widths.get_mut(i) {
-                Some(x) => *x = (*x).max(w),
-                None => widths.push(w),
-            }
-        }
-    }
-    let mut out = String::new();
-    for r in &rows {
-        for (i, c) in r.iter().enumerate() {
-            out.push_str(c);
-            if i + 1 < r.len() {
-                out.push_str(&" ".repeat(widths[i] - c.chars().count()));
-            }
-        }
-        out.push('\n');
-    }
-    out
+    super::table::tabwrite(&rows, 10, 3)
 }
 
 #[cfg(test)]

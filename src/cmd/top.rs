@@ -14,25 +14,7 @@ pub struct TopArgs {
 
 /// Columns as Go's tabwriter lays them out for the reference (min width 4, padding 2).
 fn table(rows: &[Vec<String>]) -> String {
-    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let mut widths = vec![0; cols];
-    for r in rows {
-        for (i, c) in r.iter().enumerate() {
-            widths[i] = widths[i].max(c.chars().count() + 2).max(4);
-        }
-    }
-    let mut out = String::new();
-    for r in rows {
-        for (i, c) in r.iter().enumerate() {
-            if i + 1 == r.len() {
-                out.push_str(c);
-            } else {
-                out.push_str(&format!("{c:<w$}", w = widths[i]));
-            }
-        }
-        out.push('\n');
-    }
-    out
+    super::table::tabwrite(rows, 4, 2)
 }
 
 pub(super) async fn run(ctx: &Context, args: TopArgs) -> Result<(), CliError> {

@@ -3,12 +3,11 @@
 use clap::Args;
 use std::sync::Arc;
 
-use super::out::out;
 use super::{CliError, Context};
-use crate::graph::reconcile::UpPlanOptions;
-use crate::graph::{Cycle, ServiceGraph};
+use crate::graph::reconcile::{Recreate, UpPlanOptions};
+use crate::graph::{self, Cycle, ServiceGraph};
 use crate::parse::path::Path;
-use crate::parse::Project;
+use crate::parse::{self, Project};
 use crate::runtime::ProjectLock;
 use crate::runtime::{Error, Runtime, UpOptions};
 
@@ -17,15 +16,9 @@ pub struct UpArgs {
     /// Detached mode: run containers in the background
     #[arg(short = 'd', long)]
     pub detach: bool,
-    /// Remove containers of services not in the file [env: COMPOSE_REMOVE_ORPHANS]
-    #[arg(long, env = "COMPOSE_REMOVE_ORPHANS", hide_env = true, value_parser = clap::builder::FalseyValueParser::new())]
-    pub remove_orphans: bool,
-    /// Recreate containers even if their configuration has not changed
-    #[arg(long)]
-    pub force_recreate: bool,
-    /// Keep existing containers even if their configuration changed
-    #[arg(long, conflicts_with = "force_recreate")]
-    pub no_recreate: bool,
+    /// Flags shared with `create`
+    #[command(flatten)]
+    pub create: CreateFlags,
     /// Recreate dependent containers (the dependencies of the services named)
     #[arg(long, conflicts_with = "no_recreate")]
     pub always_recreate_deps: bool,
@@ -35,15 +28,6 @@ pub struct UpArgs {
     /// Do not start the services the named services depend on
     #[arg(long)]
     pub no_deps: bool,
-    /// Scale SERVICE to NUM instances (overrides `scale` and `deploy.replicas`)
-    #[arg(long, value_name = "SERVICE=NUM")]
-    pub scale: Vec<String>,
-    /// Build images before starting containers
-    #[arg(long)]
-    pub build: bool,
-    /// Do not build images, even missing ones
-    #[arg(long, conflicts_with = "build")]
-    pub no_build: bool,
     /// Create containers but do not start them
     #[arg(long)]
     pub no_start: bool,
@@ -83,17 +67,29 @@ pub struct UpArgs {
     /// Also show the logs of the dependencies of the services named
     #[arg(long, conflicts_with_all = ["detach", "wait"])]
     pub attach_dependencies: bool,
-    #[command(flatten)]
-    pub images: ImageFlags,
-    /// Assume "yes" to every question (rcompose asks none)
-    #[arg(short = 'y', long, hide = true)]
-    pub yes: bool,
+    /// Build without printing progress
+    #[arg(long)]
+    pub quiet_build: bool,
+    /// Watch source code and rebuild/refresh containers when files are updated
+    #[arg(short = 'w', long)]
+    pub watch: bool,
+    /// Enable interactive shortcuts when running attached. Incompatible with --detach. Can also
+    /// be enable/disable by setting COMPOSE_MENU environment var.
+    #[arg(
+        long,
+        num_args = 0..=1,
+        default_missing_value = "true",
+        require_equals = true,
+        value_name = "BOOL"
+    )]
+    pub menu: Option<bool>,
     /// Services to start (with their dependencies); all when none
     pub services: Vec<String>,
 }
 
-#[derive(Debug, Args)]
-pub struct CreateArgs {
+/// `create`'s flags (as the reference's `docker compose create`), which `up` shares.
+#[derive(Debug, Clone, Default, Args)]
+pub struct CreateFlags {
     /// Recreate containers even if their configuration has not changed
     #[arg(long)]
     pub force_recreate: bool,
@@ -106,41 +102,55 @@ pub struct CreateArgs {
     /// Scale SERVICE to NUM instances (overrides `scale` and `deploy.replicas`)
     #[arg(long, value_name = "SERVICE=NUM")]
     pub scale: Vec<String>,
-    /// Build images before creating containers
+    /// Build images before starting containers
     #[arg(long)]
     pub build: bool,
     /// Do not build images, even missing ones
     #[arg(long, conflicts_with = "build")]
     pub no_build: bool,
     #[command(flatten)]
-    pub images: ImageFlags,
+    pub pull: PullFlags,
     /// Assume "yes" to every question (rcompose asks none)
     #[arg(short = 'y', long, hide = true)]
     pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    #[command(flatten)]
+    pub create: CreateFlags,
     /// Services to create (with their dependencies); all when none
     pub services: Vec<String>,
 }
 
-/// Image flags shared by `up`, `create` and `run`.
+/// `--pull` and `--quiet-pull`: `up`, `create` and `run`.
 #[derive(Debug, Clone, Default, Args)]
-pub struct ImageFlags {
+pub struct PullFlags {
     /// Pull images first: always, missing, never, build, or policy (each service's pull_policy)
     #[arg(long, value_name = "POLICY", value_parser = ["always", "missing", "never", "build", "policy"])]
     pub pull: Option<String>,
     /// Pull without printing progress
     #[arg(long)]
     pub quiet_pull: bool,
+}
+
+/// `run`'s image flags.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ImageFlags {
+    #[command(flatten)]
+    pub pull: PullFlags,
     /// Build without printing progress
     #[arg(long)]
     pub quiet_build: bool,
 }
 
-impl ImageFlags {
+impl PullFlags {
     /// `--pull POLICY` replaces every service's `pull_policy`.
     pub fn apply(&self, project: &mut Project) {
-        if let Some(p) = self.pull.as_deref().filter(|p| *p != "policy") {
+        let policy = self.pull.as_deref().filter(|p| *p != "policy");
+        if let Some(p) = policy.and_then(|p| parse::canonical::pull_policy(p).ok()) {
             for svc in project.services.values_mut() {
-                svc.pull_policy = Some(p.to_string());
+                svc.pull_policy = Some(p.clone());
             }
         }
     }
@@ -152,6 +162,7 @@ impl ImageFlags {
         project: &Project,
         services: &[String],
         build: Option<bool>,
+        quiet_build: bool,
     ) -> Result<(), CliError> {
         let puller = if self.quiet_pull {
             rt.quiet()
@@ -160,11 +171,7 @@ impl ImageFlags {
         };
         puller.pull_by_policy(project, services).await?;
         if let Some(always_build) = build {
-            let builder = if self.quiet_build {
-                rt.quiet()
-            } else {
-                rt.clone()
-            };
+            let builder = if quiet_build { rt.quiet() } else { rt.clone() };
             builder
                 .build(project, services, !always_build, &Default::default())
                 .await?;
@@ -177,15 +184,10 @@ impl ImageFlags {
 pub(super) async fn create(ctx: &Context, args: CreateArgs) -> Result<(), CliError> {
     let up = UpArgs {
         detach: true,
-        remove_orphans: args.remove_orphans,
-        force_recreate: args.force_recreate,
-        no_recreate: args.no_recreate,
+        create: args.create,
         always_recreate_deps: false,
         renew_anon_volumes: false,
         no_deps: false,
-        scale: args.scale,
-        build: args.build,
-        no_build: args.no_build,
         no_start: true,
         wait: false,
         wait_timeout: None,
@@ -199,8 +201,9 @@ pub(super) async fn create(ctx: &Context, args: CreateArgs) -> Result<(), CliErr
         attach: vec![],
         no_attach: vec![],
         attach_dependencies: false,
-        images: args.images,
-        yes: args.yes,
+        quiet_build: false,
+        watch: false,
+        menu: None,
         services: args.services,
     };
     run(ctx, up).await
@@ -244,54 +247,138 @@ pub(super) fn cycle_error(project: &Project, cycle: &Cycle) -> CliError {
     CliError::Load(e)
 }
 
+/// `--watch` with the flags the reference refuses it with, in its words.
+fn check_watch(args: &UpArgs) -> Result<(), CliError> {
+    if !args.watch {
+        return Ok(());
+    }
+    if args.detach {
+        return Err(CliError::new("--detach cannot be combined with --abort-on-container-exit, --abort-on-container-failure, --attach, --attach-dependencies or --watch"));
+    }
+    if args.wait {
+        return Err(CliError::new("--wait cannot be combined with --abort-on-container-exit, --abort-on-container-failure, --attach, --attach-dependencies or --watch"));
+    }
+    if args.create.no_build {
+        return Err(CliError::new("--no-build and --watch are incompatible"));
+    }
+    Ok(())
+}
+
 pub(super) async fn run(ctx: &Context, args: UpArgs) -> Result<(), CliError> {
+    check_watch(&args)?;
+    // Ctrl-C before the logs are attached ends `up` with 130; attached, it stops the stack.
+    let Some(Attach {
+        rt,
+        renderer,
+        project,
+        watching,
+    }) = super::interruptible(converge(ctx, &args)).await?
+    else {
+        return Ok(());
+    };
+    let watcher = watching.map(|(develop, lock)| {
+        let wrt = super::watch::watch_runtime(ctx, &rt);
+        let project = project.clone();
+        let opts = crate::runtime::WatchOptions {
+            quiet_build: args.quiet_build,
+            ..Default::default()
+        };
+        tokio::spawn(async move {
+            let _lock = lock;
+            if let Err(e) = wrt
+                .watch(project, develop, opts, super::watch::reporter())
+                .await
+            {
+                eprintln!("watch: {e}");
+            }
+        })
+    });
+    let attached = super::attach::attach(ctx, &rt, &renderer, project, &args).await;
+    if let Some(w) = watcher {
+        w.abort();
+    }
+    attached
+}
+
+/// What attached `up` goes on with once the stack has converged.
+struct Attach {
+    rt: crate::runtime::Runtime,
+    renderer: super::progress::Renderer,
+    project: Arc<Project>,
+    /// `--watch`: the rules and the watch lock.
+    watching: Option<(
+        Vec<(String, crate::parse::develop::Develop)>,
+        crate::runtime::WatchLock,
+    )>,
+}
+
+/// `up` up to the attachment of the logs: what attaching needs, when the logs are to be attached.
+async fn converge(ctx: &Context, args: &UpArgs) -> Result<Option<Attach>, CliError> {
     let mut project = ctx.load(&args.services)?;
     crate::parse::validate::runnable(&project).map_err(CliError::new)?;
-    apply_scale(&mut project, &args.scale)?;
-    args.images.apply(&mut project);
+    apply_scale(&mut project, &args.create.scale)?;
+    args.create.pull.apply(&mut project);
     if let Err(c) = ServiceGraph::of(&project) {
         return Err(cycle_error(&project, &c));
     }
+    // `--watch`: the rules are checked (and the watch lock taken) before anything changes.
+    let watching = if args.watch {
+        let develop = super::watch::rules(&project, &args.services)?;
+        Some((
+            develop,
+            crate::runtime::WatchLock::try_acquire(&project.name)?,
+        ))
+    } else {
+        None
+    };
     let project = Arc::new(project);
-    let remove_orphans = args.remove_orphans;
+    let remove_orphans = args.create.remove_orphans;
     let opts = UpOptions {
         plan: UpPlanOptions {
             services: args.services.clone(),
             remove_orphans,
-            force_recreate: args.force_recreate,
-            no_recreate: args.no_recreate,
-            always_recreate_deps: args.always_recreate_deps,
+            recreate: Recreate::from_flags(
+                args.create.force_recreate,
+                args.create.no_recreate,
+                args.always_recreate_deps,
+            ),
             renew_anon_volumes: args.renew_anon_volumes,
             no_deps: args.no_deps,
             no_start: args.no_start,
+            early_probe: super::early_probe(),
             ..Default::default()
         },
         timeout: args.timeout,
-        dry_run: ctx.args.dry_run,
+        dry_run: false,
         wait: args.wait,
         wait_timeout: args.wait_timeout.map(std::time::Duration::from_secs),
     };
     let (rt, renderer) = ctx.runtime().await?;
+    if args.no_start && args.detach {
+        // `create` (which is `up -d --no-start` here): the reference's header says so.
+        renderer.title("Creating");
+    }
     let lock = ProjectLock::acquire(&project.name).await?;
-    let selected = if args.services.is_empty() || args.no_deps {
-        args.services.clone()
-    } else {
-        ServiceGraph::of(&project)
-            .map(|g| g.with_dependencies(&args.services))
-            .unwrap_or_default()
-    };
+    // No cycle here: checked above.
+    let selected = graph::select(&project, &args.services, !args.no_deps).unwrap_or_default();
     if !ctx.args.dry_run {
-        let build = (!args.no_build).then_some(args.build);
-        if let Err(e) = args.images.prepare(&rt, &project, &selected, build).await {
+        let build = (!args.create.no_build).then_some(args.create.build);
+        let prepared = args
+            .create
+            .pull
+            .prepare(&rt, &project, &selected, build, args.quiet_build);
+        if let Err(e) = prepared.await {
             renderer.finish();
             return Err(e);
         }
     }
     if let Some(w) = crate::runtime::swarm_only_warning(&project) {
-        eprintln!("WARN[0000] {w}");
+        super::warn::warn(&w);
     }
-    let result = rt.up(project.clone(), &opts).await;
-    drop(lock);
+    let attached = !(ctx.args.dry_run || args.detach || args.no_start || args.wait);
+    renderer.creation_only(attached);
+    let result = rt.up_locked(project.clone(), &opts, Some(lock)).await;
+    renderer.creation_only(false);
     renderer.finish();
     let plan = match result {
         Ok(p) => p,
@@ -301,16 +388,17 @@ pub(super) async fn run(ctx: &Context, args: UpArgs) -> Result<(), CliError> {
     let ignore_orphans = std::env::var("COMPOSE_IGNORE_ORPHANS")
         .is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true"));
     for w in &plan.warnings {
-        if !ignore_orphans {
-            eprintln!("WARN[0000] {w}");
+        if !(ignore_orphans && w.starts_with("Found orphan containers")) {
+            super::warn::warn(w);
         }
     }
-    if ctx.args.dry_run {
-        out!("{plan}")?;
-        return Ok(());
+    if !attached {
+        return Ok(None);
     }
-    if args.detach || args.no_start || args.wait {
-        return Ok(());
-    }
-    super::attach::attach(ctx, &rt, project, &args).await
+    Ok(Some(Attach {
+        rt,
+        renderer,
+        project,
+        watching,
+    }))
 }

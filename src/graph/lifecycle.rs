@@ -3,7 +3,7 @@
 
 use indexmap::IndexMap;
 
-use super::observed::{Observed, ObservedContainer};
+use super::observed::{ContainerState, Observed, ObservedContainer};
 use super::plan::{Op, Plan};
 use super::stop::StopTimeouts;
 use super::{Cycle, ServiceGraph};
@@ -14,7 +14,8 @@ use crate::parse::Condition;
 pub enum Action {
     /// Start stopped containers, each service after its dependencies meet their conditions.
     Start,
-    /// Stop running containers, each service after the services that depend on it.
+    /// Stop the containers (stopped ones too, as the reference), each service after the
+    /// services that depend on it.
     Stop,
     /// Restart containers, each service after its dependencies; `dependents`: also the services
     /// that depend on the named ones.
@@ -33,11 +34,27 @@ pub enum Action {
     },
 }
 
-/// service -> (dependency, condition).
-pub type Dependencies = IndexMap<String, Vec<(String, Condition)>>;
+/// service -> (dependency, condition, whether the service restarts with it).
+pub type Dependencies = IndexMap<String, Vec<(String, Condition, bool)>>;
+
+/// The dependencies of `project`'s services, as the lifecycle commands read them.
+pub fn dependencies(project: &crate::parse::Project) -> Dependencies {
+    project
+        .services
+        .iter()
+        .map(|(name, s)| {
+            let d = s
+                .depends_on
+                .iter()
+                .map(|(d, o)| (d.clone(), o.condition, o.restart))
+                .collect();
+            (name.clone(), d)
+        })
+        .collect()
+}
 
 fn is_running(c: &ObservedContainer) -> bool {
-    matches!(c.state.as_str(), "running" | "restarting" | "paused")
+    c.active()
 }
 
 /// Plans `action` on the containers of `services` (all services when empty).
@@ -53,13 +70,13 @@ pub fn plan(
         all.entry(c.service.clone()).or_insert_with(|| {
             c.depends_on
                 .iter()
-                .map(|d| (d.clone(), Condition::ServiceStarted))
+                .map(|d| (d.clone(), Condition::ServiceStarted, false))
                 .collect()
         });
     }
     let names: IndexMap<String, Vec<String>> = all
         .iter()
-        .map(|(s, d)| (s.clone(), d.iter().map(|(n, _)| n.clone()).collect()))
+        .map(|(s, d)| (s.clone(), d.iter().map(|(n, _, _)| n.clone()).collect()))
         .collect();
     let graph = ServiceGraph::new(&names)?;
     let mut selected: Vec<String> = if services.is_empty() {
@@ -67,12 +84,14 @@ pub fn plan(
     } else {
         services.to_vec()
     };
+    // As the reference: a restart takes along the services that declare `restart: true` on it.
     if let Action::Restart { dependents: true } = action {
         let mut i = 0;
         while i < selected.len() {
-            for d in graph.dependents(&selected[i]) {
-                if !selected.iter().any(|s| s == d) {
-                    selected.push(d.to_string());
+            for (svc, ds) in &all {
+                let restarts = ds.iter().any(|(d, _, r)| *r && *d == selected[i]);
+                if restarts && !selected.contains(svc) {
+                    selected.push(svc.clone());
                 }
             }
             i += 1;
@@ -105,8 +124,13 @@ pub fn plan(
                 .collect()
         } else {
             let mut waits = Vec::new();
-            for (dep, cond) in all.get(svc.as_str()).into_iter().flatten() {
-                if !selected.contains(dep) {
+            for (dep, cond, _) in all.get(svc.as_str()).into_iter().flatten() {
+                // A start waits for the conditions of its dependencies even when they are not
+                // started with it (the reference's `start web` waits for a healthy `db`).
+                let gate = *action == Action::Start
+                    && *cond != Condition::ServiceStarted
+                    && !containers(dep).is_empty();
+                if !selected.contains(dep) && !gate {
                     continue;
                 }
                 let after = done.get(dep.as_str()).cloned().unwrap_or_default();
@@ -116,6 +140,7 @@ pub fn plan(
                             Op::Await {
                                 service: dep.clone(),
                                 condition: *cond,
+                                probe: None,
                             },
                             after,
                             format!("{svc} depends on it"),
@@ -141,7 +166,9 @@ pub fn plan(
                     before.clone(),
                     "start",
                 )),
-                Action::Stop if is_running(c) => {
+                // Stopped ones too, as the reference (the engine says "not modified", the line
+                // says Stopped).
+                Action::Stop => {
                     Some(plan.add(Op::StopContainer { name, timeout }, before.clone(), "stop"))
                 }
                 Action::Restart { .. } => Some(plan.add(
@@ -157,15 +184,15 @@ pub fn plan(
                     vec![],
                     "kill",
                 )),
-                Action::Pause if c.state == "running" => {
+                Action::Pause if c.state == ContainerState::Running => {
                     Some(plan.add(Op::PauseContainer { name }, vec![], "pause"))
                 }
-                Action::Unpause if c.state == "paused" => {
+                Action::Unpause if c.state == ContainerState::Paused => {
                     Some(plan.add(Op::UnpauseContainer { name }, vec![], "unpause"))
                 }
                 Action::Remove { stop, volumes } if *stop || !is_running(c) => {
                     let mut after = before.clone();
-                    if is_running(c) {
+                    if *stop {
                         after = vec![plan.add(
                             Op::StopContainer {
                                 name: name.clone(),
@@ -208,7 +235,7 @@ mod tests {
                     name: name.to_string(),
                     service: svc.to_string(),
                     number: 1,
-                    state: state.to_string(),
+                    state: (*state).into(),
                     ..Default::default()
                 })
                 .collect(),
@@ -221,7 +248,7 @@ mod tests {
             ("db".to_string(), vec![]),
             (
                 "web".to_string(),
-                vec![("db".to_string(), Condition::ServiceHealthy)],
+                vec![("db".to_string(), Condition::ServiceHealthy, false)],
             ),
         ]
         .into_iter()
@@ -238,10 +265,20 @@ mod tests {
              #1 await db service_healthy <- #0 (web depends on it)\n\
              #2 start container p-web-1 <- #1 (start)\n"
         );
+        // Starting web alone still waits for its running dependency's condition.
+        let o = observed(&[("p-db-1", "db", "running"), ("p-web-1", "web", "exited")]);
+        let web = ["web".to_string()];
+        let plan =
+            super::plan(&Action::Start, &deps(), &o, &web, &StopTimeouts::default()).unwrap();
+        assert_eq!(
+            plan.to_string(),
+            "#0 await db service_healthy (web depends on it)\n\
+             #1 start container p-web-1 <- #0 (start)\n"
+        );
     }
 
     #[test]
-    fn stop_goes_in_reverse_and_skips_stopped() {
+    fn stop_goes_in_reverse_and_includes_stopped_ones() {
         let o = observed(&[("p-db-1", "db", "running"), ("p-web-1", "web", "running")]);
         let plan = plan(&Action::Stop, &deps(), &o, &[], &StopTimeouts::default()).unwrap();
         assert_eq!(
@@ -251,7 +288,11 @@ mod tests {
         );
         let o = observed(&[("p-db-1", "db", "running"), ("p-web-1", "web", "exited")]);
         let plan = super::plan(&Action::Stop, &deps(), &o, &[], &StopTimeouts::default()).unwrap();
-        assert_eq!(plan.to_string(), "#0 stop container p-db-1 (stop)\n");
+        assert_eq!(
+            plan.to_string(),
+            "#0 stop container p-web-1 (stop)\n\
+             #1 stop container p-db-1 <- #0 (stop)\n"
+        );
     }
 
     #[test]
@@ -266,9 +307,10 @@ mod tests {
         let plan = super::plan(&rm(true), &deps(), &o, &[], &StopTimeouts::default()).unwrap();
         assert_eq!(
             plan.to_string(),
-            "#0 remove container p-web-1 (rm)\n\
-             #1 stop container p-db-1 <- #0 (rm --stop)\n\
-             #2 remove container p-db-1 <- #1 (rm)\n"
+            "#0 stop container p-web-1 (rm --stop)\n\
+             #1 remove container p-web-1 <- #0 (rm)\n\
+             #2 stop container p-db-1 <- #1 (rm --stop)\n\
+             #3 remove container p-db-1 <- #2 (rm)\n"
         );
     }
 
@@ -291,9 +333,21 @@ mod tests {
             "#0 kill container p-web-1 with SIGTERM (kill)\n"
         );
         let restart = |dependents| Action::Restart { dependents };
+        // Without `restart: true` on the dependency, a dependent stays as it is.
         let plan = super::plan(
             &restart(true),
             &deps(),
+            &o,
+            &["db".to_string()],
+            &StopTimeouts::default(),
+        )
+        .unwrap();
+        assert_eq!(plan.to_string(), "#0 restart container p-db-1 (restart)\n");
+        let mut with_restart = deps();
+        with_restart["web"][0].2 = true;
+        let plan = super::plan(
+            &restart(true),
+            &with_restart,
             &o,
             &["db".to_string()],
             &StopTimeouts::default(),

@@ -3,14 +3,18 @@
 #[cfg(test)]
 pub(crate) mod fixture;
 pub mod hash;
+pub mod images;
 pub mod lifecycle;
 pub mod observed;
 pub mod oneoff;
 pub mod plan;
+pub mod probe;
 pub mod ready;
 pub mod reconcile;
 pub mod secrets;
 pub mod stop;
+pub mod swarm;
+pub mod volumes;
 
 use indexmap::IndexMap;
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -18,6 +22,18 @@ use petgraph::Direction;
 use std::fmt;
 
 use crate::parse::Project;
+
+/// The one service selection of every command: the services `named` (every enabled service
+/// when none), with everything they depend on (transitively, in file order) when `with_deps`.
+pub fn select(project: &Project, named: &[String], with_deps: bool) -> Result<Vec<String>, Cycle> {
+    if named.is_empty() {
+        return Ok(project.services.keys().cloned().collect());
+    }
+    if !with_deps {
+        return Ok(named.to_vec());
+    }
+    Ok(ServiceGraph::of(project)?.with_dependencies(named))
+}
 
 /// A dependency cycle, as the path that closes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,11 +70,18 @@ impl ServiceGraph {
                 }
             }
         }
-        let g = ServiceGraph { graph, index };
-        if let Some(cycle) = g.find_cycle() {
-            return Err(cycle);
+        let known = |n: &str| -> Vec<&str> {
+            let ds = deps.get(n).map(Vec::as_slice).unwrap_or_default();
+            ds.iter()
+                .map(String::as_str)
+                .filter(|d| index.contains_key(*d))
+                .collect()
+        };
+        if let Some(c) = crate::parse::validate::find_cycle(deps.keys().map(String::as_str), known)
+        {
+            return Err(Cycle(c));
         }
-        Ok(g)
+        Ok(ServiceGraph { graph, index })
     }
 
     /// The graph of a project's enabled services.
@@ -78,36 +101,6 @@ impl ServiceGraph {
             })
             .collect();
         Self::new(&deps)
-    }
-
-    fn find_cycle(&self) -> Option<Cycle> {
-        for scc in petgraph::algo::tarjan_scc(&self.graph) {
-            let start = scc[0];
-            let self_loop = self.graph.find_edge(start, start).is_some();
-            if scc.len() == 1 && !self_loop {
-                continue;
-            }
-            // Walk inside the component from the first service (in file order) until it closes.
-            let start = *scc.iter().min_by_key(|n| n.index())?;
-            let mut path = vec![start];
-            let mut cur = start;
-            loop {
-                let next = self
-                    .graph
-                    .neighbors_directed(cur, Direction::Outgoing)
-                    .filter(|n| scc.contains(n))
-                    .min_by_key(|n| n.index())?;
-                if let Some(pos) = path.iter().position(|p| *p == next) {
-                    let mut names: Vec<String> =
-                        path[pos..].iter().map(|n| self.graph[*n].clone()).collect();
-                    names.push(self.graph[next].clone());
-                    return Some(Cycle(names));
-                }
-                path.push(next);
-                cur = next;
-            }
-        }
-        None
     }
 
     pub fn services(&self) -> impl Iterator<Item = &str> {

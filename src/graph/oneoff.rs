@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use super::observed::Observed;
 use super::plan::{Op, Plan};
 use super::reconcile::{self, UpPlanOptions};
-use super::{secrets, Cycle, ServiceGraph};
+use super::{secrets, Cycle};
 use crate::parse::{Condition, Project};
 
 /// What `run` asks for. The project holds the service as the command line changed it.
@@ -28,6 +28,10 @@ pub struct OneOffPlan {
     pub images: HashMap<String, String>,
     /// Images the engine does not have (see [`UpPlanOptions::missing_images`]).
     pub missing_images: Vec<String>,
+    /// See [`UpPlanOptions::secrets_root`].
+    pub secrets_root: std::path::PathBuf,
+    /// See [`UpPlanOptions::early_probe`].
+    pub early_probe: bool,
 }
 
 const CAUSE: &str = "one-off container";
@@ -46,6 +50,8 @@ pub fn plan(project: &Project, observed: &Observed, run: &OneOffPlan) -> Result<
         remove_orphans: run.remove_orphans,
         images: run.images.clone(),
         missing_images: run.missing_images.clone(),
+        secrets_root: run.secrets_root.clone(),
+        early_probe: run.early_probe,
         no_deps: true,
         ..Default::default()
     };
@@ -53,7 +59,7 @@ pub fn plan(project: &Project, observed: &Observed, run: &OneOffPlan) -> Result<
         opts.services = vec![run.service.clone()];
         opts.resources_only = true;
     } else {
-        opts.services = ServiceGraph::of(project)?.with_dependencies(&direct);
+        opts.services = super::select(project, &direct, true)?;
         opts.resources_of = vec![run.service.clone()];
     }
     let mut plan = reconcile::up(project, observed, &opts)?;
@@ -65,16 +71,23 @@ pub fn plan(project: &Project, observed: &Observed, run: &OneOffPlan) -> Result<
         if condition == Condition::ServiceStarted || !project.services.contains_key(dep) {
             continue;
         }
-        create_deps.push(plan.add(
-            Op::Await {
-                service: dep.clone(),
-                condition,
-            },
-            before.clone(),
-            format!("{} depends on it", run.service),
-        ));
+        create_deps.push(
+            plan.add(
+                Op::Await {
+                    service: dep.clone(),
+                    condition,
+                    probe: run
+                        .early_probe
+                        .then(|| project.services.get(dep))
+                        .flatten()
+                        .and_then(|d| super::probe::early(d, condition)),
+                },
+                before.clone(),
+                format!("{} depends on it", run.service),
+            ),
+        );
     }
-    let files = secrets::files(project, svc, &run.name);
+    let files = secrets::files(project, svc, &run.name, &run.secrets_root);
     if !files.is_empty() {
         create_deps.push(plan.add(
             Op::WriteSecretFiles {

@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use super::probe::Probe;
 use super::secrets::SecretFile;
 use crate::parse::Condition;
 
@@ -51,6 +52,12 @@ pub enum Op {
         service: String,
         name: String,
     },
+    /// A container that is up to date: nothing to do; `Running` is said when it runs.
+    KeepContainer {
+        service: String,
+        name: String,
+        running: bool,
+    },
     /// `--wait`: done when container `name` is running (healthy with a healthcheck), or, with
     /// `completed`, when it exited 0.
     AwaitContainer {
@@ -62,6 +69,9 @@ pub enum Op {
     Await {
         service: String,
         condition: Condition,
+        /// `service_healthy`: the healthcheck rcompose runs itself from the start (see
+        /// [`super::probe`]); `None` leaves the verdict to the engine's own probes.
+        probe: Option<Probe>,
     },
     /// Stop, killing after `timeout` seconds (`None`: the container's own stop timeout).
     StopContainer {
@@ -86,8 +96,10 @@ pub enum Op {
         name: String,
         volumes: bool,
     },
+    /// By id: a project may hold two networks of one name (made by a race before the lock).
     RemoveNetwork {
         name: String,
+        id: String,
     },
     RemoveVolume {
         name: String,
@@ -127,7 +139,18 @@ impl fmt::Display for Op {
             }
             Op::CreateOneOff { name, .. } => write!(f, "create one-off container {name}"),
             Op::StartContainer { name, .. } => write!(f, "start container {name}"),
-            Op::Await { service, condition } => write!(f, "await {service} {}", condition.as_str()),
+            Op::KeepContainer { name, .. } => write!(f, "keep container {name}"),
+            Op::Await {
+                service,
+                condition,
+                probe,
+            } => {
+                write!(f, "await {service} {}", condition.as_str())?;
+                if probe.is_some() {
+                    write!(f, ", probing early")?;
+                }
+                Ok(())
+            }
             Op::StopContainer { name, timeout } => {
                 write!(f, "stop container {name}")?;
                 within(f, *timeout)
@@ -146,7 +169,7 @@ impl fmt::Display for Op {
                 }
                 Ok(())
             }
-            Op::RemoveNetwork { name } => write!(f, "remove network {name}"),
+            Op::RemoveNetwork { name, .. } => write!(f, "remove network {name}"),
             Op::RemoveVolume { name } => write!(f, "remove volume {name}"),
             Op::RemoveImage { name } => write!(f, "remove image {name}"),
         }
@@ -179,6 +202,15 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// Why the plan cannot run: a secret it would write comes from an environment variable
+    /// that is not set (the reference's message).
+    pub fn unset_secret(&self) -> Option<&str> {
+        self.steps.iter().find_map(|s| match &s.op {
+            Op::WriteSecretFiles { files, .. } => files.iter().find_map(|f| f.unset.as_deref()),
+            _ => None,
+        })
+    }
+
     /// Adds a step and returns its index.
     pub fn add(&mut self, op: Op, deps: Vec<usize>, cause: impl Into<String>) -> usize {
         let mut deps = deps;
@@ -195,6 +227,31 @@ impl Plan {
     pub fn is_empty(&self) -> bool {
         self.steps.is_empty()
     }
+
+    /// The plan of a dry run: nothing will run, so there is nothing to wait for. Waits are
+    /// dropped; a step that came after one comes after what the wait came after.
+    pub fn without_waits(&self) -> Plan {
+        let is_wait = |op: &Op| matches!(op, Op::Await { .. } | Op::AwaitContainer { .. });
+        // Old index -> new index, or the new indexes that stand in for a dropped wait.
+        let mut map: Vec<Vec<usize>> = Vec::with_capacity(self.steps.len());
+        let mut plan = Plan {
+            steps: Vec::new(),
+            warnings: self.warnings.clone(),
+        };
+        for step in &self.steps {
+            let deps: Vec<usize> = step
+                .deps
+                .iter()
+                .flat_map(|d| map.get(*d).cloned().unwrap_or_default())
+                .collect();
+            if is_wait(&step.op) {
+                map.push(deps);
+            } else {
+                map.push(vec![plan.add(step.op.clone(), deps, step.cause.clone())]);
+            }
+        }
+        plan
+    }
 }
 
 impl fmt::Display for Plan {
@@ -209,5 +266,34 @@ impl fmt::Display for Plan {
             writeln!(f, " ({})", s.cause)?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_dry_plan_keeps_the_order_waits_gave() {
+        let mut p = Plan::default();
+        let start = |n: &str| Op::StartContainer {
+            service: n.into(),
+            name: format!("p-{n}-1"),
+        };
+        let db = p.add(start("db"), vec![], "missing");
+        let wait = p.add(
+            Op::Await {
+                service: "db".into(),
+                condition: Condition::ServiceHealthy,
+                probe: None,
+            },
+            vec![db],
+            "web depends on it",
+        );
+        p.add(start("web"), vec![wait], "missing");
+        assert_eq!(
+            p.without_waits().to_string(),
+            "#0 start container p-db-1 (missing)\n#1 start container p-web-1 <- #0 (missing)\n"
+        );
     }
 }

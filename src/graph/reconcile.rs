@@ -8,7 +8,7 @@ use super::plan::{Op, Plan};
 use super::secrets;
 use super::stop::StopTimeouts;
 use super::{Cycle, ServiceGraph};
-use crate::parse::{Condition, Project, Service};
+use crate::parse::{name, Condition, MountKind, Project, Service};
 
 /// What `up` was asked to do, beyond the project itself.
 #[derive(Debug, Clone, Default)]
@@ -16,11 +16,8 @@ pub struct UpPlanOptions {
     /// Services to bring up (with their dependencies); empty means all.
     pub services: Vec<String>,
     pub remove_orphans: bool,
-    pub force_recreate: bool,
-    /// Keep existing containers even when their configuration changed.
-    pub no_recreate: bool,
-    /// Recreate the dependencies of the services named on the command line.
-    pub always_recreate_deps: bool,
+    /// Which existing containers are replaced.
+    pub recreate: Recreate,
     /// Recreated containers get fresh anonymous volumes (`-V`).
     pub renew_anon_volumes: bool,
     /// Only the services named, not their dependencies.
@@ -37,15 +34,42 @@ pub struct UpPlanOptions {
     pub timeout: Option<i64>,
     /// Images the engine does not have: pulled before the containers that use them.
     pub missing_images: Vec<String>,
+    /// The user's folder of private secret files (chosen by the runtime).
+    pub secrets_root: std::path::PathBuf,
+    /// `service_healthy` gates run the dependency's healthcheck early (see [`super::probe`]).
+    pub early_probe: bool,
 }
 
-/// The container name of replica `number` of a service.
-pub fn container_name(project: &str, svc: &Service, number: u64) -> String {
-    match &svc.container_name {
-        Some(n) => n.clone(),
-        None => format!("{project}-{}-{number}", svc.name),
+/// Which existing containers `up` replaces (`--force-recreate`, `--no-recreate`,
+/// `--always-recreate-deps`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Recreate {
+    /// Those whose configuration or image changed, or whose dependency (with `restart: true`,
+    /// or a shared namespace or volumes) was recreated.
+    #[default]
+    Changed,
+    /// As `Changed`, and every dependency of the services named on the command line.
+    ChangedAndDependencies,
+    /// All of them.
+    Always,
+    /// None of them, even changed.
+    Never,
+}
+
+impl Recreate {
+    /// From the flags (clap keeps `--no-recreate` apart from the two others; `--force-recreate`
+    /// wins over `--always-recreate-deps`).
+    pub fn from_flags(force: bool, never: bool, dependencies: bool) -> Self {
+        match (force, never, dependencies) {
+            (true, _, _) => Recreate::Always,
+            (false, true, _) => Recreate::Never,
+            (false, false, true) => Recreate::ChangedAndDependencies,
+            (false, false, false) => Recreate::Changed,
+        }
     }
 }
+
+pub use crate::parse::name::container as container_name;
 
 /// Containers of the project whose service is neither enabled nor disabled by a profile.
 pub fn orphans<'a>(project: &Project, observed: &'a Observed) -> Vec<&'a ObservedContainer> {
@@ -64,13 +88,7 @@ pub fn orphans<'a>(project: &Project, observed: &'a Observed) -> Vec<&'a Observe
 /// starts in dependency order, each service's start waiting only on its own dependencies.
 pub fn up(project: &Project, observed: &Observed, opts: &UpPlanOptions) -> Result<Plan, Cycle> {
     let graph = ServiceGraph::of(project)?;
-    let selected: Vec<String> = if opts.services.is_empty() {
-        project.services.keys().cloned().collect()
-    } else if opts.no_deps {
-        opts.services.clone()
-    } else {
-        graph.with_dependencies(&opts.services)
-    };
+    let selected = super::select(project, &opts.services, !opts.no_deps)?;
     let mut plan = Plan::default();
     let timeouts = StopTimeouts::of(project, opts.timeout);
     let mut with_resources = selected.clone();
@@ -105,15 +123,29 @@ pub fn up(project: &Project, observed: &Observed, opts: &UpPlanOptions) -> Resul
             project.services[s]
                 .volumes
                 .iter()
-                .filter(|v| v.kind == "volume")
+                .filter(|v| v.kind == MountKind::Volume)
                 .filter_map(|v| v.source.as_deref())
         })
         .collect();
     for (key, vol) in &project.volumes {
-        if vol.external
-            || !used_volumes.contains(&key.as_str())
-            || observed.volume(&vol.name).is_some()
-        {
+        if vol.external || !used_volumes.contains(&key.as_str()) {
+            continue;
+        }
+        if let Some(found) = observed.volume(&vol.name) {
+            // Reused, as the reference does, with its warning when it is not this project's.
+            match found.project.as_deref() {
+                None => plan.warnings.push(format!(
+                    "volume {:?} already exists but was not created by Docker Compose. Use \
+                     `external: true` to use an existing volume",
+                    vol.name
+                )),
+                Some(p) if p != project.name => plan.warnings.push(format!(
+                    "volume {:?} already exists but was created for project {p:?} (expected \
+                     {:?}). Use `external: true` to use an existing volume",
+                    vol.name, project.name
+                )),
+                Some(_) => {}
+            }
             continue;
         }
         let i = plan.add(
@@ -130,6 +162,9 @@ pub fn up(project: &Project, observed: &Observed, opts: &UpPlanOptions) -> Resul
     let mut starts: IndexMap<&str, Vec<usize>> = IndexMap::new();
     let mut awaits: IndexMap<(String, Condition), usize> = IndexMap::new();
     let mut recreated: Vec<String> = Vec::new();
+    // Containers stopped because a `restart: true` dependency is recreated, by service: they
+    // start again after it (the reference restarts them; it does not recreate them).
+    let mut restart_stops: IndexMap<String, Vec<usize>> = IndexMap::new();
     let mut pulls: IndexMap<String, usize> = IndexMap::new();
     let order = match opts.resources_only {
         true => vec![],
@@ -169,6 +204,11 @@ pub fn up(project: &Project, observed: &Observed, opts: &UpPlanOptions) -> Resul
                         Op::Await {
                             service: dep.clone(),
                             condition: d.condition,
+                            probe: opts
+                                .early_probe
+                                .then(|| project.services.get(dep.as_str()))
+                                .flatten()
+                                .and_then(|s| super::probe::early(s, d.condition)),
                         },
                         deps,
                         format!("{name} depends on it"),
@@ -193,24 +233,18 @@ pub fn up(project: &Project, observed: &Observed, opts: &UpPlanOptions) -> Resul
             )
         });
         let replicas = svc.replicas();
-        let forced = if opts.force_recreate {
+        let forced = if opts.recreate == Recreate::Always {
             Some("--force-recreate".to_string())
-        } else if opts.always_recreate_deps
+        } else if opts.recreate == Recreate::ChangedAndDependencies
             && !opts.services.is_empty()
             && !opts.services.contains(name)
         {
             Some("--always-recreate-deps".to_string())
         } else {
-            svc.depends_on
-                .iter()
-                .filter(|(d, dep)| dep.restart && recreated.contains(*d))
-                .map(|(d, _)| d.clone())
-                .chain(
-                    shared_services(svc)
-                        .into_iter()
-                        .filter(|d| recreated.contains(d)),
-                )
-                .next()
+            // A shared namespace needs a new container; `restart: true` only a restart.
+            shared_services(svc)
+                .into_iter()
+                .find(|d| recreated.contains(d))
                 .map(|d| format!("{d} was recreated"))
         };
         let mut svc_starts = Vec::new();
@@ -226,14 +260,31 @@ pub fn up(project: &Project, observed: &Observed, opts: &UpPlanOptions) -> Resul
             });
             let changed =
                 image_changed || current.is_some_and(|c| c.config_hash != want || c.name != cname);
+            let restarted = restart_stops.get(name.as_str()).cloned();
             let (created, cause) = match current {
-                Some(c) if forced.is_none() && (!changed || opts.no_recreate) => {
+                Some(c) if forced.is_none() && (!changed || opts.recreate == Recreate::Never) => {
                     kept.push(&c.name);
+                    if let Some(stops) = restarted.as_ref().filter(|_| c.running()) {
+                        // Stopped while its dependency was recreated: started again after it.
+                        let why = restart_cause(svc, &recreated);
+                        let mut deps = dep_waits.clone();
+                        deps.extend(stops);
+                        svc_starts.push(plan.add(
+                            Op::StartContainer {
+                                service: name.clone(),
+                                name: c.name.clone(),
+                            },
+                            deps,
+                            why,
+                        ));
+                        continue;
+                    }
                     if c.running() || opts.no_start {
                         svc_starts.push(plan.add(
-                            Op::Await {
+                            Op::KeepContainer {
                                 service: name.clone(),
-                                condition: Condition::ServiceStarted,
+                                name: c.name.clone(),
+                                running: c.running(),
                             },
                             vec![],
                             format!("{} is up to date", c.name),
@@ -244,6 +295,16 @@ pub fn up(project: &Project, observed: &Observed, opts: &UpPlanOptions) -> Resul
                 }
                 Some(c) => {
                     kept.push(&c.name);
+                    // Dependents with `restart: true` stop first, as the reference does.
+                    let dependent_stops = stop_restart_dependents(
+                        project,
+                        observed,
+                        &selected,
+                        name,
+                        &timeouts,
+                        &mut plan,
+                        &mut restart_stops,
+                    );
                     recreated.push(name.clone());
                     let cause = forced.clone().unwrap_or_else(|| {
                         if image_changed && c.config_hash == want {
@@ -254,8 +315,11 @@ pub fn up(project: &Project, observed: &Observed, opts: &UpPlanOptions) -> Resul
                     });
                     // As the reference: stop, set the old container aside, create the new one
                     // with the old one's anonymous volumes, then remove the old one.
-                    let mut prev = vec![];
-                    if c.running() || c.state == "paused" || c.state == "restarting" {
+                    let mut prev = dependent_stops;
+                    if let Some(stops) = &restarted {
+                        // Already stopped for a dependency's recreation.
+                        prev.extend(stops);
+                    } else if c.active() {
                         prev.push(plan.add(
                             Op::StopContainer {
                                 name: c.name.clone(),
@@ -265,7 +329,7 @@ pub fn up(project: &Project, observed: &Observed, opts: &UpPlanOptions) -> Resul
                             cause.clone(),
                         ));
                     }
-                    let aside = format!("{}_{cname}", &c.id[..c.id.len().min(12)]);
+                    let aside = name::set_aside(&c.id, &cname);
                     let old = if c.name == aside {
                         c.name.clone()
                     } else {
@@ -312,7 +376,7 @@ pub fn up(project: &Project, observed: &Observed, opts: &UpPlanOptions) -> Resul
                     };
                     deps.push(pull);
                 }
-                let files = secrets::files(project, svc, &cname);
+                let files = secrets::files(project, svc, &cname, &opts.secrets_root);
                 if !files.is_empty() {
                     let w = plan.add(
                         Op::WriteSecretFiles {
@@ -413,6 +477,59 @@ pub fn up(project: &Project, observed: &Observed, opts: &UpPlanOptions) -> Resul
         }
     }
     Ok(plan)
+}
+
+/// Stops the running containers of the services that depend on `recreated` with
+/// `restart: true` (once per service); the steps the recreation must wait for.
+fn stop_restart_dependents(
+    project: &Project,
+    observed: &Observed,
+    selected: &[String],
+    recreated: &str,
+    timeouts: &StopTimeouts,
+    plan: &mut Plan,
+    restart_stops: &mut IndexMap<String, Vec<usize>>,
+) -> Vec<usize> {
+    let mut steps = Vec::new();
+    for dependent in project.services.values() {
+        let restarts = dependent
+            .depends_on
+            .get(recreated)
+            .is_some_and(|d| d.restart);
+        if !restarts
+            || !selected.contains(&dependent.name)
+            || restart_stops.contains_key(&dependent.name)
+        {
+            continue;
+        }
+        let mut stops = Vec::new();
+        for c in observed
+            .containers
+            .iter()
+            .filter(|c| !c.oneoff && c.service == dependent.name && c.running())
+        {
+            stops.push(plan.add(
+                Op::StopContainer {
+                    name: c.name.clone(),
+                    timeout: timeouts.get(&dependent.name),
+                },
+                vec![],
+                format!("{recreated} is recreated"),
+            ));
+        }
+        steps.extend(&stops);
+        restart_stops.insert(dependent.name.clone(), stops);
+    }
+    steps
+}
+
+/// Why a kept container is started again: the `restart: true` dependency that was recreated.
+fn restart_cause(svc: &Service, recreated: &[String]) -> String {
+    svc.depends_on
+        .iter()
+        .find(|(d, dep)| dep.restart && recreated.contains(*d))
+        .map(|(d, _)| format!("{d} was recreated"))
+        .unwrap_or_else(|| "restart".into())
 }
 
 pub(crate) fn shared_services(svc: &Service) -> Vec<String> {
@@ -534,7 +651,7 @@ pub fn down_target(project: &Project, observed: &Observed, request: &DownRequest
             Some(RemoveImages::Local) => observed
                 .containers
                 .iter()
-                .map(|c| format!("{}-{}", project.name, c.service))
+                .map(|c| name::built_image(&project.name, &c.service))
                 .collect(),
             Some(RemoveImages::All) => observed
                 .containers
@@ -551,6 +668,8 @@ pub fn down_target(project: &Project, observed: &Observed, request: &DownRequest
             .filter(|n| n.project.as_deref() == Some(&project.name))
             .map(|n| n.name.clone())
             .collect();
+        target.networks.sort();
+        target.networks.dedup();
         if request.volumes {
             target.volumes = observed
                 .volumes
@@ -592,20 +711,17 @@ pub fn down(target: &DownTarget, observed: &Observed) -> Result<Plan, Cycle> {
             .iter()
             .filter(|c| &c.service == svc && !c.oneoff)
         {
-            let stop = if c.running() || c.state == "paused" || c.state == "restarting" {
-                Some(plan.add(
-                    Op::StopContainer {
-                        name: c.name.clone(),
-                        timeout: target.timeouts.get(&c.service),
-                    },
-                    wait.clone(),
-                    "down",
-                ))
-            } else {
-                None
-            };
+            // Stopped ones too, as the reference (the engine says "not modified").
+            let stop = plan.add(
+                Op::StopContainer {
+                    name: c.name.clone(),
+                    timeout: target.timeouts.get(&c.service),
+                },
+                wait.clone(),
+                "down",
+            );
             if target.stop_only {
-                mine.extend(stop);
+                mine.push(stop);
                 continue;
             }
             let rm = plan.add(
@@ -613,7 +729,7 @@ pub fn down(target: &DownTarget, observed: &Observed) -> Result<Plan, Cycle> {
                     name: c.name.clone(),
                     volumes: target.anonymous_volumes,
                 },
-                stop.map(|s| vec![s]).unwrap_or_else(|| wait.clone()),
+                vec![stop],
                 "down",
             );
             mine.push(rm);
@@ -637,9 +753,14 @@ pub fn down(target: &DownTarget, observed: &Observed) -> Result<Plan, Cycle> {
             all.push(rm);
         }
     }
+    // Every network of the name: a race (or another tool) may have made two.
     for n in &target.networks {
-        if observed.network(n).is_some() {
-            plan.add(Op::RemoveNetwork { name: n.clone() }, all.clone(), "down");
+        for found in observed.networks.iter().filter(|o| &o.name == n) {
+            let op = Op::RemoveNetwork {
+                name: n.clone(),
+                id: found.id.clone(),
+            };
+            plan.add(op, all.clone(), "down");
         }
     }
     for v in &target.volumes {
@@ -672,6 +793,49 @@ mod tests {
             );
         }
         p
+    }
+
+    #[test]
+    fn a_volume_of_another_project_is_reused_with_the_references_warning() {
+        let mut p = project(&[("web", &[])]);
+        let web = p.services.get_mut("web").unwrap();
+        for key in ["a", "b", "c"] {
+            web.volumes.push(crate::parse::ServiceVolume {
+                kind: crate::parse::MountKind::Volume,
+                source: Some(key.into()),
+                target: format!("/{key}"),
+                ..Default::default()
+            });
+            p.volumes.insert(
+                key.into(),
+                crate::parse::Volume {
+                    name: format!("shared-{key}"),
+                    ..Default::default()
+                },
+            );
+        }
+        let vol = |key: &str, project: Option<&str>| super::super::observed::ObservedResource {
+            id: format!("shared-{key}"),
+            name: format!("shared-{key}"),
+            project: project.map(str::to_string),
+            key: None,
+        };
+        let observed = Observed {
+            volumes: vec![vol("a", Some("q")), vol("b", None), vol("c", Some("p"))],
+            ..Default::default()
+        };
+        let plan = up(&p, &observed, &UpPlanOptions::default()).unwrap();
+        assert!(!plan
+            .steps
+            .iter()
+            .any(|s| matches!(s.op, Op::CreateVolume { .. })));
+        assert_eq!(
+            plan.warnings,
+            [
+                "volume \"shared-a\" already exists but was created for project \"q\" (expected \"p\"). Use `external: true` to use an existing volume",
+                "volume \"shared-b\" already exists but was not created by Docker Compose. Use `external: true` to use an existing volume",
+            ]
+        );
     }
 
     #[test]
@@ -709,7 +873,9 @@ mod tests {
         };
         let plan = up(&p, &observed, &UpPlanOptions::default()).unwrap();
         assert!(
-            plan.steps.iter().all(|s| matches!(s.op, Op::Await { .. })),
+            plan.steps
+                .iter()
+                .all(|s| matches!(s.op, Op::Await { .. } | Op::KeepContainer { .. })),
             "{plan}"
         );
     }
@@ -764,6 +930,50 @@ mod tests {
              #4 remove network p_default <- #1,#3 (down)\n"
         );
     }
+    #[test]
+    fn down_removes_every_network_of_the_name_by_id() {
+        let net = |id: &str| super::super::observed::ObservedResource {
+            id: id.into(),
+            name: "p_default".into(),
+            project: Some("p".into()),
+            ..Default::default()
+        };
+        let observed = Observed {
+            networks: vec![net("n1"), net("n2")],
+            ..Default::default()
+        };
+        let p = Project {
+            name: "p".into(),
+            ..Default::default()
+        };
+        for has_model in [false, true] {
+            let mut p = p.clone();
+            if has_model {
+                p.networks.insert(
+                    "default".into(),
+                    crate::parse::Network {
+                        name: "p_default".into(),
+                        ..Default::default()
+                    },
+                );
+            }
+            let request = DownRequest {
+                has_model,
+                ..Default::default()
+            };
+            let plan = down(&down_target(&p, &observed, &request), &observed).unwrap();
+            let ids: Vec<&str> = plan
+                .steps
+                .iter()
+                .filter_map(|s| match &s.op {
+                    Op::RemoveNetwork { name, id } if name == "p_default" => Some(id.as_str()),
+                    _ => None,
+                })
+                .collect();
+            assert_eq!(ids, ["n1", "n2"], "has_model {has_model}");
+        }
+    }
+
     #[test]
     fn down_without_a_model_goes_by_labels() {
         let p = Project {
@@ -969,7 +1179,7 @@ mod golden {
     fn engine_ops(plan: &Plan) -> String {
         plan.steps
             .iter()
-            .filter(|s| !matches!(s.op, Op::Await { .. }))
+            .filter(|s| !matches!(s.op, Op::Await { .. } | Op::KeepContainer { .. }))
             .map(|s| format!("{} ({})\n", s.op, s.cause))
             .collect()
     }
@@ -992,15 +1202,14 @@ mod golden {
         let plan = up(&p2, &before, &UpPlanOptions::default()).unwrap();
         assert_eq!(
             engine_ops(&plan),
-            "stop container p-api-1 (configuration changed)\n\
+            // As the reference: the `restart: true` dependent keeps its container; it is
+            // stopped before and started after.
+            "stop container p-web-1 (api is recreated)\n\
+             stop container p-api-1 (configuration changed)\n\
              rename container p-api-1 to 000000000000_p-api-1 (configuration changed)\n\
              create container p-api-1 with the anonymous volumes of 000000000000_p-api-1 (configuration changed)\n\
              remove container 000000000000_p-api-1 (configuration changed)\n\
              start container p-api-1 (configuration changed)\n\
-             stop container p-web-1 (api was recreated)\n\
-             rename container p-web-1 to 000000000000_p-web-1 (api was recreated)\n\
-             create container p-web-1 with the anonymous volumes of 000000000000_p-web-1 (api was recreated)\n\
-             remove container 000000000000_p-web-1 (api was recreated)\n\
              start container p-web-1 (api was recreated)\n"
         );
         let renew = UpPlanOptions {
@@ -1010,10 +1219,21 @@ mod golden {
         let plan = up(&p2, &before, &renew).unwrap();
         assert!(engine_ops(&plan).contains("create container p-api-1 (configuration changed)"));
         let keep = UpPlanOptions {
-            no_recreate: true,
+            recreate: Recreate::Never,
             ..Default::default()
         };
         assert_eq!(engine_ops(&up(&p2, &before, &keep).unwrap()), "");
+    }
+
+    #[test]
+    fn recreate_policy_from_flags() {
+        assert_eq!(Recreate::from_flags(false, false, false), Recreate::Changed);
+        assert_eq!(Recreate::from_flags(true, false, true), Recreate::Always);
+        assert_eq!(Recreate::from_flags(false, true, false), Recreate::Never);
+        assert_eq!(
+            Recreate::from_flags(false, false, true),
+            Recreate::ChangedAndDependencies
+        );
     }
 
     #[test]
@@ -1100,7 +1320,8 @@ mod golden {
         let ops = engine_ops(&plan);
         assert!(
             ops.starts_with(
-                "stop container 000000000000_p-api-1 (configuration changed)\n\
+                "stop container p-web-1 (api is recreated)\n\
+                 stop container 000000000000_p-api-1 (configuration changed)\n\
                  create container p-api-1 with the anonymous volumes of 000000000000_p-api-1"
             ),
             "{ops}"

@@ -7,6 +7,11 @@
 use serde_json::{json, Map, Value};
 use std::path::Path as FsPath;
 
+use super::model::{
+    ExtraHost, Link, MountKind, NamespaceMode, Owner, PullPolicy, Restart, RestartMode, Tmpfs,
+    VolumesFrom, VolumesFromSource,
+};
+
 /// Turns `KEY=VALUE` / `KEY` lists, or mappings with scalar values, into a mapping of optional
 /// strings (`KEY` alone maps to null: taken from the environment, or unset).
 pub fn key_values(v: &Value, allow_null: bool) -> Result<Value, String> {
@@ -61,11 +66,12 @@ pub fn key_values(v: &Value, allow_null: bool) -> Result<Value, String> {
     Ok(Value::Object(out))
 }
 
-/// A number as text, floats without a trailing `.0` (`1.0` is `1`, `1e3` is `1000`).
+/// A number as text, as Go's `fmt.Sprint` prints it: floats without a trailing `.0` (`1.0` is
+/// `1`, `1e3` is `1000`), with an exponent from 1e21 or below 1e-4 (`1e+21`, `1e-05`).
 pub fn number_text(n: &serde_json::Number) -> String {
     if n.is_f64() {
         if let Some(f) = n.as_f64() {
-            return format!("{f}");
+            return super::emit::go_g(f);
         }
     }
     n.to_string()
@@ -319,12 +325,9 @@ pub fn extra_hosts(v: &Value) -> Result<Value, String> {
             ))
         }
     }
-    // Sorted by host name (stable: a host's addresses keep their order).
-    out.sort_by_key(|v| {
-        v.as_str()
-            .and_then(|s| s.split_once('='))
-            .map(|(h, _)| h.to_string())
-    });
+    // Sorted as the reference sorts them: by the whole `host=ip` text (`a-b=` before `a=`,
+    // a host's addresses in text order).
+    out.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
     Ok(Value::Array(out))
 }
 
@@ -340,6 +343,132 @@ fn scalar_text(v: &Value) -> String {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     }
+}
+
+/// `restart`: any text is kept (`config` prints it); the policy only when the engine knows it.
+pub fn restart(s: &str) -> Result<Restart, String> {
+    let (name, count) = match s.split_once(':') {
+        Some((n, c)) => (n, Some(c)),
+        None => (s, None),
+    };
+    let policy = match (name, count) {
+        ("no", None) => Some(RestartMode::No),
+        ("always", None) => Some(RestartMode::Always),
+        ("unless-stopped", None) => Some(RestartMode::UnlessStopped),
+        ("on-failure", None) => Some(RestartMode::OnFailure(None)),
+        // `on-failure: 3` passes (as the reference's check), but its count is not a number to
+        // the engine (the reference's `Atoi`).
+        ("on-failure", Some(c)) if c.trim().parse::<u32>().is_ok() => {
+            Some(RestartMode::OnFailure(c.parse().ok()))
+        }
+        _ => None,
+    };
+    Ok(Restart {
+        written: s.to_string(),
+        policy,
+    })
+}
+
+/// `tmpfs`: `PATH[:OPTIONS]`.
+pub fn tmpfs(s: &str) -> Result<Tmpfs, String> {
+    let (path, options) = match s.split_once(':') {
+        Some((p, o)) => (p, Some(o.to_string())),
+        None => (s, None),
+    };
+    Ok(Tmpfs {
+        path: path.to_string(),
+        options,
+    })
+}
+
+/// `links`: `SERVICE[:ALIAS]`.
+pub fn link(s: &str) -> Result<Link, String> {
+    let (service, alias) = match s.split_once(':') {
+        Some((sv, a)) => (sv, Some(a.to_string())),
+        None => (s, None),
+    };
+    Ok(Link {
+        service: service.to_string(),
+        alias,
+    })
+}
+
+/// `volumes_from`: `SERVICE[:MODE]` or `container:NAME[:MODE]`.
+pub fn volumes_from(s: &str) -> Result<VolumesFrom, String> {
+    let (container, rest) = match s.strip_prefix("container:") {
+        Some(r) => (true, r),
+        None => (false, s),
+    };
+    let (name, mode) = match rest.split_once(':') {
+        Some((n, m)) => (n.to_string(), Some(m.to_string())),
+        None => (rest.to_string(), None),
+    };
+    let source = if container {
+        VolumesFromSource::Container(name)
+    } else {
+        VolumesFromSource::Service(name)
+    };
+    Ok(VolumesFrom { source, mode })
+}
+
+/// `network_mode`, `ipc`, `pid`: `service:NAME`, `container:NAME` or a mode by name.
+pub fn namespace_mode(s: &str) -> Result<NamespaceMode, String> {
+    Ok(if let Some(n) = s.strip_prefix("service:") {
+        NamespaceMode::Service(n.to_string())
+    } else if let Some(n) = s.strip_prefix("container:") {
+        NamespaceMode::Container(n.to_string())
+    } else {
+        NamespaceMode::Named(s.to_string())
+    })
+}
+
+/// One canonical `extra_hosts` entry, `HOST=ADDRESS` (see [`extra_hosts`]).
+pub fn extra_host(s: &str) -> Result<ExtraHost, String> {
+    let (host, address) = s
+        .split_once('=')
+        .ok_or_else(|| format!("`{s}` is not `host=address`"))?;
+    Ok(ExtraHost {
+        host: host.to_string(),
+        address: address.to_string(),
+    })
+}
+
+/// `pull_policy` (and `--pull`).
+pub fn pull_policy(s: &str) -> Result<PullPolicy, String> {
+    Ok(match s {
+        "always" => PullPolicy::Always,
+        "never" => PullPolicy::Never,
+        "missing" | "if_not_present" => PullPolicy::Missing,
+        "build" => PullPolicy::Build,
+        "refresh" => PullPolicy::Refresh,
+        "daily" => PullPolicy::Daily,
+        "weekly" => PullPolicy::Weekly,
+        other => match other.strip_prefix("every_") {
+            Some(d) => PullPolicy::Every(d.to_string()),
+            None => return Err(format!("unknown pull policy `{s}`")),
+        },
+    })
+}
+
+/// A mount's `type`.
+pub fn mount_kind(s: &str) -> Result<MountKind, String> {
+    Ok(match s {
+        "bind" => MountKind::Bind,
+        "volume" => MountKind::Volume,
+        "tmpfs" => MountKind::Tmpfs,
+        "npipe" => MountKind::Npipe,
+        "cluster" => MountKind::Cluster,
+        "image" => MountKind::Image,
+        other => return Err(format!("unknown mount type `{other}`")),
+    })
+}
+
+/// A secret's `uid` / `gid`.
+pub fn owner(s: &str) -> Result<Owner, String> {
+    Ok(Owner {
+        written: s.to_string(),
+        id: s.parse().ok(),
+    })
 }
 
 /// Short `ports` entries to long ones; ranges become one entry per port.
@@ -409,9 +538,13 @@ fn short_port(spec: &str) -> Result<Vec<Value>, String> {
         let after = r[end + 1..].strip_prefix(':').unwrap_or(&r[end + 1..]);
         (Some(ip.to_string()), after)
     } else {
+        // As docker's port parser splits: the last two fields are the ports, everything
+        // before them (`::1` has colons of its own) the host IP.
         let parts: Vec<&str> = rest.split(':').collect();
-        if parts.len() == 3 {
-            (Some(parts[0].to_string()), &rest[parts[0].len() + 1..])
+        if parts.len() >= 3 {
+            let ip = parts[..parts.len() - 2].join(":");
+            let skip = ip.len() + 1;
+            (Some(ip), &rest[skip..])
         } else {
             (None, rest)
         }
@@ -556,8 +689,13 @@ pub fn clean(p: &FsPath) -> String {
         match c {
             Component::RootDir => absolute = true,
             Component::CurDir => {}
+            // As Go's filepath.Clean: `..` at the start of a relative path stays.
             Component::ParentDir => {
-                out.pop();
+                if out.last().is_some_and(|l| l != "..") {
+                    out.pop();
+                } else if !absolute {
+                    out.push("..".into());
+                }
             }
             Component::Normal(s) => out.push(s.to_string_lossy().into_owned()),
             Component::Prefix(_) => {}
@@ -577,8 +715,29 @@ fn drive(s: &str) -> bool {
     b.len() >= 3 && b[0].is_ascii_alphabetic() && b[1] == b':' && matches!(b[2], b'/' | b'\\')
 }
 
+/// `spec` split at each `:` outside `${...}` (compose-go's volume parser keeps a variable's
+/// `${VAR:-default}` whole, which matters when it is not interpolated).
+fn split_colons(spec: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let (mut depth, mut start) = (0usize, 0usize);
+    let bytes = spec.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'$' if bytes.get(i + 1) == Some(&b'{') => depth += 1,
+            b'}' if depth > 0 => depth -= 1,
+            b':' if depth == 0 => {
+                parts.push(&spec[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&spec[start..]);
+    parts
+}
+
 fn short_volume(spec: &str, base: &FsPath) -> Result<Value, String> {
-    let mut parts: Vec<&str> = spec.split(':').collect();
+    let mut parts: Vec<&str> = split_colons(spec);
     if drive(spec) && parts.len() > 1 {
         // `c:/data:/data`: the first two pieces are one Windows path.
         parts.splice(0..2, [&spec[..parts[0].len() + 1 + parts[1].len()]]);
@@ -679,6 +838,164 @@ pub fn cli_volumes(
 mod tests {
     use super::*;
 
+    /// Each form prints back exactly as written (what `config` and the config hash see).
+    fn round_trips<T: std::fmt::Display>(parse: fn(&str) -> Result<T, String>, texts: &[&str]) {
+        for t in texts {
+            let v = parse(t).unwrap_or_else(|e| panic!("{t}: {e}"));
+            assert_eq!(v.to_string(), *t);
+        }
+    }
+
+    #[test]
+    fn restart_policies() {
+        let policy = |s: &str| restart(s).map(|r| r.policy).unwrap_or(None);
+        assert_eq!(policy("no"), Some(RestartMode::No));
+        assert_eq!(policy("always"), Some(RestartMode::Always));
+        assert_eq!(policy("unless-stopped"), Some(RestartMode::UnlessStopped));
+        assert_eq!(policy("on-failure"), Some(RestartMode::OnFailure(None)));
+        assert_eq!(
+            policy("on-failure:3"),
+            Some(RestartMode::OnFailure(Some(3)))
+        );
+        // Accepted, but no count for the engine (the reference's `Atoi(" 3")` fails too).
+        assert_eq!(policy("on-failure: 3"), Some(RestartMode::OnFailure(None)));
+        for unknown in ["foo", "always:2", "on-failure:x", "unless-stoped", ""] {
+            assert_eq!(policy(unknown), None, "{unknown}");
+        }
+        round_trips(restart, &["no", "on-failure: 3", "foo", "always:2"]);
+    }
+
+    #[test]
+    fn tmpfs_links_and_volumes_from() {
+        let t = tmpfs("/run:size=1m,mode=1777").unwrap();
+        assert_eq!(
+            (t.path.as_str(), t.options.as_deref()),
+            ("/run", Some("size=1m,mode=1777"))
+        );
+        assert_eq!(tmpfs("/x").unwrap().options, None);
+        round_trips(tmpfs, &["/run:size=1m", "/x", "/y:"]);
+
+        let l = link("db:database").unwrap();
+        assert_eq!((l.service.as_str(), l.name()), ("db", "database"));
+        assert_eq!(link("db").unwrap().name(), "db");
+        round_trips(link, &["db:database", "db", "a:b:c"]);
+
+        let v = volumes_from("data:ro").unwrap();
+        assert_eq!(v.source, VolumesFromSource::Service("data".into()));
+        assert_eq!(v.mode.as_deref(), Some("ro"));
+        let c = volumes_from("container:c1:rw").unwrap();
+        assert_eq!(c.source, VolumesFromSource::Container("c1".into()));
+        assert_eq!(c.mode.as_deref(), Some("rw"));
+        assert_eq!(volumes_from("data").unwrap().mode, None);
+        round_trips(
+            volumes_from,
+            &["data:ro", "container:c1", "container:c1:ro", "b:xyz"],
+        );
+    }
+
+    #[test]
+    fn namespace_modes_and_extra_hosts() {
+        assert_eq!(
+            namespace_mode("service:db"),
+            Ok(NamespaceMode::Service("db".into()))
+        );
+        assert_eq!(
+            namespace_mode("container:c1"),
+            Ok(NamespaceMode::Container("c1".into()))
+        );
+        assert_eq!(
+            namespace_mode("host"),
+            Ok(NamespaceMode::Named("host".into()))
+        );
+        round_trips(
+            namespace_mode,
+            &["service:db", "container:c1", "host", "my_net"],
+        );
+
+        let h = extra_host("h6=::1").unwrap();
+        assert_eq!((h.host.as_str(), h.address.as_str()), ("h6", "::1"));
+        assert!(extra_host("nohost").is_err());
+        round_trips(extra_host, &["h=1.2.3.4", "h6=::1"]);
+        // The list form is made canonical first: `host:ip` and `[v6]` become `host=ip`.
+        let list = extra_hosts(&json!(["a:1.2.3.4", "b=[::1]"])).unwrap();
+        assert_eq!(list, json!(["a=1.2.3.4", "b=::1"]));
+        // Sorted by the whole text, as the reference sorts them.
+        let list = extra_hosts(&json!(["h:5.6.7.8", "h:1.2.3.4", "h-a:1.1.1.1"])).unwrap();
+        assert_eq!(list, json!(["h-a=1.1.1.1", "h=1.2.3.4", "h=5.6.7.8"]));
+    }
+
+    #[test]
+    fn pull_policies_mount_kinds_and_owners() {
+        assert_eq!(pull_policy("if_not_present"), Ok(PullPolicy::Missing));
+        assert_eq!(pull_policy("every_2h"), Ok(PullPolicy::Every("2h".into())));
+        assert_eq!(
+            pull_policy("sometimes"),
+            Err("unknown pull policy `sometimes`".into())
+        );
+        round_trips(
+            pull_policy,
+            &[
+                "always",
+                "never",
+                "missing",
+                "build",
+                "refresh",
+                "daily",
+                "weekly",
+                "every_12h",
+            ],
+        );
+        assert_eq!(mount_kind("bind"), Ok(MountKind::Bind));
+        assert_eq!(mount_kind("disk"), Err("unknown mount type `disk`".into()));
+        round_trips(
+            mount_kind,
+            &["bind", "volume", "tmpfs", "npipe", "cluster", "image"],
+        );
+        assert_eq!(owner("1000").unwrap().id, Some(1000));
+        assert_eq!(owner("abc").unwrap().id, None);
+        round_trips(owner, &["1000", "007", "abc"]);
+    }
+
+    /// Unknown values are load errors at their place in the file.
+    #[test]
+    fn unknown_values_are_located_load_errors() {
+        let load_text = |text: &str| {
+            let work = tempfile::tempdir().expect("tempdir");
+            let file = work.path().join("compose.yaml");
+            std::fs::write(&file, text).expect("write");
+            crate::parse::load(&crate::parse::LoadOptions {
+                files: vec![file.display().to_string()],
+                project_name: Some("forms".into()),
+                cwd: work.path().to_path_buf(),
+                ..Default::default()
+            })
+        };
+        let Err(e) = load_text("services:\n  a:\n    image: x\n    pull_policy: sometimes\n")
+        else {
+            panic!("an unknown pull policy is refused");
+        };
+        assert!(e.message.contains("unknown pull policy `sometimes`"), "{e}");
+        assert_eq!((e.at.line, e.at.column), (Some(4), Some(5)), "{e}");
+
+        let text =
+            "services:\n  a:\n    image: x\n    volumes:\n      - type: disk\n        target: /d\n";
+        let Err(e) = load_text(text) else {
+            panic!("an unknown mount type is refused");
+        };
+        assert!(e.message.contains("unknown mount type `disk`"), "{e}");
+        assert_eq!(e.at.line, Some(5), "{e}");
+
+        // `config` prints any `restart` (as the reference); making containers refuses it there.
+        let text = "services:\n  a:\n    image: x\n    restart: unless-stoped\n";
+        let loaded = load_text(text).expect("config accepts it");
+        let e = crate::parse::validate::runnable(&loaded.project).expect_err("not runnable");
+        assert!(
+            e.message.contains("unknown restart policy `unless-stoped`"),
+            "{e}"
+        );
+        assert_eq!(e.at.line, Some(4), "{e}");
+    }
+
     #[test]
     fn short_ports() {
         let v = ports(&json!([
@@ -715,6 +1032,11 @@ mod tests {
                 {"type":"bind","source":"/p/src","target":"/src","bind":{"create_host_path":true},"read_only":true},
                 {"type":"volume","target":"/anon","volume":{}},
             ])
+        );
+        // A variable's default keeps its `:` (as written, not interpolated).
+        assert_eq!(
+            split_colons("${DATA:-./d}:/data:ro"),
+            ["${DATA:-./d}", "/data", "ro"]
         );
     }
 

@@ -2,10 +2,10 @@
 
 use std::path::{Path, PathBuf};
 
-use super::error::LoadError;
+use super::error::{LoadError, LoadErrorKind};
 
 /// File names looked for, in order of preference.
-pub const DEFAULT_FILES: [&str; 4] = [
+pub(super) const DEFAULT_FILES: [&str; 4] = [
     "compose.yaml",
     "compose.yml",
     "docker-compose.yml",
@@ -13,7 +13,7 @@ pub const DEFAULT_FILES: [&str; 4] = [
 ];
 
 /// Override files picked up beside a discovered file.
-pub const OVERRIDE_FILES: [&str; 4] = [
+pub(super) const OVERRIDE_FILES: [&str; 4] = [
     "compose.override.yml",
     "compose.override.yaml",
     "docker-compose.override.yml",
@@ -22,13 +22,14 @@ pub const OVERRIDE_FILES: [&str; 4] = [
 
 /// Where the files come from, before reading them.
 #[derive(Debug, Clone)]
-pub enum Source {
+pub(super) enum Source {
     Stdin,
     File(PathBuf),
 }
 
+#[cfg(test)]
 impl Source {
-    pub fn display(&self) -> String {
+    fn display(&self) -> String {
         match self {
             Source::Stdin => "-".into(),
             Source::File(p) => p.display().to_string(),
@@ -37,10 +38,14 @@ impl Source {
 }
 
 /// Resolves the files to load: those named (by `-f` or `COMPOSE_FILE`), else the first default
-/// file found in `start` or a parent folder, with its override file.
-pub fn files(named: &[String], cwd: &Path, start: &Path) -> Result<Vec<Source>, LoadError> {
+/// file found in `start` or a parent folder, with its override file; and the warnings met.
+pub(super) fn files(
+    named: &[String],
+    cwd: &Path,
+    start: &Path,
+) -> Result<(Vec<Source>, Vec<String>), LoadError> {
     if !named.is_empty() {
-        return named
+        let sources: Result<Vec<Source>, LoadError> = named
             .iter()
             .map(|f| {
                 if f == "-" {
@@ -51,6 +56,7 @@ pub fn files(named: &[String], cwd: &Path, start: &Path) -> Result<Vec<Source>, 
                 Ok(Source::File(p))
             })
             .collect();
+        return Ok((sources?, Vec::new()));
     }
     let mut dir = Some(start.to_path_buf());
     while let Some(d) = dir {
@@ -60,16 +66,14 @@ pub fn files(named: &[String], cwd: &Path, start: &Path) -> Result<Vec<Source>, 
             .filter(|p| p.is_file())
             .collect();
         if let Some(first) = found.first() {
+            let mut warnings = Vec::new();
             if found.len() > 1 {
-                eprintln!(
-                    "WARN[0000] Found multiple config files with supported names: {}\nWARN[0000] Using {}",
-                    found
-                        .iter()
-                        .map(|p| p.display().to_string())
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    first.display()
-                );
+                let names: Vec<String> = found.iter().map(|p| p.display().to_string()).collect();
+                warnings.push(format!(
+                    "Found multiple config files with supported names: {}",
+                    names.join(", ")
+                ));
+                warnings.push(format!("Using {}", first.display()));
             }
             let mut out = vec![Source::File(first.clone())];
             if let Some(o) = OVERRIDE_FILES
@@ -79,7 +83,7 @@ pub fn files(named: &[String], cwd: &Path, start: &Path) -> Result<Vec<Source>, 
             {
                 out.push(Source::File(o));
             }
-            return Ok(out);
+            return Ok((out, warnings));
         }
         dir = d.parent().map(Path::to_path_buf);
     }
@@ -87,7 +91,8 @@ pub fn files(named: &[String], cwd: &Path, start: &Path) -> Result<Vec<Source>, 
         "no compose file found in {} or any parent folder",
         start.display()
     ))
-    .hint("create a compose.yaml, or name a file with -f FILE (or COMPOSE_FILE)"))
+    .hint("create a compose.yaml, or name a file with -f FILE (or COMPOSE_FILE)")
+    .kind(LoadErrorKind::NoComposeFile))
 }
 
 /// Checks that a named compose file can be read: a regular file, or a FIFO or `/dev/fd/N` (as
@@ -119,7 +124,7 @@ fn readable(p: &Path) -> Result<(), LoadError> {
 }
 
 /// `p` made absolute against `cwd`, with `.` and `..` removed.
-pub fn absolute(cwd: &Path, p: &Path) -> PathBuf {
+pub(super) fn absolute(cwd: &Path, p: &Path) -> PathBuf {
     let joined = if p.is_absolute() {
         p.to_path_buf()
     } else {
@@ -151,7 +156,7 @@ mod tests {
         let fifo = d.join("fifo");
         let made = std::process::Command::new("mkfifo").arg(&fifo).status();
         assert!(made.is_ok_and(|s| s.success()), "mkfifo");
-        let found = files(&["fifo".to_string()], d, d).unwrap();
+        let (found, _) = files(&["fifo".to_string()], d, d).unwrap();
         assert!(matches!(&found[..], [Source::File(p)] if *p == fifo));
     }
 
@@ -163,7 +168,7 @@ mod tests {
         std::fs::write(root.join("compose.override.yaml"), "services: {}").unwrap();
         let sub = root.join("a/b");
         std::fs::create_dir_all(&sub).unwrap();
-        let found = files(&[], &sub, &sub).unwrap();
+        let (found, _) = files(&[], &sub, &sub).unwrap();
         let names: Vec<String> = found.iter().map(Source::display).collect();
         assert_eq!(
             names,
@@ -179,5 +184,17 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let err = files(&["nope.yaml".into()], tmp.path(), tmp.path()).unwrap_err();
         assert!(err.message.contains("nope.yaml"));
+        assert_eq!(err.kind, LoadErrorKind::Invalid);
+    }
+
+    #[test]
+    fn no_file_found_is_its_own_kind() {
+        let tmp = tempfile::tempdir().unwrap();
+        let empty = tmp.path().join("a/b");
+        std::fs::create_dir_all(&empty).unwrap();
+        // A parent of the temporary folder may hold a compose file: only assert when none does.
+        if let Err(err) = files(&[], &empty, &empty) {
+            assert_eq!(err.kind, LoadErrorKind::NoComposeFile, "{err}");
+        }
     }
 }

@@ -8,13 +8,13 @@ use super::interpolate::{self, Lookup};
 
 /// A line that cannot be read, with its 1-based number.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DotenvError {
+pub(super) struct DotenvError {
     pub line: usize,
     pub message: String,
 }
 
 /// Parses `text`; keys without `=` take their value from `lookup` or are skipped.
-pub fn parse(text: &str, raw: bool, lookup: &dyn Lookup) -> Result<Vars, DotenvError> {
+pub(super) fn parse(text: &str, raw: bool, lookup: &dyn Lookup) -> Result<Vars, DotenvError> {
     let mut out = Vars::new();
     // Editors on Windows start files with a byte order mark.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);

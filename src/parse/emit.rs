@@ -6,6 +6,13 @@ use serde_json::Value;
 /// encoding/json's HTML-safe escaping, applied to serde_json's output: `<`, `>`, `&`, U+2028 and
 /// U+2029 only ever occur inside strings there.
 fn go_escapes(text: String) -> String {
+    // A timestamp's mark (see `yaml::TIME_MARK`), as serde_json escapes it: JSON has no
+    // timestamps, the text alone is the value.
+    let text = if text.contains("\\u0002") {
+        text.replace("\\u0002", "")
+    } else {
+        text
+    };
     if !text.contains(['<', '>', '&', '\u{2028}', '\u{2029}']) {
         return text;
     }
@@ -32,7 +39,7 @@ pub fn json_pretty(v: &Value) -> String {
 pub fn json_indented(v: &Value, indent: &[u8]) -> String {
     use serde::Serialize;
     let mut buf = Vec::new();
-    let fmt = serde_json::ser::PrettyFormatter::with_indent(indent);
+    let fmt = GoJson(serde_json::ser::PrettyFormatter::with_indent(indent));
     let mut ser = serde_json::Serializer::with_formatter(&mut buf, fmt);
     if v.serialize(&mut ser).is_err() {
         return String::new();
@@ -42,7 +49,78 @@ pub fn json_indented(v: &Value, indent: &[u8]) -> String {
 
 /// `json.Marshal(v)`: compact.
 pub fn json_compact(v: &Value) -> String {
-    go_escapes(serde_json::to_string(v).unwrap_or_default())
+    use serde::Serialize;
+    let mut buf = Vec::new();
+    let mut ser =
+        serde_json::Serializer::with_formatter(&mut buf, GoJson(serde_json::ser::CompactFormatter));
+    if v.serialize(&mut ser).is_err() {
+        return String::new();
+    }
+    go_escapes(String::from_utf8(buf).unwrap_or_default())
+}
+
+/// A serde_json formatter that writes floats as Go's encoding/json does (`1e+21`, `1e-7`,
+/// `1000` for 1e3), everything else as the formatter it wraps.
+struct GoJson<F>(F);
+
+impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for GoJson<F> {
+    fn write_f64<W: ?Sized + std::io::Write>(&mut self, w: &mut W, f: f64) -> std::io::Result<()> {
+        w.write_all(go_json_float(f).as_bytes())
+    }
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_array(w)
+    }
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_array(w)
+    }
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.0.begin_array_value(w, first)
+    }
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_array_value(w)
+    }
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_object(w)
+    }
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object(w)
+    }
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.0.begin_object_key(w, first)
+    }
+    fn end_object_key<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object_key(w)
+    }
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_object_value(w)
+    }
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object_value(w)
+    }
+}
+
+/// encoding/json's float: shortest digits, plain unless below 1e-6 or from 1e21 (`1e-7`, `1e+21`).
+fn go_json_float(f: f64) -> String {
+    let abs = f.abs();
+    if abs != 0.0 && !(1e-6..1e21).contains(&abs) {
+        let e = format!("{f:e}");
+        let (mant, exp) = e.split_once('e').unwrap_or((&e, "0"));
+        let exp: i32 = exp.parse().unwrap_or(0);
+        let sign = if exp < 0 { '-' } else { '+' };
+        return format!("{mant}e{sign}{}", exp.abs());
+    }
+    if f == 0.0 && f.is_sign_negative() {
+        return "-0".into();
+    }
+    format!("{f}")
 }
 
 /// go-yaml (v3/v4) block output with an indent of 2 (what compose-go sets), ending with a newline.
@@ -169,10 +247,10 @@ fn number(n: &serde_json::Number) -> String {
     n.to_string()
 }
 
-/// `strconv.FormatFloat(f, 'g', -1, 64)`.
-fn go_g(f: f64) -> String {
+/// `strconv.FormatFloat(f, 'g', -1, 64)` (also what Go's `fmt.Sprint` prints for a float).
+pub fn go_g(f: f64) -> String {
     if f == 0.0 {
-        return "0".into();
+        return if f.is_sign_negative() { "-0" } else { "0" }.into();
     }
     let e = format!("{f:e}"); // shortest digits, e.g. "1.5e-5"
     let (mant, exp) = e.split_once('e').unwrap_or((&e, "0"));
@@ -186,6 +264,10 @@ fn go_g(f: f64) -> String {
 
 /// How go-yaml writes a string: plain when it reads back as the same string, else quoted.
 fn scalar_string(s: &str, indent: usize, simple_key: bool, step: usize) -> String {
+    if let Some(time) = s.strip_prefix(super::yaml::TIME_MARK) {
+        // A timestamp read from an `x-` extension: go-yaml writes a time.Time plain.
+        return time.to_string();
+    }
     let a = analyze(s);
     if s.contains('\n') {
         if simple_key || !a.block_allowed {
@@ -200,9 +282,34 @@ fn scalar_string(s: &str, indent: usize, simple_key: bool, step: usize) -> Strin
         return s.to_string();
     }
     if a.single_quoted_allowed {
-        return format!("'{}'", s.replace('\'', "''"));
+        return single_quoted(s, indent);
     }
     double_quoted(s)
+}
+
+/// libyaml's single-quoted scalar: `'` doubled; a line break (U+2028, U+2029) is written as
+/// is and the text goes on at `indent` on the next line.
+fn single_quoted(s: &str, indent: usize) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('\'');
+    let mut breaks = false;
+    for c in s.chars() {
+        if is_break(c) {
+            out.push(c);
+            breaks = true;
+            continue;
+        }
+        if breaks {
+            out.extend(std::iter::repeat_n(' ', indent));
+            breaks = false;
+        }
+        if c == '\'' {
+            out.push('\'');
+        }
+        out.push(c);
+    }
+    out.push('\'');
+    out
 }
 
 /// libyaml's scalar analysis (the parts that decide the style in block context).
@@ -344,8 +451,20 @@ fn literal(s: &str, indent: usize, step: usize) -> String {
 
 fn double_quoted(s: &str) -> String {
     let mut out = String::from("\"");
+    // go-yaml's `is_bom` looks at the start of the text whatever the position: a text that
+    // starts with U+FEFF has every character escaped (`"\uFEFF\x78"` for U+FEFF `x`).
+    let bom = s.starts_with('\u{feff}');
     for c in s.chars() {
         match c {
+            '\u{a0}' if bom => out.push_str("\\_"),
+            c if bom
+                && !matches!(
+                    c,
+                    '\0'..='\u{1b}' | '"' | '\\' | '\u{85}' | '\u{2028}' | '\u{2029}'
+                ) =>
+            {
+                push_escape(&mut out, c)
+            }
             '\0' => out.push_str("\\0"),
             '\u{7}' => out.push_str("\\a"),
             '\u{8}' => out.push_str("\\b"),
@@ -360,21 +479,24 @@ fn double_quoted(s: &str) -> String {
             '\u{85}' => out.push_str("\\N"),
             '\u{2028}' => out.push_str("\\L"),
             '\u{2029}' => out.push_str("\\P"),
-            c if !is_printable(c) || c == '\u{feff}' => {
-                let u = c as u32;
-                if u <= 0xFF {
-                    out.push_str(&format!("\\x{u:02X}"));
-                } else if u <= 0xFFFF {
-                    out.push_str(&format!("\\u{u:04X}"));
-                } else {
-                    out.push_str(&format!("\\U{u:08X}"));
-                }
-            }
+            c if !is_printable(c) || c == '\u{feff}' => push_escape(&mut out, c),
             c => out.push(c),
         }
     }
     out.push('"');
     out
+}
+
+/// `\xXX`, `\uXXXX` or `\UXXXXXXXX`, as go-yaml escapes a character it has no short escape for.
+fn push_escape(out: &mut String, c: char) {
+    let u = c as u32;
+    if u <= 0xFF {
+        out.push_str(&format!("\\x{u:02X}"));
+    } else if u <= 0xFFFF {
+        out.push_str(&format!("\\u{u:04X}"));
+    } else {
+        out.push_str(&format!("\\U{u:08X}"));
+    }
 }
 
 /// Whether go-yaml reads `s`, unquoted, back as a string (not null, bool, number, timestamp,
@@ -523,73 +645,7 @@ fn is_base60_float(s: &str) -> bool {
 
 /// go-yaml's timestamps: `YYYY-M-D`, optionally followed by a time (`T`, `t` or a space).
 fn is_timestamp(s: &str) -> bool {
-    let b = s.as_bytes();
-    if b.len() < 8 || !b[..4].iter().all(u8::is_ascii_digit) || b[4] != b'-' {
-        return false;
-    }
-    let num = |i: &mut usize, max: usize| -> Option<u32> {
-        let start = *i;
-        while *i < b.len() && b[*i].is_ascii_digit() && *i - start < max {
-            *i += 1;
-        }
-        if *i == start {
-            return None;
-        }
-        s[start..*i].parse().ok()
-    };
-    let mut i = 5;
-    let Some(month) = num(&mut i, 2) else {
-        return false;
-    };
-    if i >= b.len() || b[i] != b'-' {
-        return false;
-    }
-    i += 1;
-    let Some(day) = num(&mut i, 2) else {
-        return false;
-    };
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
-        return false;
-    }
-    if i == b.len() {
-        return true;
-    }
-    if !matches!(b[i], b'T' | b't' | b' ') {
-        return false;
-    }
-    i += 1;
-    let Some(h) = num(&mut i, 2) else {
-        return false;
-    };
-    if i >= b.len() || b[i] != b':' {
-        return false;
-    }
-    i += 1;
-    let Some(m) = num(&mut i, 2) else {
-        return false;
-    };
-    if i >= b.len() || b[i] != b':' {
-        return false;
-    }
-    i += 1;
-    let Some(sec) = num(&mut i, 2) else {
-        return false;
-    };
-    if h > 23 || m > 59 || sec > 59 {
-        return false;
-    }
-    if i < b.len() && b[i] == b'.' {
-        i += 1;
-        while i < b.len() && b[i].is_ascii_digit() {
-            i += 1;
-        }
-    }
-    let rest = &s[i..];
-    rest.is_empty()
-        || (b[2] != 0 && rest == "Z")
-        || (rest.len() == 6
-            && (rest.starts_with('+') || rest.starts_with('-'))
-            && rest.as_bytes()[3] == b':')
+    super::yaml::timestamp(s).is_some()
 }
 
 #[cfg(test)]
@@ -620,6 +676,9 @@ mod tests {
             ("a\tb", "\"a\\tb\""),
             ("08", "\"08\""),
             ("nginx:1.25", "nginx:1.25"),
+            // A leading BOM: every character escaped (the reference's output).
+            ("\u{feff}x\u{a0}\"", "\"\\uFEFF\\x78\\_\\\"\""),
+            ("x\u{feff}", "\"x\\uFEFF\""),
         ];
         for (s, want) in cases {
             assert_eq!(scalar_string(s, 0, false, 2), want, "{s}");

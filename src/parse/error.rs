@@ -9,10 +9,21 @@ use super::yaml;
 /// Something wrong with the compose files or the options that name them.
 #[derive(Debug, Clone, Default)]
 pub struct LoadError {
+    pub kind: LoadErrorKind,
     pub message: String,
     pub hint: Option<String>,
     /// Where, when known (boxed: errors travel far and are rare).
     pub at: Box<Location>,
+}
+
+/// What kind of load error, for callers that act on it (the message is for people).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum LoadErrorKind {
+    /// The files are wrong, or cannot be read.
+    #[default]
+    Invalid,
+    /// No file was named and none was found in the folder or its parents.
+    NoComposeFile,
 }
 
 /// The place an error points at.
@@ -37,6 +48,11 @@ impl LoadError {
     /// Sets the YAML path shown before the message.
     pub fn with_path(mut self, path: &Path) -> Self {
         self.at.yaml_path = Some(path.clone());
+        self
+    }
+
+    pub fn kind(mut self, kind: LoadErrorKind) -> Self {
+        self.kind = kind;
         self
     }
 

@@ -136,8 +136,8 @@ fn resolve(
                     let mut o = files::read_merged(&path, text, ctx.scope, ctx.trail)?;
                     files::canonicalize(
                         &mut o,
-                        &other_dir,
-                        ctx.scope.no_interpolate,
+                        &ctx.scope.base_for(&other_dir),
+                        ctx.scope.as_written,
                         &mut ctx.trail.warnings,
                     )?;
                     o
@@ -191,7 +191,12 @@ fn resolve(
         .cloned()
         .collect();
     let mut merged = json!({ "services": { name: base } });
-    merge::merge(&mut merged, json!({ "services": { name: own } }), &tags);
+    merge::merge_mode(
+        &mut merged,
+        json!({ "services": { name: own } }),
+        &tags,
+        ctx.scope.as_written,
+    );
     let merged = merged["services"][name].take();
     if let Some(slot) = svcs.get_mut(name) {
         *slot = merged;
@@ -362,7 +367,9 @@ mod tests {
             vars: &vars,
             dir: &dir,
             no_interpolate: false,
+            as_written: false,
             resolve_paths: true,
+            root: &dir,
         };
         let mut trail = Trail::default();
         let files = vec![(dir.join("compose.yaml"), text.to_string())];

@@ -18,20 +18,46 @@ pub(super) struct Scope<'a> {
     pub dir: &'a FsPath,
     /// Leave `${...}` as written.
     pub no_interpolate: bool,
+    /// Bring to long syntax only what the reference does when it prints the model not
+    /// interpolated (not when it types it: `config --no-interpolate --hash`).
+    pub as_written: bool,
     /// Make relative paths absolute (not with `config --no-path-resolution`).
     pub resolve_paths: bool,
+    /// The main project's directory (`dir` is an included project's own).
+    pub root: &'a FsPath,
 }
 
 impl Scope<'_> {
-    /// The folder relative paths are resolved against: none (kept as written) when paths are
-    /// not resolved.
-    pub fn base(&self) -> &FsPath {
+    /// The folder relative paths are resolved against (see [`Scope::base_for`]).
+    pub(super) fn base(&self) -> PathBuf {
+        self.base_for(self.dir)
+    }
+
+    /// The folder relative paths of a file in `dir` are resolved against: `dir` itself, or, when
+    /// paths are not resolved, `dir` relative to the project's (nothing for the project's own
+    /// files, `sub` for an included or extended `sub/compose.yaml`), as compose-go rebases them.
+    pub(super) fn base_for(&self, dir: &FsPath) -> PathBuf {
         if self.resolve_paths {
-            self.dir
+            dir.to_path_buf()
         } else {
-            FsPath::new("")
+            relative_to(dir, self.root)
         }
     }
+}
+
+/// `path` relative to `from` (both absolute), as Go's `filepath.Rel` gives it (empty when equal).
+fn relative_to(path: &FsPath, from: &FsPath) -> PathBuf {
+    let a: Vec<_> = path.components().collect();
+    let b: Vec<_> = from.components().collect();
+    let common = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let mut out = PathBuf::new();
+    for _ in common..b.len() {
+        out.push("..");
+    }
+    for c in &a[common..] {
+        out.push(c);
+    }
+    out
 }
 
 /// What loading gathers on the way.
@@ -55,7 +81,7 @@ pub(super) struct Raw {
 
 impl Raw {
     /// An error pointing at `p` in this file (at the key itself when `key`).
-    pub fn error(&self, msg: impl Into<String>, p: &Path, key: bool) -> LoadError {
+    pub(super) fn error(&self, msg: impl Into<String>, p: &Path, key: bool) -> LoadError {
         LoadError::new(msg).at(&self.path, &self.text, p, key)
     }
 }
@@ -175,8 +201,19 @@ fn check(
             ));
         }
     }
-    super::yaml11_booleans(&mut doc.tree, &mut trail.warnings);
-    yaml11_octal_modes(&mut doc.tree, text);
+    // As written, `tty: yes` stays the word the reference prints.
+    if !scope.as_written {
+        super::yaml11_booleans(&mut doc.tree, &mut trail.warnings);
+    }
+    if let Some(v) = doc.tree.get("version").filter(|v| !v.is_string()) {
+        // The reference's schema wants text (`version: 3.8` is a number, `version:` null).
+        return Err(LoadError::new(format!(
+            "`version` must be a string, found {}",
+            super::canonical::kind(v)
+        ))
+        .at(path, text, &Path::root().key("version"), false)
+        .hint("quote it (version: \"3.8\") or better remove it: it is obsolete"));
+    }
     if let Some(map) = doc.tree.as_object_mut() {
         if map.shift_remove("version").is_some() {
             trail.warnings.push(format!(
@@ -199,43 +236,6 @@ fn check(
         e
     })?;
     Ok(raw(doc.tree, doc.tags))
-}
-
-/// An unquoted `mode: 0755` of a tmpfs mount is an octal number in YAML 1.1, as the reference
-/// reads it; the YAML 1.2 parser gives the text `0755`, also what `'0755'` gives, which the
-/// reference refuses: the source says which one was written.
-fn yaml11_octal_modes(tree: &mut Value, text: &str) {
-    let Some(Value::Object(services)) = tree.get_mut("services") else {
-        return;
-    };
-    for (name, svc) in services.iter_mut() {
-        let Some(Value::Array(mounts)) = svc.get_mut("volumes") else {
-            continue;
-        };
-        for (i, m) in mounts.iter_mut().enumerate() {
-            let Some(mode) = m.get_mut("tmpfs").and_then(|t| t.get_mut("mode")) else {
-                continue;
-            };
-            let Value::String(s) = &*mode else { continue };
-            let octal =
-                s.len() > 1 && s.starts_with('0') && s.chars().all(|c| ('0'..='7').contains(&c));
-            if !octal {
-                continue;
-            }
-            let p = Path::root()
-                .key("services")
-                .key(name)
-                .key("volumes")
-                .index(i)
-                .key("tmpfs")
-                .key("mode");
-            if yaml::is_plain_scalar(text, &p) {
-                if let Ok(n) = i64::from_str_radix(s, 8) {
-                    *mode = json!(n);
-                }
-            }
-        }
-    }
 }
 
 /// Brings a file's services to long syntax, with relative paths resolved against `dir` (only
@@ -313,15 +313,18 @@ pub(super) fn load(
             let imported = imported?;
             canonicalize(
                 &mut raw,
-                scope.base(),
-                scope.no_interpolate,
+                &scope.base(),
+                scope.as_written,
                 &mut trail.warnings,
             )?;
             extends::apply(&mut raw, scope.dir, scope, trail)?;
             if let Some(imported) = imported {
+                // An included resource is never merged: one the file defines again, identical,
+                // is kept once.
+                drop_identical(&mut raw.tree, &imported);
                 merge::merge(&mut tree, imported, &[]);
             }
-            merge::merge(&mut tree, raw.tree, &raw.tags);
+            merge::merge_mode(&mut tree, raw.tree, &raw.tags, scope.as_written);
             validate::unique(&tree).map_err(|(p, msg, hint)| {
                 let mut e = LoadError::new(msg).at(&path, &raw.text, &p, true);
                 e.hint = hint;
@@ -329,8 +332,24 @@ pub(super) fn load(
             })?;
         }
     }
-    build_defaults(&mut tree, scope.base());
+    merge::unicity(&mut tree);
+    if scope.as_written {
+        super::drop_valueless_args(&mut tree);
+    }
+    build_defaults(&mut tree, &scope.base());
     Ok(tree)
+}
+
+/// Removes from `tree` the services and resources `imported` defines the same.
+fn drop_identical(tree: &mut Value, imported: &Value) {
+    for section in ["services", "networks", "volumes", "secrets", "configs"] {
+        let (Some(Value::Object(own)), Some(Value::Object(theirs))) =
+            (tree.get_mut(section), imported.get(section))
+        else {
+            continue;
+        };
+        own.retain(|k, v| theirs.get(k) != Some(v));
+    }
 }
 
 /// Once a project's files are merged: a `build` without `context` builds the project directory,
@@ -387,6 +406,25 @@ mod tests {
         assert_eq!(a["depends_on"]["b"]["condition"], json!("service_started"));
         // Profiles do not filter what is printed.
         assert!(t["services"].get("b").is_some());
+        // Typed (for the listings and `--hash`): `${...}` where text is expected is kept...
+        let text = "services:\n  a:\n    image: x:${TAG}\n    gpus: all\n";
+        let l = load_dir(text, |o| {
+            o.no_interpolate = true;
+            o.typed_as_written = true;
+        });
+        assert_eq!(l.project.services["a"].image.as_deref(), Some("x:${TAG}"));
+        // ...and fails where a number is.
+        let text = "services:\n  a:\n    image: x\n    ports: [\"${PORT}:80\"]\n";
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join("compose.yaml"), text).expect("write");
+        let opts = crate::parse::LoadOptions {
+            project_name: Some("t".into()),
+            cwd: dir.path().to_path_buf(),
+            no_interpolate: true,
+            typed_as_written: true,
+            ..Default::default()
+        };
+        assert!(crate::parse::load(&opts).is_err());
     }
 
     #[test]
@@ -410,7 +448,9 @@ mod tests {
             vars: &vars,
             dir,
             no_interpolate: false,
+            as_written: false,
             resolve_paths: true,
+            root: dir,
         };
         let files = vec![
             (

@@ -10,14 +10,14 @@ use super::path::Path;
 use super::units::Bytes;
 
 /// A problem at a path: the message and a hint.
-pub type Problem = (Path, String, Option<String>);
+pub(super) type Problem = (Path, String, Option<String>);
 
 fn problem(p: Path, msg: impl Into<String>, hint: &str) -> Problem {
     (p, msg.into(), Some(hint.to_string()))
 }
 
 /// Applies every normal form to service `s` (at `sp`), paths resolved against `base`.
-pub fn service(s: &mut Map<String, Value>, sp: &Path, base: &FsPath) -> Result<(), Problem> {
+pub(super) fn service(s: &mut Map<String, Value>, sp: &Path, base: &FsPath) -> Result<(), Problem> {
     if let Some(v) = s.get_mut("models") {
         *v = names_to_mapping(v).map_err(|m| (sp.key("models"), m, None))?;
     }
@@ -234,6 +234,24 @@ fn deploy(d: &mut Map<String, Value>, p: &Path) -> Result<(), Problem> {
     if let Some(l) = d.get_mut("labels") {
         *l = canonical::key_values(l, false).map_err(|m| (p.key("labels"), m, None))?;
     }
+    // Swarm-only update/rollback settings: their durations as Go prints them (`60s` is `1m0s`).
+    for part in ["update_config", "rollback_config"] {
+        let Some(Value::Object(c)) = d.get_mut(part) else {
+            continue;
+        };
+        for key in ["delay", "monitor"] {
+            if let Some(Value::String(text)) = c.get(key) {
+                let parsed = crate::parse::units::Duration::parse(text)
+                    .map_err(|m| (p.key(part).key(key), m, None))?;
+                if parsed.0 == 0 {
+                    // A zero duration is left out (`omitempty`).
+                    c.remove(key);
+                } else {
+                    c.insert(key.to_string(), Value::String(parsed.to_string()));
+                }
+            }
+        }
+    }
     let dp = p.key("resources").key("reservations").key("devices");
     let Some(Value::Array(devices)) = d
         .get_mut("resources")
@@ -252,6 +270,11 @@ fn deploy(d: &mut Map<String, Value>, p: &Path) -> Result<(), Problem> {
             ));
         }
         device_count(m, &dp.index(i))?;
+        // `options` is a map of strings (`virtualization: false` prints "false").
+        if let Some(o) = m.get_mut("options") {
+            *o = canonical::key_values(o, false)
+                .map_err(|msg| (dp.index(i).key("options"), msg, None))?;
+        }
     }
     Ok(())
 }
@@ -534,7 +557,7 @@ fn mode_hint(word: &str) -> Option<String> {
 
 /// Short `volumes` entries of service `s`: unknown mode words are dropped (as the reference
 /// does, silently), each with a warning at its entry.
-pub fn volume_modes(s: &mut Map<String, Value>, sp: &Path) -> Vec<(Path, String)> {
+pub(super) fn volume_modes(s: &mut Map<String, Value>, sp: &Path) -> Vec<(Path, String)> {
     let mut warnings = Vec::new();
     let Some(Value::Array(items)) = s.get_mut("volumes") else {
         return warnings;
@@ -576,7 +599,7 @@ pub fn volume_modes(s: &mut Map<String, Value>, sp: &Path) -> Vec<(Path, String)
 }
 
 /// `tmpfs.size: 0` is no size (the reference leaves it out).
-pub fn mounts(s: &mut Map<String, Value>) {
+pub(super) fn mounts(s: &mut Map<String, Value>) {
     let Some(Value::Array(items)) = s.get_mut("volumes") else {
         return;
     };

@@ -138,14 +138,17 @@ fn load_entry(
         }
     }
     let mut vars = scope.vars.clone();
-    for (k, v) in env::read_all(&env_files, scope.vars)? {
-        vars.entry(k).or_insert(v);
+    let own = env::read_all(&env_files, scope.vars)?;
+    for (k, v) in own.iter() {
+        vars.entry(k.clone()).or_insert(v.clone());
     }
     let sub_scope = Scope {
         vars: &vars,
         dir: &dir,
         no_interpolate: scope.no_interpolate,
+        as_written: scope.as_written,
         resolve_paths: scope.resolve_paths,
+        root: scope.root,
     };
     let mut inputs = Vec::new();
     for p in paths {
@@ -153,17 +156,29 @@ fn load_entry(
         inputs.push((p, text));
     }
     let mut tree = files::load(inputs, &sub_scope, trail)?;
-    resolve_environment(&mut tree, &vars);
+    resolve_environment(&mut tree, &vars, &own);
     Ok(tree)
 }
 
 /// `environment` entries without a value take it from the sub-project's variables (its own
 /// `.env` included), as docker compose resolves them before importing.
-fn resolve_environment(tree: &mut Value, vars: &env::Vars) {
+fn resolve_environment(tree: &mut Value, vars: &env::Vars, own: &env::Vars) {
     let Some(Value::Object(services)) = tree.get_mut("services") else {
         return;
     };
     for svc in services.values_mut() {
+        // As written (not interpolated), the list form: `KEY` becomes `KEY=value`.
+        if let Some(Value::Array(list)) = svc.get_mut("environment") {
+            for e in list.iter_mut() {
+                if let Value::String(k) = e {
+                    if !k.contains('=') {
+                        if let Some(found) = own.get(k.as_str()) {
+                            *k = format!("{k}={found}");
+                        }
+                    }
+                }
+            }
+        }
         let Some(Value::Object(environment)) = svc.get_mut("environment") else {
             continue;
         };
@@ -384,7 +399,9 @@ mod load_tests {
             vars,
             dir,
             no_interpolate: false,
+            as_written: false,
             resolve_paths: true,
+            root: dir,
         };
         let main = dir.join("compose.yaml");
         let text = fs::read_to_string(&main).unwrap();

@@ -21,16 +21,16 @@ fn type_name(v: &Value) -> &'static str {
     }
 }
 
-pub fn is_false(b: &bool) -> bool {
+pub(super) fn is_false(b: &bool) -> bool {
     !*b
 }
 
-pub fn is_none_or_false(b: &Option<bool>) -> bool {
+pub(super) fn is_none_or_false(b: &Option<bool>) -> bool {
     *b != Some(true)
 }
 
 /// A file mode written as docker compose prints it: an octal string (`"0440"`).
-pub fn octal<S: serde::Serializer>(mode: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
+pub(super) fn octal<S: serde::Serializer>(mode: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
     match mode {
         Some(m) => s.serialize_str(&format!("0{m:o}")),
         None => s.serialize_none(),
@@ -61,7 +61,7 @@ fn to_bool<E: Error>(v: &Value) -> Result<bool, E> {
     }
 }
 
-pub fn bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+pub(super) fn bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
     let v = scalar(d)?;
     if v.is_null() {
         return Ok(false);
@@ -69,7 +69,7 @@ pub fn bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
     to_bool(&v)
 }
 
-pub fn opt_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+pub(super) fn opt_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
     let v = scalar(d)?;
     if v.is_null() {
         return Ok(None);
@@ -92,7 +92,7 @@ fn to_f64<E: Error>(v: &Value) -> Result<f64, E> {
     }
 }
 
-pub fn opt_f64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+pub(super) fn opt_f64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
     let v = scalar(d)?;
     if v.is_null() {
         return Ok(None);
@@ -123,7 +123,7 @@ fn to_i64<E: Error>(v: &Value) -> Result<i64, E> {
     }
 }
 
-pub fn opt_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+pub(super) fn opt_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
     let v = scalar(d)?;
     if v.is_null() {
         return Ok(None);
@@ -132,7 +132,7 @@ pub fn opt_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error>
 }
 
 /// A file mode: a number, or a string read as octal like the reference (`"0440"`, `"0o440"`).
-pub fn opt_mode<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+pub(super) fn opt_mode<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
     let v = scalar(d)?;
     match &v {
         Value::Null => Ok(None),
@@ -147,7 +147,7 @@ pub fn opt_mode<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error
     }
 }
 
-pub fn opt_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+pub(super) fn opt_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
     match opt_i64(d)? {
         Some(n) if n < 0 => Err(D::Error::custom(format!(
             "expected a positive whole number, found {n}"
@@ -157,14 +157,14 @@ pub fn opt_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error>
     }
 }
 
-pub fn u64<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+pub(super) fn u64<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     opt_u64(d)?.ok_or_else(|| D::Error::custom("expected a positive whole number, found null"))
 }
 
 fn to_string<E: Error>(v: &Value) -> Result<String, E> {
     match v {
         Value::String(s) => Ok(s.clone()),
-        Value::Number(n) => Ok(n.to_string()),
+        Value::Number(n) => Ok(super::canonical::number_text(n)),
         Value::Bool(b) => Ok(b.to_string()),
         other => Err(E::custom(format!(
             "expected a string, found {}",
@@ -173,7 +173,7 @@ fn to_string<E: Error>(v: &Value) -> Result<String, E> {
     }
 }
 
-pub fn opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+pub(super) fn opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     let v = scalar(d)?;
     if v.is_null() {
         return Ok(None);
@@ -181,8 +181,18 @@ pub fn opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::
     to_string(&v).map(Some)
 }
 
+/// A secret's `uid` / `gid`, a number or text.
+pub(super) fn opt_owner<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<super::model::Owner>, D::Error> {
+    opt_string(d)?
+        .map(|s| super::canonical::owner(&s))
+        .transpose()
+        .map_err(D::Error::custom)
+}
+
 /// A list of scalars, each read as a string.
-pub fn strings<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+pub(super) fn strings<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
     let v = scalar(d)?;
     match v {
         Value::Null => Ok(vec![]),
@@ -195,7 +205,9 @@ pub fn strings<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error>
 }
 
 /// A mapping whose values are scalars, each read as a string.
-pub fn string_map<'de, D: Deserializer<'de>>(d: D) -> Result<IndexMap<String, String>, D::Error> {
+pub(super) fn string_map<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<IndexMap<String, String>, D::Error> {
     let v = scalar(d)?;
     match v {
         Value::Null => Ok(IndexMap::new()),

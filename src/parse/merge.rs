@@ -7,7 +7,14 @@ use super::path::{Path, Seg};
 use super::yaml::Tag;
 
 /// Merges `over` into `base`, applying the `!reset` / `!override` tags of `over`.
-pub fn merge(base: &mut Value, mut over: Value, tags: &[Tag]) {
+pub(super) fn merge(base: &mut Value, over: Value, tags: &[Tag]) {
+    merge_mode(base, over, tags, false)
+}
+
+/// [`merge`] of trees as written (`config --no-interpolate`), when `raw`: key/value attributes
+/// (`environment`, `labels`...) then merge as compose-go merges them before typing, into one
+/// list (`KEY=VALUE` entries, a mapping's sorted) that [`unicity`] reduces.
+pub(super) fn merge_mode(base: &mut Value, mut over: Value, tags: &[Tag], raw: bool) {
     for tag in tags {
         match tag {
             Tag::Reset(p) => {
@@ -23,7 +30,52 @@ pub fn merge(base: &mut Value, mut over: Value, tags: &[Tag]) {
             }
         }
     }
-    merge_at(base, over, &mut Path::root());
+    merge_at(base, over, &mut Path::root(), raw);
+}
+
+/// Whether the attribute at `path` is a key/value one compose-go merges as a list.
+fn to_sequence(path: &Path) -> bool {
+    let segs = path.segs();
+    let key = |i: usize| match segs.get(i) {
+        Some(Seg::Key(k)) => k.as_str(),
+        _ => "",
+    };
+    match (segs.len(), key(0)) {
+        (3, "services") => matches!(
+            key(2),
+            "environment"
+                | "labels"
+                | "annotations"
+                | "sysctls"
+                | "extra_hosts"
+                | "dns"
+                | "dns_search"
+                | "tmpfs"
+        ),
+        (4, "services") => key(2) == "build" && matches!(key(3), "args" | "labels"),
+        (3, "networks" | "volumes" | "secrets" | "configs") => key(2) == "labels",
+        _ => false,
+    }
+}
+
+/// compose-go's `convertIntoSequence`: a mapping as sorted `KEY=VALUE` (`KEY` for a null).
+fn as_sequence(v: Value) -> Vec<Value> {
+    match v {
+        Value::Object(m) => {
+            let mut seq: Vec<String> = m
+                .into_iter()
+                .map(|(k, v)| match v {
+                    Value::Null => k,
+                    other => format!("{k}={}", scalar_key(&other)),
+                })
+                .collect();
+            seq.sort();
+            seq.into_iter().map(Value::String).collect()
+        }
+        Value::Array(a) => a,
+        Value::Null => vec![],
+        other => vec![other],
+    }
 }
 
 fn get<'a>(v: &'a Value, segs: &[Seg]) -> Option<&'a Value> {
@@ -129,7 +181,7 @@ fn rule(path: &Path) -> SeqRule {
 fn scalar_key(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
-        Value::Number(n) => n.to_string(),
+        Value::Number(n) => super::canonical::number_text(n),
         other => other.to_string(),
     }
 }
@@ -180,7 +232,19 @@ fn other_logging_driver(base: &Value, over: &Value, path: &Path) -> bool {
     is_logging && driver(over).is_some() && driver(base) != driver(over)
 }
 
-fn merge_at(base: &mut Value, over: Value, path: &mut Path) {
+fn merge_at(base: &mut Value, over: Value, path: &mut Path, raw: bool) {
+    if raw && !over.is_null() && to_sequence(path) {
+        let mut seq = as_sequence(std::mem::take(base));
+        let extra_hosts = matches!(path.segs().last(), Some(Seg::Key(k)) if k == "extra_hosts");
+        for item in as_sequence(over) {
+            // Repeated host entries are merged away.
+            if !(extra_hosts && seq.contains(&item)) {
+                seq.push(item);
+            }
+        }
+        *base = Value::Array(seq);
+        return;
+    }
     if other_logging_driver(base, &over, path) {
         *base = over;
         return;
@@ -191,7 +255,7 @@ fn merge_at(base: &mut Value, over: Value, path: &mut Path) {
             for (k, v) in o {
                 path.push(Seg::Key(k.clone()));
                 match b.get_mut(&k) {
-                    Some(existing) if !v.is_null() => merge_at(existing, v, path),
+                    Some(existing) if !v.is_null() => merge_at(existing, v, path, raw),
                     // `- KEY` in a later file unsets a variable's value (taken from the
                     // environment again).
                     Some(existing) if null_overrides(path) => *existing = v,
@@ -221,10 +285,140 @@ fn merge_at(base: &mut Value, over: Value, path: &mut Path) {
     }
 }
 
+/// compose-go's `EnforceUnicity`, once the files are merged: in these lists an entry that repeats
+/// an earlier one's key replaces it in its place (`dns: [a, a]` is `[a]`; `"82:82"` and
+/// `"0.0.0.0:82:82"` are one port, the later).
+pub(super) fn unicity(tree: &mut Value) {
+    let Some(Value::Object(services)) = tree.get_mut("services") else {
+        return;
+    };
+    for svc in services.values_mut() {
+        let Value::Object(s) = svc else { continue };
+        for key in [
+            "dns",
+            "dns_opt",
+            "dns_search",
+            "profiles",
+            "links",
+            "tmpfs",
+            "expose",
+            "cap_add",
+            "cap_drop",
+        ] {
+            dedup(s.get_mut(key), scalar_key);
+        }
+        dedup(s.get_mut("ports"), port_key);
+        dedup(s.get_mut("volumes"), |v| match v.get("target") {
+            Some(t) => scalar_key(t),
+            None => v.to_string(),
+        });
+        // Lists of `KEY=VALUE` (as written: typed, they are mappings).
+        for key in ["environment", "labels", "annotations", "sysctls"] {
+            dedup(s.get_mut(key), key_of_pair);
+        }
+        dedup(s.get_mut("devices"), device_target);
+        dedup(s.get_mut("secrets"), |v| mount_key(v, "/run/secrets/"));
+        dedup(s.get_mut("configs"), |v| mount_key(v, ""));
+        if let Some(Value::Object(b)) = s.get_mut("build") {
+            dedup(b.get_mut("tags"), scalar_key);
+            dedup(b.get_mut("args"), key_of_pair);
+            dedup(b.get_mut("labels"), key_of_pair);
+        }
+        if let Some(Value::Object(nets)) = s.get_mut("networks") {
+            for net in nets.values_mut() {
+                if let Value::Object(n) = net {
+                    dedup(n.get_mut("aliases"), scalar_key);
+                    dedup(n.get_mut("link_local_ips"), scalar_key);
+                }
+            }
+        }
+    }
+}
+
+fn dedup(list: Option<&mut Value>, key: fn(&Value) -> String) {
+    let Some(Value::Array(items)) = list else {
+        return;
+    };
+    let mut out: Vec<Value> = Vec::with_capacity(items.len());
+    let mut keys: Vec<String> = Vec::with_capacity(items.len());
+    for item in items.drain(..) {
+        let k = key(&item);
+        match keys.iter().position(|x| *x == k) {
+            Some(i) => out[i] = item,
+            None => {
+                keys.push(k);
+                out.push(item);
+            }
+        }
+    }
+    *items = out;
+}
+
+/// The key of a `KEY=VALUE` entry.
+fn key_of_pair(v: &Value) -> String {
+    let text = scalar_key(v);
+    match text.split_once('=') {
+        Some((k, _)) => k.to_string(),
+        None => text,
+    }
+}
+
+/// A port's key: host IP (`0.0.0.0` when none), published port, target, protocol and mode.
+fn port_key(v: &Value) -> String {
+    let Value::Object(m) = v else {
+        return scalar_key(v);
+    };
+    let text = |k: &str, default: &str| m.get(k).map_or(default.to_string(), scalar_key);
+    format!(
+        "{}:{}:{}/{}/{}",
+        text("host_ip", "0.0.0.0"),
+        text("published", ""),
+        text("target", ""),
+        text("protocol", "tcp"),
+        text("mode", "ingress")
+    )
+}
+
+/// A secret's or config's key: its target (`prefix` + source when none).
+fn mount_key(v: &Value, prefix: &str) -> String {
+    match v {
+        Value::Object(m) => match (m.get("target"), m.get("source")) {
+            (Some(t), _) => scalar_key(t),
+            (None, Some(s)) => format!("{prefix}{}", scalar_key(s)),
+            (None, None) => v.to_string(),
+        },
+        other => format!("{prefix}{}", scalar_key(other)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn unicity_keeps_the_later_entry_in_the_first_place() {
+        let mut t = json!({"services": {"a": {
+            "dns": ["a", "b", "a"],
+            "expose": ["1", 1, "1/tcp"],
+            "ports": [
+                {"mode": "ingress", "target": 82, "published": "82", "protocol": "tcp"},
+                {"mode": "ingress", "target": 82, "protocol": "tcp"},
+                {"mode": "ingress", "host_ip": "0.0.0.0", "target": 82, "published": "82", "protocol": "tcp"},
+                {"mode": "host", "target": 82, "published": "82", "protocol": "tcp"}
+            ],
+            "secrets": [{"source": "s", "target": "/run/secrets/s"}, {"source": "s"}],
+            "networks": {"n": {"aliases": ["x", "x"]}}
+        }}});
+        unicity(&mut t);
+        let a = &t["services"]["a"];
+        assert_eq!(a["dns"], json!(["a", "b"]));
+        assert_eq!(a["expose"], json!([1, "1/tcp"]));
+        assert_eq!(a["ports"].as_array().map(Vec::len), Some(3));
+        assert_eq!(a["ports"][0]["host_ip"], "0.0.0.0");
+        assert_eq!(a["secrets"], json!([{"source": "s"}]));
+        assert_eq!(a["networks"]["n"]["aliases"], json!(["x"]));
+    }
 
     #[test]
     fn rules() {

@@ -1,26 +1,28 @@
 //! The compose loader: files and options in, a typed [`Project`] out. Never touches the engine.
 //!
-//! Stages, each in its own module: [`discover`] the files, read the [`env`], then `files` loads
+//! Stages, each in its own module: `discover` the files, read the [`env`], then `files` loads
 //! them: parse the [`yaml`], [`interpolate`] each file, import its `include`s (sub-projects), bring
-//! it to [`canonical`] long syntax, resolve its `extends`, [`merge`] the files; then normalise
+//! it to [`canonical`] long syntax, resolve its `extends`, `merge` the files; then normalise
 //! (names, the default network), select services by [`profiles`], build the typed [`model`] and
 //! [`validate`] references.
 
 pub mod canonical;
-pub mod discover;
-pub mod dotenv;
+pub mod develop;
+mod discover;
+mod dotenv;
 pub mod emit;
 pub mod env;
 pub mod error;
 mod extends;
 mod files;
 mod forms;
+pub mod hooks;
 #[cfg(test)]
 mod hostile;
 mod include;
 pub mod interpolate;
 mod lenient;
-pub mod merge;
+mod merge;
 pub mod model;
 pub mod name;
 pub mod path;
@@ -38,7 +40,7 @@ use indexmap::IndexMap;
 use serde_json::{json, Map, Value};
 use std::path::{Path as FsPath, PathBuf};
 
-pub use error::LoadError;
+pub use error::{LoadError, LoadErrorKind};
 pub use model::*;
 use path::{Path, Seg};
 
@@ -58,6 +60,9 @@ pub struct LoadOptions {
     pub cwd: PathBuf,
     /// Leave `${...}` as written (`config --no-interpolate`).
     pub no_interpolate: bool,
+    /// With `no_interpolate`: still build the typed project (the listings and `--hash` of
+    /// `config --no-interpolate`), which fails where a typed field holds `${...}`.
+    pub typed_as_written: bool,
     /// List each service's env files (absolute) instead of reading them into `environment`: the
     /// model the reference hashes for `config --hash` (its `up` hashes the resolved one).
     pub list_env_files: bool,
@@ -119,7 +124,7 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, LoadError> {
     } else {
         vec![]
     };
-    let found = discover::files(&named, cwd, &start)?;
+    let (found, found_warnings) = discover::files(&named, cwd, &start)?;
     let working_dir = match (&opts.project_directory, found.first()) {
         (Some(_), _) => start.clone(),
         (None, Some(discover::Source::File(f))) => {
@@ -163,7 +168,9 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, LoadError> {
             vars: &vars,
             dir: &working_dir,
             no_interpolate: opts.no_interpolate,
+            as_written: opts.no_interpolate && !opts.typed_as_written,
             resolve_paths: !opts.no_path_resolution,
+            root: &working_dir,
         };
         let mut trail = files::Trail::default();
         let tree = files::load(inputs.clone(), &scope, &mut trail)?;
@@ -187,6 +194,7 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, LoadError> {
         break (tree, trail, name);
     };
     let (sources, mut warnings) = (trail.sources, trail.warnings);
+    warnings.splice(0..0, found_warnings);
     let locate = |msg: String, p: &Path, key: bool| locate(&sources, msg, p, key);
 
     let base = if opts.no_path_resolution {
@@ -195,7 +203,7 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, LoadError> {
         working_dir.as_path()
     };
     warnings.extend(normalize(&mut tree, &name, base, !opts.no_normalize));
-    if opts.no_interpolate {
+    if opts.no_interpolate && !opts.typed_as_written {
         return Ok(Loaded {
             project: Project {
                 name,
@@ -209,8 +217,14 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, LoadError> {
             as_written: Some(written_tree(tree)),
         });
     }
-    resolve_env_files(&mut tree, &working_dir, &vars, opts.list_env_files)
-        .map_err(|(p, msg)| locate(msg, &p, false))?;
+    resolve_env_files(
+        &mut tree,
+        &working_dir,
+        &vars,
+        opts.list_env_files,
+        !opts.no_path_resolution,
+    )
+    .map_err(|(p, msg)| locate(msg, &p, false))?;
 
     let mut project = Project {
         name,
@@ -224,13 +238,17 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, LoadError> {
         environment: vars.clone(),
         ..Default::default()
     };
-    let root = tree.as_object().cloned().unwrap_or_default();
-    project.networks = typed_map(&root, "networks").map_err(|(p, m)| locate(m, &p, false))?;
-    project.volumes = typed_map(&root, "volumes").map_err(|(p, m)| locate(m, &p, false))?;
-    project.secrets = typed_map(&root, "secrets").map_err(|(p, m)| locate(m, &p, false))?;
-    project.configs = typed_map(&root, "configs").map_err(|(p, m)| locate(m, &p, false))?;
+    // The sections are taken out of the tree (no copy) as they are typed.
+    let mut root = match tree {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    };
+    project.networks = typed_map(&mut root, "networks").map_err(|(p, m)| locate(m, &p, false))?;
+    project.volumes = typed_map(&mut root, "volumes").map_err(|(p, m)| locate(m, &p, false))?;
+    project.secrets = typed_map(&mut root, "secrets").map_err(|(p, m)| locate(m, &p, false))?;
+    project.configs = typed_map(&mut root, "configs").map_err(|(p, m)| locate(m, &p, false))?;
     let services: IndexMap<String, Service> =
-        typed_map(&root, "services").map_err(|(p, m)| locate(m, &p, false))?;
+        typed_map(&mut root, "services").map_err(|(p, m)| locate(m, &p, false))?;
 
     let active = profiles::with_named(active_profiles(opts, &dotenv), &services, &opts.services);
     for (name, mut svc) in services {
@@ -306,7 +324,7 @@ fn prune(project: &mut Project) {
         .flat_map(|s| {
             s.volumes
                 .iter()
-                .filter(|v| v.kind == "volume")
+                .filter(|v| v.kind == MountKind::Volume)
                 .filter_map(|v| v.source.clone())
         })
         .collect();
@@ -568,9 +586,16 @@ fn canonicalize(tree: &mut Value, base: &FsPath) -> Result<(), Located> {
             }
         }
         if let Some(Value::Object(limits)) = s.get_mut("ulimits") {
-            for v in limits.values_mut() {
+            // Numbers written as text, alone or as `soft` / `hard` (`soft: "1024"`).
+            let number = |v: &mut Value| {
                 if let Some(n) = v.as_str().and_then(|t| t.trim().parse::<i64>().ok()) {
                     *v = json!(n);
+                }
+            };
+            for v in limits.values_mut() {
+                number(v);
+                if let Value::Object(pair) = v {
+                    pair.values_mut().for_each(number);
                 }
             }
         }
@@ -659,8 +684,86 @@ fn as_written(tree: &mut Value, base: &FsPath) -> Result<(), Located> {
             ));
         };
         type Fix = fn(&Value) -> Result<Value, String>;
-        let fixes: [(&str, Fix); 8] = [
-            ("ports", canonical::ports),
+        // compose-go brings each entry to long syntax on its own and keeps the ones it cannot
+        // parse as written (`"${PORT}:80"`).
+        if let Some(Value::Array(items)) = s.get_mut("volumes") {
+            let mut out = Vec::with_capacity(items.len());
+            for item in items.drain(..) {
+                match canonical::service_volumes(&json!([item.clone()]), base) {
+                    Ok(Value::Array(long)) => out.extend(long),
+                    _ => out.push(item),
+                }
+            }
+            *items = out;
+        }
+        // Ports in long syntax when they all parse (compose-go keeps the list as written when
+        // one does not), the long ones with their defaults.
+        if let Some(Value::Array(ports)) = s.get_mut("ports") {
+            let mut long = Vec::with_capacity(ports.len());
+            for item in ports.iter() {
+                match item {
+                    Value::Object(_) => long.push(item.clone()),
+                    short => match canonical::ports(&json!([short])) {
+                        Ok(Value::Array(l)) => long.extend(l),
+                        _ => {
+                            long = ports.clone();
+                            break;
+                        }
+                    },
+                }
+            }
+            for p in long.iter_mut().filter_map(Value::as_object_mut) {
+                p.entry("mode").or_insert(json!("ingress"));
+                p.entry("protocol").or_insert(json!("tcp"));
+            }
+            *ports = long;
+        }
+        // Text or list: a list (`dns_search` and `tmpfs` become lists only when merged).
+        for key in ["label_file"] {
+            if let Some(Value::String(one)) = s.get(key) {
+                let one = one.clone();
+                s.insert(key.into(), json!([one]));
+            }
+        }
+        if let Some(Value::Object(u)) = s.get("ulimits") {
+            // compose-go's check of a string limit fails (with this message) before typing.
+            if let Some((k, _)) = u.iter().find(|(_, v)| v.is_string()) {
+                let p = Path::root().key("services").key(name).key("ulimits").key(k);
+                return Err((p.clone(), format!("{p}: invalid type string for external")));
+            }
+        }
+        if let Some(Value::Object(d)) = s.get_mut("develop") {
+            if let Some(Value::Array(rules)) = d.get_mut("watch") {
+                for r in rules.iter_mut().filter_map(Value::as_object_mut) {
+                    for key in ["include", "ignore"] {
+                        if let Some(Value::String(one)) = r.get(key) {
+                            let one = one.clone();
+                            r.insert(key.into(), json!([one]));
+                        }
+                    }
+                    if let Some(Value::String(p)) = r.get_mut("path") {
+                        *p = canonical::absolute(p, base);
+                    }
+                }
+            }
+        }
+        if let Some(v) = s.get_mut("gpus") {
+            if v.as_str() == Some("all") {
+                *v = json!([{ "count": "all" }]);
+            }
+            if let Value::Array(list) = v {
+                list.iter_mut().for_each(count_all);
+            }
+        }
+        if let Some(Value::Array(list)) = s
+            .get_mut("deploy")
+            .and_then(|d| d.get_mut("resources"))
+            .and_then(|r| r.get_mut("reservations"))
+            .and_then(|r| r.get_mut("devices"))
+        {
+            list.iter_mut().for_each(count_all);
+        }
+        let fixes: [(&str, Fix); 7] = [
             ("devices", canonical::devices),
             ("dns", canonical::string_list),
             ("models", forms::names_to_mapping),
@@ -678,10 +781,8 @@ fn as_written(tree: &mut Value, base: &FsPath) -> Result<(), Located> {
                 }
             }
         }
-        if let Some(v) = s.get_mut("volumes") {
-            if let Ok(fixed) = canonical::service_volumes(v, base) {
-                *v = fixed;
-            }
+        if let Some(Value::Array(dns)) = s.get_mut("dns") {
+            dns.retain(|d| d.as_str() != Some(""));
         }
         if let Some(Value::String(p)) = s.get_mut("pull_policy") {
             if p == "if_not_present" {
@@ -710,6 +811,33 @@ fn as_written(tree: &mut Value, base: &FsPath) -> Result<(), Located> {
                     *ctx = canonical::absolute(ctx, base);
                 }
             }
+            if let Some(Value::Array(list)) = b.get("additional_contexts") {
+                let map: Map<String, Value> = list
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .filter_map(|e| e.split_once('='))
+                    .map(|(k, v)| (k.to_string(), json!(v)))
+                    .collect();
+                b["additional_contexts"] = Value::Object(map);
+            }
+            if let Some(Value::Array(list)) = b.get_mut("secrets") {
+                for e in list.iter_mut() {
+                    if let Value::String(src) = e {
+                        *e = json!({ "source": src });
+                    }
+                }
+            }
+            if let Some(Value::Array(keys)) = b.get("ssh") {
+                let map: Map<String, Value> = keys
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(|k| match k.split_once('=') {
+                        Some((id, path)) => (id.to_string(), json!(path)),
+                        None => (k.to_string(), Value::Null),
+                    })
+                    .collect();
+                b["ssh"] = Value::Object(map);
+            }
             if let Some(Value::Object(extra)) = b.get_mut("additional_contexts") {
                 for c in extra.values_mut() {
                     if let Value::String(c) = c {
@@ -720,17 +848,34 @@ fn as_written(tree: &mut Value, base: &FsPath) -> Result<(), Located> {
                     }
                 }
             }
-            // Arguments without a value are left out (they would come from the environment).
-            match b.get_mut("args") {
-                Some(Value::Object(args)) => args.retain(|_, v| !v.is_null()),
-                Some(Value::Array(args)) => {
-                    args.retain(|a| a.as_str().is_none_or(|a| a.contains('=')))
-                }
-                _ => {}
-            }
         }
     }
     Ok(())
+}
+
+/// Once the files are merged (as written): build arguments without a value are left out (they
+/// would come from the environment).
+fn drop_valueless_args(tree: &mut Value) {
+    let Some(Value::Object(services)) = tree.get_mut("services") else {
+        return;
+    };
+    for svc in services.values_mut() {
+        match svc.get_mut("build").and_then(|b| b.get_mut("args")) {
+            Some(Value::Object(args)) => args.retain(|_, v| !v.is_null()),
+            Some(Value::Array(args)) => args.retain(|a| a.as_str().is_none_or(|a| a.contains('='))),
+            _ => {}
+        }
+    }
+}
+
+/// A device request without `count` nor `device_ids` asks for all devices (as written: the
+/// word, where the typed model has -1).
+fn count_all(d: &mut Value) {
+    if let Value::Object(d) = d {
+        if !d.contains_key("count") && !d.contains_key("device_ids") {
+            d.insert("count".into(), json!("all"));
+        }
+    }
 }
 
 /// YAML 1.1 booleans (`yes`, `off`...) in boolean service attributes: read as booleans, with
@@ -768,15 +913,31 @@ fn yaml11_booleans(tree: &mut Value, warnings: &mut Vec<String>) {
 
 /// Implicit `depends_on` entries (explicit ones win): see [`model::implicit_dependencies`].
 fn add_implicit_dependencies(s: &mut Map<String, Value>) {
-    let text = |k: &str| s.get(k).and_then(Value::as_str);
-    let list = |k: &str| -> Vec<&str> {
-        s.get(k)
-            .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default()
-    };
-    let modes = ["network_mode", "ipc", "pid"].into_iter().filter_map(text);
-    let deps = model::implicit_dependencies(modes, list("links"), list("volumes_from"));
+    // Each form read by its one parser (the typed model reads the same texts later).
+    fn parsed<T>(
+        s: &Map<String, Value>,
+        keys: &[&str],
+        parse: fn(&str) -> Result<T, String>,
+    ) -> Vec<T> {
+        let mut out = Vec::new();
+        for k in keys {
+            let texts: Vec<&str> = match s.get(*k) {
+                Some(Value::String(t)) => vec![t],
+                Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
+                _ => vec![],
+            };
+            out.extend(texts.into_iter().filter_map(|t| parse(t).ok()));
+        }
+        out
+    }
+    let modes = parsed(
+        s,
+        &["network_mode", "ipc", "pid"],
+        canonical::namespace_mode,
+    );
+    let links = parsed(s, &["links"], canonical::link);
+    let from = parsed(s, &["volumes_from"], canonical::volumes_from);
+    let deps = model::implicit_dependencies(&modes, &links, &from);
     if deps.is_empty() {
         return;
     }
@@ -861,7 +1022,7 @@ fn normalize(tree: &mut Value, project: &str, base: &FsPath, names: bool) -> Vec
                 let n = if external {
                     key.clone()
                 } else {
-                    format!("{project}_{key}")
+                    name::resource(project, key)
                 };
                 o.insert("name".into(), json!(n));
             }
@@ -883,6 +1044,7 @@ fn resolve_env_files(
     base: &FsPath,
     vars: &env::Vars,
     list_only: bool,
+    resolve_paths: bool,
 ) -> Result<(), Located> {
     let Some(Value::Object(services)) = tree.get_mut("services") else {
         return Ok(());
@@ -923,7 +1085,11 @@ fn resolve_env_files(
                 };
                 let abs = PathBuf::from(canonical::absolute(&path, base));
                 if list_only {
-                    let shown = abs.display().to_string();
+                    // Not resolved (`--no-path-resolution`): listed as written.
+                    let shown = match resolve_paths {
+                        true => abs.display().to_string(),
+                        false => path.clone(),
+                    };
                     listed.push(if required {
                         json!(shown)
                     } else {
@@ -1032,22 +1198,23 @@ fn serde_message(m: &str) -> String {
 
 /// Deserialises one top-level section into typed values, reporting the path of a bad field.
 fn typed_map<T: serde::de::DeserializeOwned>(
-    root: &Map<String, Value>,
+    root: &mut Map<String, Value>,
     section: &str,
 ) -> Result<IndexMap<String, T>, Located> {
     let mut out = IndexMap::new();
-    let Some(v) = root.get(section) else {
+    let Some(v) = root.shift_remove(section) else {
         return Ok(out);
     };
     let Value::Object(m) = v else {
         return Err((
             Path::root().key(section),
-            format!("expected a mapping, found {}", canonical::kind(v)),
+            format!("expected a mapping, found {}", canonical::kind(&v)),
         ));
     };
+    out.reserve(m.len());
     for (k, v) in m {
-        let base = Path::root().key(section).key(k);
-        let typed: T = serde_path_to_error::deserialize(v.clone()).map_err(|e| {
+        let base = Path::root().key(section).key(&k);
+        let typed: T = serde_path_to_error::deserialize(v).map_err(|e| {
             let mut p = base.clone();
             for seg in e.path().iter() {
                 match seg {
@@ -1058,7 +1225,7 @@ fn typed_map<T: serde::de::DeserializeOwned>(
             }
             (p, serde_message(&e.into_inner().to_string()))
         })?;
-        out.insert(k.clone(), typed);
+        out.insert(k, typed);
     }
     Ok(out)
 }

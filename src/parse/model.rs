@@ -73,11 +73,11 @@ pub struct Service {
     #[serde(skip_serializing_if = "IndexMap::is_empty")]
     pub networks: IndexMap<String, Option<ServiceNetwork>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub network_mode: Option<String>,
+    pub network_mode: Option<NamespaceMode>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub volumes: Vec<ServiceVolume>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub volumes_from: Vec<String>,
+    pub volumes_from: Vec<VolumesFrom>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ports: Vec<Port>,
     #[serde(
@@ -94,7 +94,7 @@ pub struct Service {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub domainname: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub restart: Option<String>,
+    pub restart: Option<Restart>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -125,7 +125,7 @@ pub struct Service {
     )]
     pub stdin_open: bool,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub tmpfs: Vec<String>,
+    pub tmpfs: Vec<Tmpfs>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub healthcheck: Option<Healthcheck>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -154,7 +154,7 @@ pub struct Service {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub dns_opt: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub extra_hosts: Vec<String>,
+    pub extra_hosts: Vec<ExtraHost>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mem_limit: Option<Bytes>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -206,17 +206,17 @@ pub struct Service {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub devices: Vec<Device>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub ipc: Option<String>,
+    pub ipc: Option<NamespaceMode>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub pid: Option<String>,
+    pub pid: Option<NamespaceMode>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub platform: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub pull_policy: Option<String>,
+    pub pull_policy: Option<PullPolicy>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mac_address: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub links: Vec<String>,
+    pub links: Vec<Link>,
     #[serde(
         skip_serializing_if = "Option::is_none",
         deserialize_with = "lenient::opt_bool"
@@ -242,10 +242,9 @@ impl Service {
         implicit_dependencies(
             [&self.network_mode, &self.ipc, &self.pid]
                 .into_iter()
-                .flatten()
-                .map(String::as_str),
-            self.links.iter().map(String::as_str),
-            self.volumes_from.iter().map(String::as_str),
+                .flatten(),
+            &self.links,
+            &self.volumes_from,
         )
     }
 
@@ -253,7 +252,7 @@ impl Service {
     pub fn image_name(&self, project: &str) -> String {
         match &self.image {
             Some(i) => i.clone(),
-            None => format!("{project}-{}", self.name),
+            None => super::name::built_image(project, &self.name),
         }
     }
 }
@@ -267,11 +266,12 @@ pub struct ImplicitDependency {
 }
 
 /// The implicit dependencies of a service, from its namespace modes (`network_mode`, `ipc`,
-/// `pid`), `links` and `volumes_from`: one rule for the loader and the planner.
+/// `pid`), `links` and `volumes_from`, in that order: the one rule for the loader (which adds
+/// them to `depends_on`), the planner and the `depends_on` label.
 pub fn implicit_dependencies<'a>(
-    modes: impl IntoIterator<Item = &'a str>,
-    links: impl IntoIterator<Item = &'a str>,
-    volumes_from: impl IntoIterator<Item = &'a str>,
+    modes: impl IntoIterator<Item = &'a NamespaceMode>,
+    links: impl IntoIterator<Item = &'a Link>,
+    volumes_from: impl IntoIterator<Item = &'a VolumesFrom>,
 ) -> Vec<ImplicitDependency> {
     let mut out: Vec<ImplicitDependency> = Vec::new();
     let mut add = |service: &str, restart: bool| {
@@ -283,16 +283,16 @@ pub fn implicit_dependencies<'a>(
         }
     };
     for m in modes {
-        if let Some(s) = m.strip_prefix("service:") {
+        if let NamespaceMode::Service(s) = m {
             add(s, true);
         }
     }
     for l in links {
-        add(l.split(':').next().unwrap_or(l), true);
+        add(&l.service, true);
     }
     for v in volumes_from {
-        if !v.starts_with("container:") {
-            add(v.split(':').next().unwrap_or(v), false);
+        if let VolumesFromSource::Service(s) = &v.source {
+            add(s, false);
         }
     }
     out
@@ -323,7 +323,7 @@ pub struct Build {
     )]
     pub no_cache: bool,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub extra_hosts: Vec<String>,
+    pub extra_hosts: Vec<ExtraHost>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shm_size: Option<Bytes>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -407,7 +407,7 @@ pub struct ServiceNetwork {
 #[serde(default)]
 pub struct ServiceVolume {
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: MountKind,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
     pub target: String,
@@ -621,14 +621,14 @@ pub struct FileRef {
     pub target: Option<String>,
     #[serde(
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_string"
+        deserialize_with = "lenient::opt_owner"
     )]
-    pub uid: Option<String>,
+    pub uid: Option<Owner>,
     #[serde(
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_string"
+        deserialize_with = "lenient::opt_owner"
     )]
-    pub gid: Option<String>,
+    pub gid: Option<Owner>,
     #[serde(
         skip_serializing_if = "Option::is_none",
         deserialize_with = "lenient::opt_mode",
@@ -748,6 +748,253 @@ pub struct FileObject {
     pub other: IndexMap<String, serde_json::Value>,
 }
 
+// Short forms, parsed once (`canonical.rs` reads them; `Display` writes them back as written,
+// which is what `config` prints and the config hash covers).
+
+/// `restart`: the policy, and the text as written (what `config` prints, as the reference
+/// does, whatever it says).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Restart {
+    pub written: String,
+    /// `None` for a value the engine does not know: `config` prints it, and
+    /// `validate::runnable` refuses it, with its location, before any container is made.
+    pub policy: Option<RestartMode>,
+}
+
+/// A restart policy the engine knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RestartMode {
+    No,
+    Always,
+    UnlessStopped,
+    /// `on-failure[:N]`; `N` only when it is a plain number (the reference's `Atoi`).
+    OnFailure(Option<u32>),
+}
+
+/// A `tmpfs` entry: `PATH[:OPTIONS]`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Tmpfs {
+    pub path: String,
+    /// The mount options (`size=1m,mode=1777`), as written.
+    pub options: Option<String>,
+}
+
+/// A `links` entry: `SERVICE[:ALIAS]`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Link {
+    pub service: String,
+    pub alias: Option<String>,
+}
+
+impl Link {
+    /// The name the linked service is known by: the alias, else the service.
+    pub fn name(&self) -> &str {
+        self.alias.as_deref().unwrap_or(&self.service)
+    }
+}
+
+/// A `volumes_from` entry: `SERVICE[:MODE]` or `container:NAME[:MODE]`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct VolumesFrom {
+    pub source: VolumesFromSource,
+    /// `ro` or `rw` (passed to the engine as written, which judges it, as the reference does).
+    pub mode: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VolumesFromSource {
+    Service(String),
+    Container(String),
+}
+
+/// `network_mode`, `ipc` or `pid`: another service's or container's namespace, or a mode the
+/// engine knows by name (`host`, `none`, `bridge`, a network, `shareable`, ...).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum NamespaceMode {
+    Service(String),
+    Container(String),
+    Named(String),
+}
+
+/// An `extra_hosts` entry (canonical `HOST=ADDRESS`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ExtraHost {
+    pub host: String,
+    pub address: String,
+}
+
+/// `pull_policy` (`if_not_present` is read as `missing`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum PullPolicy {
+    Always,
+    Never,
+    Missing,
+    Build,
+    Refresh,
+    Daily,
+    Weekly,
+    /// `every_<duration>`, the duration as written.
+    Every(String),
+}
+
+/// A mount's `type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum MountKind {
+    Bind,
+    #[default]
+    Volume,
+    Tmpfs,
+    Npipe,
+    Cluster,
+    Image,
+}
+
+/// A secret's or config's `uid` / `gid`: the text as written (the reference accepts any in
+/// `config`), and the number it is.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Owner {
+    pub written: String,
+    /// `None` when the text is not a number: the files are then owned by root (0), as before.
+    pub id: Option<u32>,
+}
+
+macro_rules! written_as_text {
+    ($($t:ty => $parse:path),* $(,)?) => {$(
+        impl TryFrom<String> for $t {
+            type Error = String;
+            fn try_from(s: String) -> Result<Self, String> {
+                $parse(&s)
+            }
+        }
+        impl std::str::FromStr for $t {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                $parse(s)
+            }
+        }
+        impl From<$t> for String {
+            fn from(v: $t) -> String {
+                v.to_string()
+            }
+        }
+    )*};
+}
+
+written_as_text! {
+    Restart => super::canonical::restart,
+    Tmpfs => super::canonical::tmpfs,
+    Link => super::canonical::link,
+    VolumesFrom => super::canonical::volumes_from,
+    NamespaceMode => super::canonical::namespace_mode,
+    ExtraHost => super::canonical::extra_host,
+    PullPolicy => super::canonical::pull_policy,
+    MountKind => super::canonical::mount_kind,
+    Owner => super::canonical::owner,
+}
+
+impl std::fmt::Display for Restart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.written)
+    }
+}
+
+impl std::fmt::Display for Tmpfs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.options {
+            Some(o) => write!(f, "{}:{o}", self.path),
+            None => f.write_str(&self.path),
+        }
+    }
+}
+
+impl std::fmt::Display for Link {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.alias {
+            Some(a) => write!(f, "{}:{a}", self.service),
+            None => f.write_str(&self.service),
+        }
+    }
+}
+
+impl std::fmt::Display for VolumesFrom {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.source {
+            VolumesFromSource::Service(s) => f.write_str(s)?,
+            VolumesFromSource::Container(c) => write!(f, "container:{c}")?,
+        }
+        match &self.mode {
+            Some(m) => write!(f, ":{m}"),
+            None => Ok(()),
+        }
+    }
+}
+
+impl std::fmt::Display for NamespaceMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NamespaceMode::Service(s) => write!(f, "service:{s}"),
+            NamespaceMode::Container(c) => write!(f, "container:{c}"),
+            NamespaceMode::Named(n) => f.write_str(n),
+        }
+    }
+}
+
+impl std::fmt::Display for ExtraHost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}={}", self.host, self.address)
+    }
+}
+
+impl std::fmt::Display for PullPolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = match self {
+            PullPolicy::Always => "always",
+            PullPolicy::Never => "never",
+            PullPolicy::Missing => "missing",
+            PullPolicy::Build => "build",
+            PullPolicy::Refresh => "refresh",
+            PullPolicy::Daily => "daily",
+            PullPolicy::Weekly => "weekly",
+            PullPolicy::Every(d) => return write!(f, "every_{d}"),
+        };
+        f.write_str(s)
+    }
+}
+
+impl MountKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MountKind::Bind => "bind",
+            MountKind::Volume => "volume",
+            MountKind::Tmpfs => "tmpfs",
+            MountKind::Npipe => "npipe",
+            MountKind::Cluster => "cluster",
+            MountKind::Image => "image",
+        }
+    }
+}
+
+impl std::fmt::Display for MountKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::fmt::Display for Owner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.written)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -755,11 +1002,11 @@ mod tests {
     #[test]
     fn implicit_dependencies_from_namespaces_links_and_volumes() {
         let svc = Service {
-            network_mode: Some("service:net".into()),
-            ipc: Some("service:ipc".into()),
-            pid: Some("host".into()),
-            links: vec!["db:database".into(), "net".into()],
-            volumes_from: vec!["data:ro".into(), "container:c1".into()],
+            network_mode: "service:net".parse().ok(),
+            ipc: "service:ipc".parse().ok(),
+            pid: "host".parse().ok(),
+            links: vec!["db:database".parse().unwrap(), "net".parse().unwrap()],
+            volumes_from: vec!["data:ro".parse().unwrap(), "container:c1".parse().unwrap()],
             ..Default::default()
         };
         let deps: Vec<(String, bool)> = svc

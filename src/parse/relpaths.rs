@@ -8,7 +8,7 @@ use std::path::Path as FsPath;
 use super::canonical::absolute;
 
 /// Rewrites the relative paths of `tree` against `dir`.
-pub fn absolutize(tree: &mut Value, dir: &FsPath) {
+pub(super) fn absolutize(tree: &mut Value, dir: &FsPath) {
     let Value::Object(root) = tree else { return };
     if let Some(Value::Object(services)) = root.get_mut("services") {
         for svc in services.values_mut() {

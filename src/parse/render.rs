@@ -45,13 +45,14 @@ pub fn escape_dollars(v: &mut Value) {
     match v {
         Value::String(s) if s.contains('$') => *s = s.replace('$', "$$"),
         Value::Array(items) => items.iter_mut().for_each(escape_dollars),
-        Value::Object(m) => {
+        Value::Object(m) if m.keys().any(|k| k.contains('$')) => {
             let old = std::mem::take(m);
             for (k, mut val) in old {
                 escape_dollars(&mut val);
                 m.insert(k.replace('$', "$$"), val);
             }
         }
+        Value::Object(m) => m.values_mut().for_each(escape_dollars),
         _ => {}
     }
 }
@@ -67,8 +68,28 @@ fn whole_numbers(v: &mut Value) {
             }
         }
         Value::Array(items) => items.iter_mut().for_each(whole_numbers),
-        Value::Object(m) => m.values_mut().for_each(whole_numbers),
+        // `x-` content keeps its floats as go-yaml read them (`1234567.0` prints `1.234567e+06`).
+        Value::Object(m) => m
+            .iter_mut()
+            .filter(|(k, _)| !k.starts_with("x-"))
+            .for_each(|(_, v)| whole_numbers(v)),
         _ => {}
+    }
+}
+
+/// A ulimit of 0 is compose-go's soft/hard pair (its single form is only for a non-zero
+/// number), whose zeros JSON leaves out (`"core": {}`) and YAML prints.
+fn zero_ulimits(ulimits: Option<&mut Value>, flavour: Flavour) {
+    let Some(Value::Object(u)) = ulimits else {
+        return;
+    };
+    for v in u.values_mut() {
+        if v.as_i64() == Some(0) {
+            *v = json!({"soft": 0, "hard": 0});
+        }
+        if let (Value::Object(pair), Flavour::Json) = (&mut *v, flavour) {
+            pair.retain(|_, n| n.as_i64() != Some(0));
+        }
     }
 }
 
@@ -76,6 +97,10 @@ fn whole_numbers(v: &mut Value) {
 pub fn service(svc: &Service, flavour: Flavour) -> Value {
     let mut v = serde_json::to_value(svc).unwrap_or(Value::Null);
     if let Value::Object(s) = &mut v {
+        zero_ulimits(s.get_mut("ulimits"), flavour);
+        if let Some(Value::Object(b)) = s.get_mut("build") {
+            zero_ulimits(b.get_mut("ulimits"), flavour);
+        }
         drop_empty_strings(s);
         for part in ["build", "healthcheck", "logging"] {
             if let Some(Value::Object(m)) = s.get_mut(part) {

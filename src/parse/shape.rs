@@ -44,12 +44,17 @@ pub enum Presence {
     ValueStruct,
     /// No `omitempty`: printed as is, empty or not.
     Always,
+    /// No `omitempty`, a Go scalar: its zero value when absent (`Weight: 0`, `Rate: "0"`).
+    Zero(&'static str),
 }
 
 /// One field of a Go struct.
 #[derive(Debug, Clone, Copy)]
 pub struct Field {
     pub name: &'static str,
+    /// The JSON key when it differs from the YAML one (a Go field without a `json` tag is
+    /// printed under its Go name: `Path`, `Rate`).
+    pub json: Option<&'static str>,
     pub kind: Kind,
     pub presence: Presence,
 }
@@ -57,6 +62,7 @@ pub struct Field {
 const fn f(name: &'static str) -> Field {
     Field {
         name,
+        json: None,
         kind: Kind::Any,
         presence: Presence::OmitEmpty,
     }
@@ -65,6 +71,7 @@ const fn f(name: &'static str) -> Field {
 const fn s(name: &'static str, fields: &'static [Field]) -> Field {
     Field {
         name,
+        json: None,
         kind: Kind::Struct(fields),
         presence: Presence::OmitEmpty,
     }
@@ -73,6 +80,7 @@ const fn s(name: &'static str, fields: &'static [Field]) -> Field {
 const fn k(name: &'static str, kind: Kind) -> Field {
     Field {
         name,
+        json: None,
         kind,
         presence: Presence::OmitEmpty,
     }
@@ -81,6 +89,7 @@ const fn k(name: &'static str, kind: Kind) -> Field {
 const fn with(field: Field, presence: Presence) -> Field {
     Field {
         name: field.name,
+        json: field.json,
         kind: field.kind,
         presence,
     }
@@ -258,11 +267,43 @@ static HOOK: &[Field] = &[
 
 static BLKIO: &[Field] = &[
     f("weight"),
-    f("weight_device"),
-    f("device_read_bps"),
-    f("device_read_iops"),
-    f("device_write_bps"),
-    f("device_write_iops"),
+    k("weight_device", Kind::List(&Kind::Struct(WEIGHT_DEVICE))),
+    k(
+        "device_read_bps",
+        Kind::List(&Kind::Struct(THROTTLE_DEVICE)),
+    ),
+    k(
+        "device_read_iops",
+        Kind::List(&Kind::Struct(THROTTLE_DEVICE)),
+    ),
+    k(
+        "device_write_bps",
+        Kind::List(&Kind::Struct(THROTTLE_DEVICE)),
+    ),
+    k(
+        "device_write_iops",
+        Kind::List(&Kind::Struct(THROTTLE_DEVICE)),
+    ),
+];
+
+/// Go's `Path` / `Weight` / `Rate` fields carry no `json` tag: JSON prints the Go names.
+const fn go_named(name: &'static str, json: &'static str, zero: &'static str) -> Field {
+    Field {
+        name,
+        json: Some(json),
+        kind: Kind::Any,
+        presence: Presence::Zero(zero),
+    }
+}
+
+static WEIGHT_DEVICE: &[Field] = &[
+    go_named("path", "Path", "\"\""),
+    go_named("weight", "Weight", "0"),
+];
+
+static THROTTLE_DEVICE: &[Field] = &[
+    go_named("path", "Path", "\"\""),
+    go_named("rate", "Rate", "\"0\""),
 ];
 
 static CREDENTIAL_SPEC: &[Field] = &[f("config"), f("file"), f("registry")];
@@ -504,10 +545,12 @@ pub fn sort_keys(entries: &mut [(String, Value)], flavour: Flavour) {
 fn structure(m: &mut Map<String, Value>, fields: &[Field], flavour: Flavour) {
     let mut old = std::mem::take(m);
     for field in fields {
-        let value = old.shift_remove(field.name);
+        // The leftovers are sorted below: their order does not matter.
+        let value = old.swap_remove(field.name);
         let value = match (value, field.presence, flavour) {
             (None, Presence::JsonAlways, Flavour::Json) => Some(Value::Null),
             (None, Presence::ValueStruct, Flavour::Json) => Some(Value::Object(Map::new())),
+            (None, Presence::Zero(zero), _) => serde_json::from_str(zero).ok(),
             (v, _, _) => v,
         };
         let Some(mut value) = value else { continue };
@@ -515,7 +558,11 @@ fn structure(m: &mut Map<String, Value>, fields: &[Field], flavour: Flavour) {
         if omitted(&value, field, flavour) {
             continue;
         }
-        m.insert(field.name.to_string(), value);
+        let name = match (flavour, field.json) {
+            (Flavour::Json, Some(json)) => json,
+            _ => field.name,
+        };
+        m.insert(name.to_string(), value);
     }
     // Keys no table knows, then extensions: sorted.
     let mut rest: Vec<(String, Value)> = old.into_iter().collect();
@@ -540,7 +587,7 @@ fn empty(v: &Value) -> bool {
 
 fn omitted(v: &Value, field: &Field, flavour: Flavour) -> bool {
     match field.presence {
-        Presence::Always => false,
+        Presence::Always | Presence::Zero(_) => false,
         // `command: []` is printed in both (an empty command clears the image's).
         Presence::JsonAlways => flavour == Flavour::Yaml && v.is_null(),
         Presence::ValueStruct => flavour == Flavour::Yaml && empty(v),

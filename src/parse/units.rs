@@ -1,4 +1,5 @@
-//! Durations (`1m30s`) and byte sizes (`512m`) as compose files write them.
+//! Durations (`1m30s`) and byte sizes (`512m`) as compose files write them, and ages in words
+//! as docker prints them (`2 hours`).
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
@@ -171,6 +172,27 @@ enum StrOrNum {
     Str(String),
 }
 
+/// An age in words as docker's `HumanDuration` says it: `Less than a second`, `About a
+/// minute`, `3 hours` (hours rounded), `5 days`, `3 weeks`, `4 months`, `2 years`.
+pub fn human_duration(secs: i64) -> String {
+    let secs = secs.max(0);
+    let minutes = secs / 60;
+    let hours = (secs as f64 / 3600.0).round() as i64;
+    match secs {
+        0 => "Less than a second".into(),
+        1 => "1 second".into(),
+        2..=59 => format!("{secs} seconds"),
+        _ if minutes == 1 => "About a minute".into(),
+        _ if minutes < 60 => format!("{minutes} minutes"),
+        _ if hours == 1 => "About an hour".into(),
+        _ if hours < 48 => format!("{hours} hours"),
+        _ if hours < 24 * 7 * 2 => format!("{} days", hours / 24),
+        _ if hours < 24 * 30 * 2 => format!("{} weeks", hours / 24 / 7),
+        _ if hours < 24 * 365 * 2 => format!("{} months", hours / 24 / 30),
+        _ => format!("{} years", secs / 3600 / 24 / 365),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -199,5 +221,19 @@ mod tests {
         assert_eq!(Bytes::parse("100kb").unwrap().0, 102_400);
         assert_eq!(Bytes::parse("64").unwrap().0, 64);
         assert!(Bytes::parse("lots").is_err());
+    }
+
+    #[test]
+    fn ages_in_words_as_docker_says_them() {
+        use super::human_duration as h;
+        assert_eq!(h(0), "Less than a second");
+        assert_eq!(h(90), "About a minute");
+        assert_eq!(h(3599), "59 minutes");
+        assert_eq!(h(5399), "About an hour");
+        assert_eq!(h(6400), "2 hours");
+        assert_eq!(h(3 * 86400), "3 days");
+        assert_eq!(h(20 * 86400), "2 weeks");
+        assert_eq!(h(90 * 86400), "3 months");
+        assert_eq!(h(800 * 86400), "2 years");
     }
 }

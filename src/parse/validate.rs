@@ -4,7 +4,7 @@ use serde_json::{Map, Value};
 
 use super::canonical::kind;
 use super::error::did_you_mean;
-use super::model::{Project, Service};
+use super::model::{MountKind, NamespaceMode, Project, Service, VolumesFrom, VolumesFromSource};
 use super::path::Path;
 
 /// A problem at a path: the message and a hint.
@@ -624,10 +624,12 @@ fn empty_scalars(s: &Map<String, Value>, sp: &Path) -> Result<(), Problem> {
 fn service_values(s: &Map<String, Value>, sp: &Path) -> Result<(), Problem> {
     empty_scalars(s, sp)?;
     if let Some(Value::String(n)) = s.get("container_name") {
-        let mut chars = n.chars();
-        let ok = chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
-            && n.len() > 1
-            && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+        // The reference's schema pattern `[a-zA-Z0-9][a-zA-Z0-9_.-]+` is not anchored: a name
+        // passes when it holds such a run anywhere (`-ab`, `${PREFIX}-app` as written).
+        let ok = n.as_bytes().windows(2).any(|w| {
+            w[0].is_ascii_alphanumeric()
+                && (w[1].is_ascii_alphanumeric() || matches!(w[1], b'_' | b'.' | b'-'))
+        });
         if !ok {
             return Err(problem(
                 sp.key("container_name"),
@@ -798,7 +800,14 @@ pub fn unique(tree: &Value) -> Result<(), Problem> {
         return Ok(());
     };
     for (name, svc) in services {
-        for key in ["security_opt", "volumes_from", "group_add"] {
+        // The reference's schema wants these lists' items unique (no rule merges them).
+        for key in [
+            "security_opt",
+            "volumes_from",
+            "group_add",
+            "external_links",
+            "device_cgroup_rules",
+        ] {
             let Some(Value::Array(items)) = svc.get(key) else {
                 continue;
             };
@@ -862,19 +871,14 @@ fn external_alone(m: &Map<String, Value>, p: &Path, what: &str) -> Result<(), Pr
 /// `volumes_from` (the path under the service, and how to say it).
 fn implicit_origin(svc: &Service, dep: &str) -> Option<(Path, &'static str)> {
     let sp = Path::root().key("services").key(&svc.name);
-    if svc
-        .network_mode
-        .as_deref()
-        .and_then(|m| m.strip_prefix("service:"))
-        == Some(dep)
-    {
+    if svc.network_mode == Some(NamespaceMode::Service(dep.to_string())) {
         return Some((sp.key("network_mode"), "uses the network of"));
     }
-    let first = |s: &String| s.split(':').next() == Some(dep);
-    if let Some(i) = svc.volumes_from.iter().position(first) {
+    let from = |v: &VolumesFrom| v.source == VolumesFromSource::Service(dep.to_string());
+    if let Some(i) = svc.volumes_from.iter().position(from) {
         return Some((sp.key("volumes_from").index(i), "mounts the volumes of"));
     }
-    if let Some(i) = svc.links.iter().position(first) {
+    if let Some(i) = svc.links.iter().position(|l| l.service == dep) {
         return Some((sp.key("links").index(i), "links to"));
     }
     None
@@ -922,23 +926,16 @@ pub fn runnable(project: &Project) -> Result<(), super::LoadError> {
     const POLICIES: [&str; 4] = ["no", "always", "unless-stopped", "on-failure"];
     for (name, svc) in &project.services {
         let Some(r) = &svc.restart else { continue };
-        let (policy, count) = match r.split_once(':') {
-            Some((p, n)) => (p, Some(n)),
-            None => (r.as_str(), None),
-        };
-        let count_ok = match count {
-            None => true,
-            Some(n) => policy == "on-failure" && n.trim().parse::<u32>().is_ok(),
-        };
-        if POLICIES.contains(&policy) && count_ok {
+        if r.policy.is_some() {
             continue;
         }
+        let policy = r.written.split(':').next().unwrap_or_default();
         let p = Path::root().key("services").key(name).key("restart");
         let hint = did_you_mean(policy, POLICIES)
             .map(|m| format!("did you mean `{m}`?"))
             .unwrap_or_else(|| "use no, always, unless-stopped or on-failure[:N]".into());
         return Err(project
-            .error_at(&p, format!("unknown restart policy `{r}`"))
+            .error_at(&p, format!("unknown restart policy `{}`", r.written))
             .hint(hint));
     }
     Ok(())
@@ -1007,32 +1004,45 @@ fn platforms_agree(svc: &Service, sp: &Path) -> Result<(), Problem> {
 }
 
 /// The first `depends_on` cycle, as the list of services along it (first repeated at the end).
-/// An iterative depth-first search: linear in services and edges, whatever the chain length.
 fn cycle(project: &Project) -> Option<Vec<String>> {
+    find_cycle(project.services.keys().map(String::as_str), |name| {
+        project
+            .services
+            .get(name)
+            .map(|s| s.depends_on.keys().map(String::as_str).collect())
+            .unwrap_or_default()
+    })
+}
+
+/// The one cycle check (the loader's and the planner's graph): the first cycle met from
+/// `nodes` in order, as the list of nodes along it (first repeated at the end). An iterative
+/// depth-first search: linear in nodes and edges, whatever the chain length.
+pub fn find_cycle<'a>(
+    nodes: impl IntoIterator<Item = &'a str>,
+    deps: impl Fn(&str) -> Vec<&'a str>,
+) -> Option<Vec<String>> {
     use std::collections::HashSet;
     let mut done: HashSet<&str> = HashSet::new();
-    for root in project.services.keys() {
-        if done.contains(root.as_str()) {
+    for root in nodes {
+        if done.contains(root) {
             continue;
         }
         // The path from `root`, each with the iterator over its remaining dependencies.
-        let deps = |name: &str| project.services.get(name).map(|s| s.depends_on.keys());
-        let mut stack: Vec<(&str, Option<indexmap::map::Keys<'_, String, _>>)> =
-            vec![(root.as_str(), deps(root))];
-        let mut on_path: HashSet<&str> = HashSet::from([root.as_str()]);
+        let mut stack: Vec<(&str, std::vec::IntoIter<&str>)> = vec![(root, deps(root).into_iter())];
+        let mut on_path: HashSet<&str> = HashSet::from([root]);
         while let Some((_, next)) = stack.last_mut() {
-            match next.as_mut().and_then(Iterator::next) {
-                Some(dep) if on_path.contains(dep.as_str()) => {
+            match next.next() {
+                Some(dep) if on_path.contains(dep) => {
                     let i = stack.iter().position(|(n, _)| *n == dep)?;
                     let mut c: Vec<String> =
                         stack[i..].iter().map(|(n, _)| n.to_string()).collect();
-                    c.push(dep.clone());
+                    c.push(dep.to_string());
                     return Some(c);
                 }
-                Some(dep) if done.contains(dep.as_str()) => {}
+                Some(dep) if done.contains(dep) => {}
                 Some(dep) => {
                     on_path.insert(dep);
-                    stack.push((dep, deps(dep)));
+                    stack.push((dep, deps(dep).into_iter()));
                 }
                 None => {
                     if let Some((name, _)) = stack.pop() {
@@ -1151,7 +1161,7 @@ pub fn project(project: &Project, consistency: bool) -> Result<(), Problem> {
             }
         }
         for (i, v) in svc.volumes.iter().enumerate() {
-            if v.kind != "volume" {
+            if v.kind != MountKind::Volume {
                 continue;
             }
             let Some(src) = &v.source else { continue };
@@ -1198,7 +1208,7 @@ pub fn project(project: &Project, consistency: bool) -> Result<(), Problem> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parse::DependsOn;
+    use crate::parse::{canonical, DependsOn};
     use serde_json::json;
 
     fn project(edges: &[(&str, &str)]) -> Project {
@@ -1242,13 +1252,13 @@ mod tests {
             "on-failure",
             "on-failure:3",
         ] {
-            p.services["a"].restart = Some(ok.into());
+            p.services["a"].restart = canonical::restart(ok).ok();
             assert!(runnable(&p).is_ok(), "{ok}");
         }
-        p.services["a"].restart = Some("unless-stoped".into());
+        p.services["a"].restart = canonical::restart("unless-stoped").ok();
         let e = runnable(&p).unwrap_err();
         assert_eq!(e.hint.as_deref(), Some("did you mean `unless-stopped`?"));
-        p.services["a"].restart = Some("always:2".into());
+        p.services["a"].restart = canonical::restart("always:2").ok();
         assert!(runnable(&p).is_err());
     }
 

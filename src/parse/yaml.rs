@@ -72,8 +72,7 @@ pub fn parse_all(source: &str) -> Result<Vec<Document>, SyntaxError> {
     flow_depth(source)?;
     let mut out = Vec::new();
     for de in yaml_serde::Deserializer::from_str(source) {
-        let mut value: yaml_serde::Value =
-            serde::Deserialize::deserialize(de).map_err(|e| syntax(&e))?;
+        let mut value = Node { source }.deserialize(de).map_err(|e| syntax(&e))?;
         // A merged mapping may itself hold `<<` (an anchored mapping that merges another):
         // merge again until none is left, the nearest keys winning.
         for _ in 0..MAX_MERGE_DEPTH {
@@ -96,6 +95,355 @@ pub fn parse_all(source: &str) -> Result<Vec<Document>, SyntaxError> {
         out.push(Document { tree, tags });
     }
     Ok(out)
+}
+
+/// Reads one node as go-yaml v3 (the reference's YAML reader) resolves it: a plain scalar such as
+/// `0755` (octal), `08` (a float), `1_000`, `0X1F` or a number too big for 64 bits is a number, a
+/// plain date (`2001-12-14`) a timestamp, where yaml_serde alone (YAML 1.2) would see strings.
+/// Quoted and block scalars stay strings.
+#[derive(Clone, Copy)]
+struct Node<'s> {
+    source: &'s str,
+}
+
+/// The tag put on a plain scalar go-yaml reads as a timestamp (its value is the RFC 3339 text).
+const TIMESTAMP: &str = "\u{1}timestamp";
+
+/// Put before the RFC 3339 text of a timestamp kept inside an `x-` extension: go-yaml prints
+/// a `time.Time` plain (`2021-05-06T00:00:00Z`) where the same text as a string is quoted.
+/// The emitters drop it (see [`super::emit`]).
+pub(crate) const TIME_MARK: char = '\u{2}';
+
+impl<'de> DeserializeSeed<'de> for Node<'_> {
+    type Value = yaml_serde::Value;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Node<'_> {
+    type Value = yaml_serde::Value;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any YAML value")
+    }
+    fn visit_bool<E: de::Error>(self, b: bool) -> Result<Self::Value, E> {
+        Ok(yaml_serde::Value::Bool(b))
+    }
+    fn visit_i64<E: de::Error>(self, i: i64) -> Result<Self::Value, E> {
+        Ok(yaml_serde::Value::Number(i.into()))
+    }
+    fn visit_u64<E: de::Error>(self, u: u64) -> Result<Self::Value, E> {
+        // Beyond int64, `+9223372036854775808` is a float for go-yaml: strconv.ParseUint takes
+        // no sign. (The scalar's text is not at hand here: look for it in the source.)
+        // Only when every occurrence of the digits is signed.
+        let signed = |u: u64| {
+            let digits = u.to_string();
+            let before = |i: usize| self.source[..i].chars().next_back();
+            let signs: Vec<Option<char>> = self
+                .source
+                .match_indices(&digits)
+                .map(|(i, _)| before(i))
+                .filter(|c| *c != Some('-'))
+                .collect();
+            !signs.is_empty() && signs.iter().all(|c| *c == Some('+'))
+        };
+        if u > i64::MAX as u64 && signed(u) {
+            return Ok(yaml_serde::Value::Number((u as f64).into()));
+        }
+        Ok(yaml_serde::Value::Number(u.into()))
+    }
+    // Beyond 64 bits go-yaml reads a float.
+    fn visit_i128<E: de::Error>(self, i: i128) -> Result<Self::Value, E> {
+        Ok(yaml_serde::Value::Number((i as f64).into()))
+    }
+    fn visit_u128<E: de::Error>(self, u: u128) -> Result<Self::Value, E> {
+        Ok(yaml_serde::Value::Number((u as f64).into()))
+    }
+    fn visit_f64<E: de::Error>(self, f: f64) -> Result<Self::Value, E> {
+        Ok(yaml_serde::Value::Number(f.into()))
+    }
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<Self::Value, E> {
+        Ok(yaml_serde::Value::String(s.to_owned()))
+    }
+    fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Self::Value, E> {
+        if plain_in(self.source, s) {
+            return Ok(go_resolve(s));
+        }
+        self.visit_str(s)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(yaml_serde::Value::Null)
+    }
+    // An empty document.
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(yaml_serde::Value::Null)
+    }
+    fn visit_some<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut out = Vec::new();
+        while let Some(v) = seq.next_element_seed(self)? {
+            out.push(v);
+        }
+        Ok(yaml_serde::Value::Sequence(out))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut out = yaml_serde::Mapping::new();
+        while let Some(key) = map.next_key_seed(self)? {
+            if out.contains_key(&key) {
+                let what = match &key {
+                    yaml_serde::Value::String(s) => format!("with key {s:?}"),
+                    yaml_serde::Value::Number(n) => format!("with key {n}"),
+                    _ => "in YAML map".to_string(),
+                };
+                return Err(de::Error::custom(format!("duplicate entry {what}")));
+            }
+            let value = map.next_value_seed(self)?;
+            out.insert(key, value);
+        }
+        Ok(yaml_serde::Value::Mapping(out))
+    }
+    fn visit_enum<A: de::EnumAccess<'de>>(self, data: A) -> Result<Self::Value, A::Error> {
+        let (tag, contents): (String, _) = data.variant()?;
+        if tag.is_empty() {
+            return Err(de::Error::custom("empty YAML tag is not allowed"));
+        }
+        let value = de::VariantAccess::newtype_variant_seed(contents, self)?;
+        Ok(yaml_serde::Value::Tagged(Box::new(
+            yaml_serde::value::TaggedValue {
+                tag: yaml_serde::value::Tag::new(tag),
+                value,
+            },
+        )))
+    }
+}
+
+/// Whether `s`, borrowed from `source`, is a plain scalar there: not quoted (the character
+/// before a quoted scalar's text is its quote) and not tagged `!!str`.
+fn plain_in(source: &str, s: &str) -> bool {
+    let start = s.as_ptr() as usize;
+    let base = source.as_ptr() as usize;
+    if start < base || start + s.len() > base + source.len() {
+        return false;
+    }
+    let before = source[..start - base].trim_end_matches([' ', '\t']);
+    !before.ends_with(['"', '\'']) && !before.ends_with("!!str") && !before.ends_with(":str>")
+}
+
+/// go-yaml v3's reading of a plain scalar that yaml_serde read as a string: `resolve()` for the
+/// plain style (the null and boolean words are already read alike).
+fn go_resolve(s: &str) -> yaml_serde::Value {
+    use yaml_serde::Value as Y;
+    let string = || Y::String(s.to_owned());
+    match s.as_bytes().first() {
+        Some(b'.') => match s.parse::<f64>() {
+            Ok(f) if f.is_finite() && go_float_syntax(s, true) => Y::Number(f.into()),
+            _ => string(),
+        },
+        Some(b'+' | b'-' | b'0'..=b'9') => {
+            if let Some(t) = timestamp(s) {
+                return Y::Tagged(Box::new(yaml_serde::value::TaggedValue {
+                    tag: yaml_serde::value::Tag::new(TIMESTAMP),
+                    value: Y::String(t),
+                }));
+            }
+            let plain = s.replace('_', "");
+            if let Some(n) = go_parse_int(&plain) {
+                return n;
+            }
+            if go_float_syntax(&plain, false) {
+                if let Ok(f) = plain.parse::<f64>() {
+                    if f.is_finite() {
+                        return Y::Number(f.into());
+                    }
+                }
+            }
+            string()
+        }
+        _ => string(),
+    }
+}
+
+/// `strconv.ParseInt(s, 0, 64)`, then `strconv.ParseUint(s, 0, 64)`: an optional sign, then
+/// `0x`, `0o`, `0b` (any case) or a leading `0` (octal) for the base.
+fn go_parse_int(s: &str) -> Option<yaml_serde::Value> {
+    let (neg, body) = match s.as_bytes().first()? {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let lower = body.get(..2).map(|p| p.to_ascii_lowercase());
+    let (radix, digits) = match lower.as_deref() {
+        Some("0x") => (16, &body[2..]),
+        Some("0o") => (8, &body[2..]),
+        Some("0b") => (2, &body[2..]),
+        _ if body.len() > 1 && body.starts_with('0') => (8, &body[1..]),
+        _ => (10, body),
+    };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    let magnitude = u128::from_str_radix(digits, radix).ok()?;
+    if neg {
+        let v = i64::try_from(-(i128::try_from(magnitude).ok()?)).ok()?;
+        Some(yaml_serde::Value::Number(v.into()))
+    } else if let Ok(v) = i64::try_from(magnitude) {
+        Some(yaml_serde::Value::Number(v.into()))
+    } else {
+        // ParseUint takes no sign; `+` with a value beyond int64 is not a number for it.
+        let v = u64::try_from(magnitude)
+            .ok()
+            .filter(|_| !s.starts_with('+'))?;
+        Some(yaml_serde::Value::Number(v.into()))
+    }
+}
+
+/// go-yaml's float syntax, `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$` (with `dot`:
+/// what `strconv.ParseFloat` takes from a scalar starting with `.`, the same without a sign).
+fn go_float_syntax(s: &str, dot: bool) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    if !dot && matches!(b.first(), Some(b'+' | b'-')) {
+        i += 1;
+    }
+    let digits = |i: &mut usize| {
+        let start = *i;
+        while *i < b.len() && b[*i].is_ascii_digit() {
+            *i += 1;
+        }
+        *i - start
+    };
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    } else {
+        if digits(&mut i) == 0 {
+            return false;
+        }
+        if b.get(i) == Some(&b'.') {
+            i += 1;
+            digits(&mut i);
+        }
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    }
+    i == b.len()
+}
+
+/// go-yaml's timestamps (`2006-1-2`, `2006-1-2 15:4:5.999999999`, `2006-1-2T15:4:5.999999999Z07:00`,
+/// lower-case `t` too) as `time.Time` prints them (RFC 3339, fraction without trailing zeros).
+pub(crate) fn timestamp(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    if b.len() < 8 || !b[..4].iter().all(u8::is_ascii_digit) || b[4] != b'-' {
+        return None;
+    }
+    // Reads 1 or 2 digits (or exactly `n` when `exact`), within `max`.
+    fn num(b: &[u8], i: &mut usize, exact: Option<usize>, max: u32) -> Option<u32> {
+        let start = *i;
+        let most = exact.unwrap_or(2);
+        while *i < b.len() && *i - start < most && b[*i].is_ascii_digit() {
+            *i += 1;
+        }
+        let n = *i - start;
+        if n == 0 || exact.is_some_and(|e| e != n) {
+            return None;
+        }
+        let v: u32 = std::str::from_utf8(&b[start..*i]).ok()?.parse().ok()?;
+        (v <= max).then_some(v)
+    }
+    let year: u32 = s[..4].parse().ok()?;
+    let mut i = 5;
+    let month = num(b, &mut i, None, 12).filter(|m| *m >= 1)?;
+    if b.get(i) != Some(&b'-') {
+        return None;
+    }
+    i += 1;
+    let day = num(b, &mut i, None, 31).filter(|d| *d >= 1)?;
+    let leap = year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400));
+    let days = match month {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    if day > days {
+        return None;
+    }
+    let date = format!("{year:04}-{month:02}-{day:02}");
+    if i == b.len() {
+        return Some(format!("{date}T00:00:00Z"));
+    }
+    let zoned = match b[i] {
+        b'T' | b't' => true,
+        b' ' => false,
+        _ => return None,
+    };
+    i += 1;
+    let hour = num(b, &mut i, None, 23)?;
+    if b.get(i) != Some(&b':') {
+        return None;
+    }
+    i += 1;
+    let min = num(b, &mut i, None, 59)?;
+    if b.get(i) != Some(&b':') {
+        return None;
+    }
+    i += 1;
+    let sec = num(b, &mut i, None, 59)?;
+    let mut frac = String::new();
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        let start = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == start || i - start > 9 {
+            return None;
+        }
+        let digits = s[start..i].trim_end_matches('0');
+        if !digits.is_empty() {
+            frac = format!(".{digits}");
+        }
+    }
+    let zone = if zoned {
+        match b.get(i) {
+            Some(b'Z') if i + 1 == b.len() => "Z".to_string(),
+            Some(b'+' | b'-') => {
+                let sign = b[i] as char;
+                i += 1;
+                let h = num(b, &mut i, Some(2), 23)?;
+                if b.get(i) != Some(&b':') {
+                    return None;
+                }
+                i += 1;
+                let m = num(b, &mut i, Some(2), 59)?;
+                if i != b.len() {
+                    return None;
+                }
+                if h == 0 && m == 0 {
+                    "Z".to_string()
+                } else {
+                    format!("{sign}{h:02}:{m:02}")
+                }
+            }
+            _ => return None,
+        }
+    } else if i == b.len() {
+        "Z".to_string()
+    } else {
+        return None;
+    };
+    Some(format!("{date}T{hour:02}:{min:02}:{sec:02}{frac}{zone}"))
 }
 
 /// How deep `[` and `{` may nest, as the reference allows (go-yaml's limit).
@@ -187,8 +535,14 @@ fn convert(
             } else if let Some(u) = n.as_u64() {
                 Value::from(u)
             } else {
-                match n.as_f64().and_then(serde_json::Number::from_f64) {
-                    Some(f) => Value::Number(f),
+                match n.as_f64() {
+                    Some(f) => match serde_json::Number::from_f64(f) {
+                        Some(f) => Value::Number(f),
+                        // JSON holds no infinity: the text Go prints for it (`+Inf`, `NaN`).
+                        None if f.is_nan() => Value::String("NaN".into()),
+                        None if f > 0.0 => Value::String("+Inf".into()),
+                        None => Value::String("-Inf".into()),
+                    },
                     None => Value::String(n.to_string()),
                 }
             }
@@ -218,6 +572,29 @@ fn convert(
                 out.insert(key, v);
             }
             Value::Object(out)
+        }
+        yaml_serde::Value::Tagged(tagged) if tagged.tag == TIMESTAMP => {
+            // The reference's schema check fails on a timestamp wherever a type is expected,
+            // that is everywhere but inside `x-` extensions.
+            let in_extension = path
+                .segs()
+                .iter()
+                .any(|s| matches!(s, Seg::Key(k) if k.starts_with("x-")));
+            match tagged.value {
+                yaml_serde::Value::String(t) if in_extension => {
+                    Value::String(format!("{TIME_MARK}{t}"))
+                }
+                _ => {
+                    return Err(SyntaxError {
+                        message: "an unquoted date or time is read as a timestamp, which is not \
+                                  allowed here (quote it to keep it as text)"
+                            .into(),
+                        line: None,
+                        column: None,
+                        path: Some(path.clone()),
+                    })
+                }
+            }
         }
         yaml_serde::Value::Tagged(tagged) => {
             let tag = tagged.tag.to_string();
@@ -475,6 +852,64 @@ mod tests {
         assert_eq!(doc.tree["y"]["p"], 1);
         assert!(doc.tags.contains(&Tag::Reset(Path::parse("y.q"))));
         assert!(doc.tags.contains(&Tag::Override(Path::parse("y.r"))));
+    }
+
+    #[test]
+    fn plain_scalars_resolve_as_go_yaml_does() {
+        let doc = parse(
+            "a: 0755\nb: 08\nc: 1_000\nd: 0X1F\ne: '0755'\nf: \"010\"\ng: !!str 010\n\
+             h: 123456789012345678901234567890\ni: +12\nj: 0x_1F\nk: 2023-13-01\nl: .5\n\
+             m: +9223372036854775808\nn: 9223372036854775809\no: -9223372036854775808\n",
+        )
+        .unwrap();
+        let t = &doc.tree;
+        assert_eq!(t["a"], 493);
+        assert_eq!(t["b"], 8.0);
+        assert_eq!(t["c"], 1000);
+        assert_eq!(t["d"], 31);
+        assert_eq!(t["e"], "0755");
+        assert_eq!(t["f"], "010");
+        assert_eq!(t["g"], "010");
+        assert_eq!(t["h"], 1.2345678901234568e29);
+        assert_eq!(t["i"], 12);
+        assert_eq!(t["j"], 31);
+        assert_eq!(t["k"], "2023-13-01");
+        assert_eq!(t["l"], 0.5);
+        // ParseUint takes no sign: beyond int64, `+` makes a float.
+        assert_eq!(t["m"], 9.223372036854776e18);
+        assert_eq!(t["n"], 9223372036854775809u64);
+    }
+
+    #[test]
+    fn timestamps_only_in_extensions() {
+        let doc = parse("x-a: {t: 2001-12-14 21:59:43.10}\n").unwrap();
+        assert_eq!(doc.tree["x-a"]["t"], "\u{2}2001-12-14T21:59:43.1Z");
+        // Printed as go-yaml prints a time.Time (plain) and as encoding/json does (a string).
+        assert_eq!(
+            crate::parse::emit::yaml(&doc.tree),
+            "x-a:\n  t: 2001-12-14T21:59:43.1Z\n"
+        );
+        assert_eq!(
+            crate::parse::emit::json_compact(&doc.tree),
+            r#"{"x-a":{"t":"2001-12-14T21:59:43.1Z"}}"#
+        );
+        let err = parse("services: {a: {labels: {t: 2001-12-14}}}\n").unwrap_err();
+        assert_eq!(err.path, Some(Path::parse("services.a.labels.t")));
+        assert_eq!(
+            timestamp("2001-12-14t21:59:43.10-05:00").as_deref(),
+            Some("2001-12-14T21:59:43.1-05:00")
+        );
+        assert_eq!(timestamp("2023-02-29"), None);
+        assert_eq!(
+            timestamp("2024-2-29").as_deref(),
+            Some("2024-02-29T00:00:00Z")
+        );
+    }
+
+    #[test]
+    fn empty_documents_are_null() {
+        assert_eq!(parse("").unwrap().tree, Value::Null);
+        assert_eq!(parse("# only a comment\n").unwrap().tree, Value::Null);
     }
 
     #[test]

@@ -140,3 +140,26 @@ pub(super) async fn run_attached(
     drop(_raw);
     Ok(exit_code(engine, container).await)
 }
+
+/// `attach`: our streams joined to a running container's until it exits (its exit code) or
+/// its output ends.
+pub(super) async fn attach_running(
+    engine: &dyn Engine,
+    container: &str,
+    stdin: bool,
+) -> Result<i64, EngineError> {
+    let attached = engine.attach_container(container, stdin).await?;
+    let tty = engine
+        .inspect_container(container)
+        .await
+        .map(|i| i.tty)
+        .unwrap_or(false);
+    let _raw = if tty && stdin {
+        RawTerminal::enable()
+    } else {
+        None
+    };
+    pump(attached, stdin).await;
+    drop(_raw);
+    Ok(exit_code(engine, container).await)
+}

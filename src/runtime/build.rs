@@ -152,7 +152,7 @@ pub(super) async fn build(
             let hosts: Vec<String> = b
                 .extra_hosts
                 .iter()
-                .map(|h| h.replacen('=', ":", 1))
+                .map(|h| format!("{}:{}", h.host, h.address))
                 .collect();
             hosts.join(",")
         }),

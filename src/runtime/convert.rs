@@ -14,7 +14,10 @@ use super::engine::MountPoint;
 use super::labels;
 use crate::graph::secrets::{self, mount_target};
 use crate::graph::{hash, reconcile::container_name};
-use crate::parse::{Project, Service, ServiceVolume, Ulimit};
+use crate::parse::{
+    name, MountKind, NamespaceMode, Project, RestartMode, Service, ServiceVolume, Ulimit,
+    VolumesFromSource,
+};
 
 /// A container's settings on one network.
 pub(super) type Endpoint = EndpointSettings;
@@ -90,6 +93,69 @@ pub(super) fn volume(project: &Project, key: &str, name: &str) -> VolumeSpec {
     }
 }
 
+/// A volume as a backup's manifest describes it.
+pub(super) fn volume_as(
+    name: &str,
+    driver: &str,
+    driver_opts: &std::collections::BTreeMap<String, String>,
+    labels: &std::collections::BTreeMap<String, String>,
+) -> VolumeSpec {
+    VolumeCreateRequest {
+        name: Some(name.to_string()),
+        driver: (!driver.is_empty()).then(|| driver.to_string()),
+        driver_opts: (!driver_opts.is_empty()).then(|| {
+            driver_opts
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        }),
+        labels: Some(labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
+        ..Default::default()
+    }
+}
+
+/// The container `backup` and `restore` reach a volume through: created from `image`, never
+/// started, with no network, the volume at `path` (read-only for a backup, never filled from
+/// the image).
+pub(super) fn volume_helper(
+    name: &str,
+    image: &str,
+    volume: &str,
+    path: &str,
+    read_only: bool,
+    label: &str,
+) -> ContainerSpec {
+    let body = ContainerCreateBody {
+        image: Some(image.to_string()),
+        entrypoint: Some(vec!["/rcompose-never-started".to_string()]),
+        cmd: Some(vec![]),
+        network_disabled: Some(true),
+        labels: Some(HashMap::from([(label.to_string(), volume.to_string())])),
+        host_config: Some(HostConfig {
+            network_mode: Some("none".into()),
+            mounts: Some(vec![Mount {
+                typ: Some(MountType::VOLUME),
+                source: Some(volume.to_string()),
+                target: Some(path.to_string()),
+                read_only: Some(read_only),
+                volume_options: Some(MountVolumeOptions {
+                    no_copy: Some(true),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }]),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    ContainerSpec {
+        name: name.to_string(),
+        body,
+        extra_networks: vec![],
+        mac_address: None,
+    }
+}
+
 /// The networks of a service, primary first: highest `priority`, then by name.
 pub(super) fn ordered_networks(svc: &Service) -> Vec<&String> {
     let mut nets: Vec<(&String, i64)> = svc
@@ -123,9 +189,12 @@ pub(super) fn container_labels(
         .iter()
         .map(|(n, d)| format!("{n}:{}:{}", d.condition.as_str(), d.restart))
         .collect();
-    for implicit in implicit_dependencies(svc) {
-        if !svc.depends_on.contains_key(&implicit) {
-            deps.push(format!("{implicit}:service_started:true"));
+    for implicit in svc.implicit_dependencies() {
+        if !svc.depends_on.contains_key(&implicit.service) {
+            deps.push(format!(
+                "{}:service_started:{}",
+                implicit.service, implicit.restart
+            ));
         }
     }
     let pairs = [
@@ -157,40 +226,12 @@ pub(super) fn container_labels(
     l
 }
 
-/// The services a service needs without `depends_on`: `links`, `service:` namespaces and
-/// `volumes_from`, as the reference adds them (started, restart with them).
-pub(super) fn implicit_dependencies(svc: &Service) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    let mut add = |s: &str| {
-        if !out.iter().any(|o| o == s) {
-            out.push(s.to_string());
-        }
-    };
-    for l in &svc.links {
-        add(l.split(':').next().unwrap_or(l));
-    }
-    for mode in [&svc.network_mode, &svc.ipc, &svc.pid]
-        .into_iter()
-        .flatten()
-    {
-        if let Some(s) = mode.strip_prefix("service:") {
-            add(s);
-        }
-    }
-    for v in &svc.volumes_from {
-        if !v.starts_with("container:") {
-            add(v.split(':').next().unwrap_or(v));
-        }
-    }
-    out
-}
-
 /// Legacy `links` as the reference writes them on each endpoint: for every container of the
 /// linked service, its alias, `<service>-<n>` and its own name.
 fn endpoint_links(project: &Project, svc: &Service) -> Option<Vec<String>> {
     let mut out = Vec::new();
     for l in &svc.links {
-        let (target, alias) = l.split_once(':').unwrap_or((l.as_str(), l.as_str()));
+        let (target, alias) = (&l.service, l.name());
         let Some(other) = project.services.get(target) else {
             continue;
         };
@@ -225,42 +266,40 @@ fn endpoint(project: &Project, svc: &Service, key: &str, cname: &str) -> Endpoin
 }
 
 /// Resolves `service:x` (network_mode, ipc, pid) to `container:<x's first container>`.
-fn namespace(project: &Project, mode: &str) -> String {
-    match mode.strip_prefix("service:") {
-        Some(s) => match project.services.get(s) {
+fn namespace(project: &Project, mode: &NamespaceMode) -> String {
+    match mode {
+        NamespaceMode::Service(s) => match project.services.get(s) {
             Some(other) => format!("container:{}", container_name(&project.name, other, 1)),
-            None => format!("container:{}-{s}-1", project.name),
+            None => format!("container:{}", name::first_container(&project.name, s)),
         },
-        None => mode.to_string(),
+        other => other.to_string(),
     }
 }
 
 fn restart_policy(svc: &Service) -> Option<RestartPolicy> {
+    use RestartPolicyNameEnum as Name;
     let from_deploy = svc
         .deploy
         .as_ref()
         .and_then(|d| d.restart_policy.as_ref())
         .map(|r| {
             let name = match r.condition.as_deref() {
-                Some("none") => "no",
-                Some("on-failure") => "on-failure",
-                _ => "always",
+                Some("none") => Name::NO,
+                Some("on-failure") => Name::ON_FAILURE,
+                _ => Name::ALWAYS,
             };
-            (name.to_string(), r.max_attempts)
+            (name, r.max_attempts)
         });
     let (name, count) = match (&svc.restart, from_deploy) {
-        (_, Some((n, c))) => (n, c),
-        (Some(r), None) => match r.split_once(':') {
-            Some((n, c)) => (n.to_string(), c.parse().ok()),
-            None => (r.clone(), None),
+        (_, Some(p)) => p,
+        // Never `None` here: `validate::runnable` refused it before.
+        (Some(r), None) => match r.policy {
+            Some(RestartMode::Always) => (Name::ALWAYS, None),
+            Some(RestartMode::UnlessStopped) => (Name::UNLESS_STOPPED, None),
+            Some(RestartMode::OnFailure(n)) => (Name::ON_FAILURE, n.map(i64::from)),
+            Some(RestartMode::No) | None => (Name::NO, None),
         },
         (None, None) => return None,
-    };
-    let name = match name.as_str() {
-        "always" => RestartPolicyNameEnum::ALWAYS,
-        "unless-stopped" => RestartPolicyNameEnum::UNLESS_STOPPED,
-        "on-failure" => RestartPolicyNameEnum::ON_FAILURE,
-        _ => RestartPolicyNameEnum::NO,
     };
     Some(RestartPolicy {
         name: Some(name),
@@ -269,8 +308,8 @@ fn restart_policy(svc: &Service) -> Option<RestartPolicy> {
 }
 
 fn mount_of(project: &Project, v: &ServiceVolume) -> (Option<String>, Option<Mount>) {
-    match v.kind.as_str() {
-        "bind" => {
+    match v.kind {
+        MountKind::Bind => {
             let src = v.source.clone().unwrap_or_default();
             let opts = v.bind.clone().unwrap_or_default();
             let simple = opts.create_host_path != Some(false) && opts.propagation.is_none();
@@ -306,7 +345,7 @@ fn mount_of(project: &Project, v: &ServiceVolume) -> (Option<String>, Option<Mou
                 }),
             )
         }
-        "tmpfs" => {
+        MountKind::Tmpfs => {
             let t = v.tmpfs.clone().unwrap_or_default();
             (
                 None,
@@ -323,7 +362,8 @@ fn mount_of(project: &Project, v: &ServiceVolume) -> (Option<String>, Option<Mou
                 }),
             )
         }
-        _ => {
+        // `npipe`, `cluster` and `image` are sent as volumes (as before).
+        MountKind::Volume | MountKind::Npipe | MountKind::Cluster | MountKind::Image => {
             let opts = v.volume.clone().unwrap_or_default();
             let source = v.source.as_ref().map(|s| match project.volumes.get(s) {
                 Some(vol) => vol.name.clone(),
@@ -514,9 +554,14 @@ pub(super) fn container_named(
             let target = mount_target(kind, r);
             let source = match &def.file {
                 Some(file) => file.clone(),
-                None => secrets::host_path(&project.name, &name, &target)
-                    .display()
-                    .to_string(),
+                None => secrets::host_path(
+                    &super::private::secrets_path(),
+                    &project.name,
+                    &name,
+                    &target,
+                )
+                .display()
+                .to_string(),
             };
             mounts.push(Mount {
                 typ: Some(MountType::BIND),
@@ -531,10 +576,7 @@ pub(super) fn container_named(
     let tmpfs: HashMap<String, String> = svc
         .tmpfs
         .iter()
-        .map(|t| match t.split_once(':') {
-            Some((p, o)) => (p.to_string(), o.to_string()),
-            None => (t.clone(), String::new()),
-        })
+        .map(|t| (t.path.clone(), t.options.clone().unwrap_or_default()))
         .collect();
 
     // As written (`6000` stays `6000`), like the reference.
@@ -629,7 +671,7 @@ pub(super) fn container_named(
         extra_hosts: Some(
             svc.extra_hosts
                 .iter()
-                .map(|h| h.replacen('=', ":", 1))
+                .map(|h| format!("{}:{}", h.host, h.address))
                 .collect(),
         ),
         group_add: some_vec(&svc.group_add),
@@ -664,25 +706,25 @@ pub(super) fn container_named(
                     .collect(),
             ),
         }),
-        ipc_mode: svc.ipc.as_deref().map(|m| namespace(project, m)),
-        pid_mode: svc.pid.as_deref().map(|m| namespace(project, m)),
+        ipc_mode: svc.ipc.as_ref().map(|m| namespace(project, m)),
+        pid_mode: svc.pid.as_ref().map(|m| namespace(project, m)),
         // On user networks the engine only honours links given per endpoint (see `endpoint`).
         links: None,
         volumes_from: some_vec(
             &svc.volumes_from
                 .iter()
-                .map(|v| match v.strip_prefix("container:") {
-                    Some(c) => c.to_string(),
-                    None => {
-                        let (s, mode) = v
-                            .split_once(':')
-                            .map_or((v.as_str(), None), |(s, m)| (s, Some(m)));
-                        let cname = project
+                .map(|v| {
+                    let name = match &v.source {
+                        VolumesFromSource::Container(c) => c.clone(),
+                        VolumesFromSource::Service(s) => project
                             .services
                             .get(s)
                             .map(|o| container_name(&project.name, o, 1))
-                            .unwrap_or_else(|| s.to_string());
-                        mode.map_or(cname.clone(), |m| format!("{cname}:{m}"))
+                            .unwrap_or_else(|| s.clone()),
+                    };
+                    match &v.mode {
+                        Some(m) => format!("{name}:{m}"),
+                        None => name,
                     }
                 })
                 .collect::<Vec<_>>(),

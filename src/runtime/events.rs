@@ -115,6 +115,16 @@ impl Hub {
         }
     }
 
+    /// How many events arrived so far: the position of the next one.
+    pub fn position(&self) -> usize {
+        self.log.lock().map_or(0, |l| l.events.len())
+    }
+
+    /// Whether the stream ended or failed (no event will arrive any more).
+    pub fn closed(&self) -> bool {
+        self.log.lock().map_or(true, |l| l.closed.is_some())
+    }
+
     /// Waits until a new event arrives (or the stream closes).
     pub async fn changed(&self, seen: &mut watch::Receiver<u64>) {
         let _ = seen.changed().await;

@@ -13,6 +13,7 @@ use super::progress::{event, Reporter, Status};
 use super::pull;
 use super::wait::{self, Target};
 use crate::graph::plan::{Op, Plan};
+use crate::graph::probe::Probe;
 use crate::graph::secrets::{self, SecretFile};
 use crate::parse::{Condition, Project};
 
@@ -28,6 +29,8 @@ pub(super) struct Context {
     pub hub: Option<Arc<Hub>>,
     /// Image ids, looked up once per image.
     images: Arc<Mutex<HashMap<String, String>>>,
+    /// `--dry-run`: files on this machine (secrets) are neither written nor removed.
+    pub dry: bool,
 }
 
 impl Context {
@@ -47,6 +50,7 @@ impl Context {
             limit: Arc::new(Semaphore::new(permits)),
             hub: None,
             images: Arc::default(),
+            dry: false,
         }
     }
 }
@@ -125,10 +129,16 @@ async fn perform(ctx: &Context, op: &Op) -> Result<(), EngineError> {
                 Target::Ready
             };
             let out = match &ctx.hub {
-                Some(hub) => wait::container(engine, hub, name, service, target).await,
+                Some(hub) => wait::container(engine, hub, name, service, target, None).await,
                 None => Err(no_subscription()),
             };
-            finish(r, &res, out, "Healthy")
+            // `--wait` reports a failure once, as the command's error, as the reference does.
+            match out {
+                Ok(()) => r(event(&res, Status::Done, "Healthy")),
+                Err(ref e) if *completed => r(event(&res, Status::Error, e.to_string())),
+                Err(_) => {}
+            }
+            out
         }
         Op::CreateNetwork { key, name } => {
             let res = format!("Network {name}");
@@ -172,6 +182,7 @@ async fn perform(ctx: &Context, op: &Op) -> Result<(), EngineError> {
             let _p = ctx.limit.acquire().await;
             engine.rename_container(name, to).await
         }
+        Op::WriteSecretFiles { .. } if ctx.dry => Ok(()),
         Op::WriteSecretFiles { files, .. } => write_secret_files(files),
         Op::CreateOneOff {
             service,
@@ -190,7 +201,17 @@ async fn perform(ctx: &Context, op: &Op) -> Result<(), EngineError> {
             let out = engine.start_container(name).await;
             finish(r, &res, out, "Started")
         }
-        Op::Await { service, condition } => await_condition(ctx, service, *condition).await,
+        Op::Await {
+            service,
+            condition,
+            probe,
+        } => await_condition(ctx, service, *condition, probe.as_ref()).await,
+        Op::KeepContainer { name, running, .. } => {
+            if *running {
+                r(event(container_res(name), Status::Done, "Running"));
+            }
+            Ok(())
+        }
         Op::StopContainer { name, timeout } => {
             let res = container_res(name);
             r(event(&res, Status::Working, "Stopping"));
@@ -217,15 +238,14 @@ async fn perform(ctx: &Context, op: &Op) -> Result<(), EngineError> {
             finish(r, &res, out, "Killed")
         }
         Op::PauseContainer { name } => {
+            // Only the outcome, as the reference.
             let res = container_res(name);
-            r(event(&res, Status::Working, "Pausing"));
             let _p = ctx.limit.acquire().await;
             let out = engine.pause_container(name).await;
             finish(r, &res, out, "Paused")
         }
         Op::UnpauseContainer { name } => {
             let res = container_res(name);
-            r(event(&res, Status::Working, "Unpausing"));
             let _p = ctx.limit.acquire().await;
             let out = engine.unpause_container(name).await;
             finish(r, &res, out, "Unpaused")
@@ -235,9 +255,10 @@ async fn perform(ctx: &Context, op: &Op) -> Result<(), EngineError> {
             r(event(&res, Status::Working, "Removing"));
             let _p = ctx.limit.acquire().await;
             let out = already(engine.remove_container(name, *volumes).await, &[NotFound]);
-            if out.is_ok() {
+            if out.is_ok() && !ctx.dry {
                 // Its environment and content secrets, if any.
-                let dir = secrets::container_dir(&ctx.project.name, name);
+                let root = super::private::secrets_path();
+                let dir = secrets::container_dir(&root, &ctx.project.name, name);
                 let _ = std::fs::remove_dir_all(&dir);
                 // The project's folder too, once empty.
                 if let Some(parent) = dir.parent() {
@@ -246,12 +267,20 @@ async fn perform(ctx: &Context, op: &Op) -> Result<(), EngineError> {
             }
             finish(r, &res, out, "Removed")
         }
-        Op::RemoveNetwork { name } => {
+        Op::RemoveNetwork { name, id } => {
             let res = format!("Network {name}");
             r(event(&res, Status::Working, "Removing"));
             let _p = ctx.limit.acquire().await;
-            let out = already(engine.remove_network(name).await, &[NotFound]);
-            finish(r, &res, out, "Removed")
+            let by = if id.is_empty() { name } else { id };
+            match already(engine.remove_network(by).await, &[NotFound]) {
+                // Still used by a container of another command (a one-off `run`): the
+                // reference warns and goes on.
+                Err(e) if e.kind == ErrorKind::Forbidden => {
+                    r(event(&res, Status::Warning, "Resource is still in use"));
+                    Ok(())
+                }
+                out => finish(r, &res, out, "Removed"),
+            }
         }
         Op::RemoveVolume { name } => {
             let res = format!("Volume {name}");
@@ -375,8 +404,11 @@ fn write_secret_files(files: &[SecretFile]) -> Result<(), EngineError> {
         std::fs::write(&tmp, m.value.as_bytes()).map_err(|e| fail("writing", e))?;
         std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(m.mode))
             .map_err(|e| fail("setting the mode of", e))?;
-        std::os::unix::fs::chown(&tmp, Some(m.uid), Some(m.gid))
-            .map_err(|e| fail("setting the owner of", e))?;
+        // A user other than root owns its files; it changes the owner only when asked to.
+        if super::private::effective_uid() == 0 || (m.uid, m.gid) != (0, 0) {
+            std::os::unix::fs::chown(&tmp, Some(m.uid), Some(m.gid))
+                .map_err(|e| fail("setting the owner of", e))?;
+        }
         std::fs::rename(&tmp, &m.host_path).map_err(|e| fail("writing", e))?;
     }
     Ok(())
@@ -387,6 +419,7 @@ async fn await_condition(
     ctx: &Context,
     service: &str,
     condition: Condition,
+    probe: Option<&Probe>,
 ) -> Result<(), EngineError> {
     let target = match condition {
         Condition::ServiceStarted => return Ok(()),
@@ -406,13 +439,20 @@ async fn await_condition(
     let waits = names.iter().map(|name| async move {
         let res = container_res(name);
         (ctx.report)(event(&res, Status::Working, "Waiting"));
-        let out = wait::container(ctx.engine.as_ref(), hub, name, service, target).await;
-        let done = if target == Target::Healthy {
-            "Healthy"
-        } else {
-            "Exited"
-        };
-        finish(&ctx.report, &res, out, done)
+        let out = wait::container(ctx.engine.as_ref(), hub, name, service, target, probe).await;
+        match &out {
+            Ok(()) if target == Target::Healthy => {
+                (ctx.report)(event(&res, Status::Done, "Healthy"))
+            }
+            Ok(()) => (ctx.report)(event(&res, Status::Done, "Exited")),
+            // The reference: `Error` for a dependency that is not healthy, the message itself
+            // for one that did not complete.
+            Err(_) if target == Target::Healthy => {
+                (ctx.report)(event(&res, Status::Error, "Error"))
+            }
+            Err(e) => (ctx.report)(event(&res, Status::Error, e.to_string())),
+        }
+        out
     });
     for r in join_all(waits).await {
         r?;

@@ -5,13 +5,13 @@
 use futures::StreamExt;
 use std::collections::{HashSet, VecDeque};
 use std::io::BufRead;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
 use super::engine::{ContainerDetails, Engine, LogsRequest, Output};
-use super::events::{Action, Hub};
+use super::events::{now_nanos, Action, Hub};
 
 /// Which stream a line came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -52,14 +52,18 @@ pub enum LogEvent {
 const MAX_LINE: usize = 1 << 20;
 /// Bytes gathered before a batch is sent.
 const BATCH: usize = 64 << 10;
+/// How long a follower whose container stopped waits for a `restart` command to start it again.
+const RESTART_GRACE: Duration = Duration::from_secs(10);
+/// How long it waits for a container the engine is restarting (its restart policy's back-off).
+const RESTARTING_GRACE: Duration = Duration::from_secs(600);
 
-/// Streams the logs of `containers`. While following, a container that restarts goes on being
-/// followed, and containers of `services` that are created later (scale, recreate) join; the
-/// channel closes once no followed container runs.
+/// Streams the logs of `containers` (name, and id when known). While following, a container that
+/// restarts goes on being followed, and containers of `services` that are created later (scale,
+/// recreate) join; the channel closes once no followed container runs.
 pub(super) fn stream(
     engine: Arc<dyn Engine>,
     project: &str,
-    containers: Vec<String>,
+    containers: Vec<(String, Option<String>)>,
     services: Vec<String>,
     opts: LogOptions,
 ) -> mpsc::Receiver<LogEvent> {
@@ -72,13 +76,33 @@ pub(super) fn stream(
         let (done_tx, mut done_rx) = mpsc::unbounded_channel::<String>();
         // Followed containers by id: the follower of a container also follows its restarts.
         let mut known: HashSet<String> = HashSet::new();
-        let ids =
-            futures::future::join_all(containers.iter().map(|n| engine.inspect_container(n))).await;
+        // Containers whose id is known need no inspect: their log file is found from the
+        // engine's data folder (one call for them all).
+        let root = if opts.follow || api_only() || containers.iter().all(|c| c.1.is_none()) {
+            None
+        } else {
+            engine.root_dir().await.ok().flatten()
+        };
+        let found = futures::future::join_all(containers.into_iter().map(|(name, id)| {
+            let engine = engine.clone();
+            let root = root.clone();
+            async move {
+                match id {
+                    Some(id) => {
+                        let file = root.and_then(|r| log_file_in(Path::new(&r), &id));
+                        (name, id, file)
+                    }
+                    None => {
+                        let info = engine.inspect_container(&name).await.ok();
+                        let file = info.as_ref().and_then(log_file);
+                        (name, info.map(|i| i.id).unwrap_or_default(), file)
+                    }
+                }
+            }
+        }))
+        .await;
         let mut active = 0usize;
-        for (name, info) in containers.into_iter().zip(ids) {
-            let info = info.ok();
-            let file = info.as_ref().and_then(log_file);
-            let id = info.map(|i| i.id).unwrap_or_default();
+        for (name, id, file) in found {
             known.insert(id.clone());
             active += 1;
             let f = Follower {
@@ -133,7 +157,7 @@ pub(super) fn stream(
             }
             tokio::select! {
                 Some(_) = done_rx.recv() => active -= 1,
-                _ = hub.changed(&mut watcher) => {}
+                _ = hub.changed(&mut watcher), if !hub.closed() => {}
             }
         }
     });
@@ -163,13 +187,48 @@ fn spawn_follower(f: Follower, done: mpsc::UnboundedSender<String>) {
             return;
         }
         loop {
-            if !follow_one(f.engine.as_ref(), &f.name, &opts, from, &f.tx).await || !opts.follow {
-                break;
+            // Where this run's events begin, and when its stream was opened.
+            let mark = f.hub.as_ref().map_or(0, |h| h.position());
+            let began = now_nanos();
+            let run = Run { mark, began };
+            // The engine does not always end a followed stream when the container restarts: a
+            // restart the event stream reports while the stream is open is followed anew.
+            let restart_seen = async {
+                match (&f.hub, opts.follow) {
+                    (Some(h), true) => restarted(f.engine.as_ref(), h, &f.id, run, None).await,
+                    _ => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                ended = follow_one(f.engine.as_ref(), &f.name, &opts, from, &f.tx) => {
+                    if !ended || !opts.follow {
+                        break;
+                    }
+                }
+                Some(died) = restart_seen => {
+                    opts.tail = None;
+                    opts.since = Some((died / 1_000_000_000).to_string());
+                    from = Some(died);
+                    continue;
+                }
             }
             let Some(hub) = &f.hub else { break };
-            // A restart stops the container before starting it again: wait for it (a start can
-            // take a few seconds on a loaded machine; after a plain stop this only delays the end).
-            match restarted(hub, &f.id, Duration::from_secs(3)).await {
+            // A restart stops the container before starting it again: wait for it. The engine's
+            // own restarts (a restart policy) say so and are awaited whatever they take; a
+            // `restart` command looks like a stop until the start comes, so it gets a grace period
+            // (a start can take seconds on a loaded machine; after a plain stop this only delays
+            // the end).
+            let restarting = f
+                .engine
+                .inspect_container(&f.id)
+                .await
+                .is_ok_and(|c| c.status == "restarting");
+            let grace = if restarting {
+                RESTARTING_GRACE
+            } else {
+                RESTART_GRACE
+            };
+            match restarted(f.engine.as_ref(), hub, &f.id, run, Some(grace)).await {
                 Some(died) => {
                     opts.tail = None;
                     opts.since = Some((died / 1_000_000_000).to_string());
@@ -182,13 +241,38 @@ fn spawn_follower(f: Follower, done: mpsc::UnboundedSender<String>) {
     });
 }
 
-/// When container `id` starts again after its last death, the time it died (Unix nanoseconds).
-async fn restarted(hub: &Hub, id: &str, grace: Duration) -> Option<i64> {
+/// Where a followed run of a container began: its position in the event hub and the time its
+/// log stream was opened (Unix nanoseconds).
+#[derive(Clone, Copy)]
+struct Run {
+    mark: usize,
+    began: i64,
+}
+
+/// How often a follower waiting for a restart also asks the engine, in case the event stream lags.
+const RESTART_POLL: Duration = Duration::from_millis(500);
+
+/// When container `id` starts again after the run that began at `run`, the time it died (Unix
+/// nanoseconds). The event stream says so first. With a `grace` (the followed stream has ended)
+/// the container's own state is asked too, so that a lagging stream never ends the follow, and
+/// `None` comes once the grace is over; without one only the events are read, for as long as
+/// it takes.
+async fn restarted(
+    engine: &dyn Engine,
+    hub: &Hub,
+    id: &str,
+    run: Run,
+    grace: Option<Duration>,
+) -> Option<i64> {
     let mut watcher = hub.watcher();
-    let deadline = tokio::time::Instant::now() + grace;
+    let asks = grace.is_some();
+    let deadline = tokio::time::Instant::now() + grace.unwrap_or(RESTARTING_GRACE);
+    let mut poll = tokio::time::interval(RESTART_POLL);
+    poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    poll.reset();
     loop {
         let (mut died, mut started, mut gone) = (None, false, false);
-        let _ = hub.read(0, |e| {
+        let open = hub.read(run.mark, |e| {
             if e.id != id {
                 return;
             }
@@ -209,10 +293,26 @@ async fn restarted(hub: &Hub, id: &str, grace: Duration) -> Option<i64> {
             return died;
         }
         tokio::select! {
-            _ = hub.changed(&mut watcher) => {}
-            _ = tokio::time::sleep_until(deadline) => return None,
+            // A closed stream has nothing more to say: only the engine is asked then.
+            _ = hub.changed(&mut watcher), if open.is_ok() => {}
+            _ = poll.tick(), if asks => {
+                if let Ok(c) = engine.inspect_container(id).await {
+                    if let Some(died) = started_again(&c, run.began) {
+                        return Some(died);
+                    }
+                }
+            }
+            _ = tokio::time::sleep_until(deadline), if asks => return None,
+            // Only events were to tell, and their stream has closed: nothing will.
+            else => std::future::pending::<()>().await,
         }
     }
+}
+
+/// The time a container died, when it runs again after a start later than `began`.
+fn started_again(c: &ContainerDetails, began: i64) -> Option<i64> {
+    let (started, finished) = (c.started_at?, c.finished_at?);
+    (c.status == "running" && started > began && started >= finished).then_some(finished)
 }
 
 /// Splits a container's output into batches of whole lines.
@@ -228,7 +328,19 @@ struct Splitter {
 }
 
 impl Splitter {
-    fn push(&mut self, stream: Stream, bytes: &[u8]) -> Option<LogEvent> {
+    /// Adds `bytes` of `stream`; the batches to send now, in the order the lines were written:
+    /// the other stream's complete lines go first (stdout and stderr stay interleaved in time,
+    /// batched only while one stream talks).
+    fn push(&mut self, stream: Stream, bytes: &[u8]) -> [Option<LogEvent>; 2] {
+        let other = match stream {
+            Stream::Stdout => Stream::Stderr,
+            Stream::Stderr => Stream::Stdout,
+        };
+        let before = self.take(other);
+        [before, self.push_one(stream, bytes)]
+    }
+
+    fn push_one(&mut self, stream: Stream, bytes: &[u8]) -> Option<LogEvent> {
         let i = stream as usize;
         let buf = &mut self.buf[i];
         buf.extend_from_slice(bytes);
@@ -344,7 +456,7 @@ async fn follow_one(
             Output::Stderr(message) => (Stream::Stderr, message),
             Output::Stdout(message) => (Stream::Stdout, message),
         };
-        if let Some(ev) = split.push(stream, &bytes) {
+        for ev in split.push(stream, &bytes).into_iter().flatten() {
             if tx.send(ev).await.is_err() {
                 return false;
             }
@@ -386,7 +498,7 @@ const API_ONLY: &str = "RCOMPOSE_LOGS_API";
 /// driver, a file of this container (so the engine is on this machine) that we may read, and no
 /// rotated files beside it. Reading it skips the engine's decoding and re-framing of every line.
 fn log_file(info: &ContainerDetails) -> Option<PathBuf> {
-    if std::env::var_os(API_ONLY).is_some() {
+    if api_only() {
         return None;
     }
     let driver = info.log_driver.as_deref()?;
@@ -396,6 +508,24 @@ fn log_file(info: &ContainerDetails) -> Option<PathBuf> {
     let rotated = PathBuf::from(format!("{}.1", path.display())).exists();
     let readable = std::fs::File::open(&path).is_ok();
     (driver == "json-file" && ours && !rotated && readable).then_some(path)
+}
+
+fn api_only() -> bool {
+    std::env::var_os(API_ONLY).is_some()
+}
+
+/// The json-file log of container `id` under the engine's data folder `root`, when it is there
+/// to read (so the engine is on this machine and uses the json-file driver, the only one that
+/// writes it) with no rotated files beside it.
+fn log_file_in(root: &Path, id: &str) -> Option<PathBuf> {
+    let ok = !id.is_empty() && id.bytes().all(|b| b.is_ascii_hexdigit());
+    let path = root
+        .join("containers")
+        .join(id)
+        .join(format!("{id}-json.log"));
+    let rotated = PathBuf::from(format!("{}.1", path.display())).exists();
+    let readable = std::fs::File::open(&path).is_ok();
+    (ok && readable && !rotated).then_some(path)
 }
 
 /// One entry of a json-file log.
@@ -460,10 +590,11 @@ fn read_file(path: &std::path::Path, name: &str, opts: &LogOptions, tx: &mpsc::S
         } else {
             e.log.as_bytes()
         };
-        match split.push(stream, bytes) {
-            Some(ev) => tx.blocking_send(ev).is_ok(),
-            None => true,
-        }
+        split
+            .push(stream, bytes)
+            .into_iter()
+            .flatten()
+            .all(|ev| tx.blocking_send(ev).is_ok())
     };
     let mut reader = std::io::BufReader::with_capacity(256 << 10, file);
     let mut line = Vec::new();
@@ -532,11 +663,72 @@ pub(super) fn since_seconds(s: &str) -> i32 {
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_run_started_after_the_follow_began_is_a_restart() {
+        let c = |status: &str, started, finished| ContainerDetails {
+            status: status.into(),
+            started_at: started,
+            finished_at: finished,
+            ..Default::default()
+        };
+        // Restarted after the stream opened at 100: re-follow from its death at 150.
+        assert_eq!(
+            started_again(&c("running", Some(200), Some(150)), 100),
+            Some(150)
+        );
+        // The run that was followed, a stopped one, or one that never stopped: not a restart.
+        assert_eq!(started_again(&c("running", Some(50), Some(40)), 100), None);
+        assert_eq!(started_again(&c("exited", Some(200), Some(250)), 100), None);
+        assert_eq!(started_again(&c("running", Some(200), None), 100), None);
+    }
+
+    #[tokio::test]
+    async fn a_restart_the_event_stream_never_reports_is_still_followed() {
+        use crate::runtime::engine::fake::{FakeContainer, FakeEngine};
+        let fake = FakeEngine::default();
+        let began = now_nanos();
+        let restarted_at = |t| FakeContainer {
+            state: "running".into(),
+            started_at: Some(t + 2),
+            finished_at: Some(t + 1),
+            ..Default::default()
+        };
+        fake.add_container("again", restarted_at(began));
+        fake.add_container("same", restarted_at(began - 10));
+        let hub = Hub::start(&fake, "p");
+        let run = Run { mark: 0, began };
+        let grace = Some(Duration::from_secs(3));
+        assert_eq!(
+            restarted(&fake, &hub, "again", run, grace).await,
+            Some(began + 1)
+        );
+        assert_eq!(restarted(&fake, &hub, "same", run, grace).await, None);
+    }
+
     fn lines(ev: Option<LogEvent>) -> String {
         match ev {
             Some(LogEvent::Lines { data, .. }) => String::from_utf8_lossy(&data).into_owned(),
             _ => String::new(),
         }
+    }
+
+    #[test]
+    fn a_known_id_finds_its_json_file_log_under_the_engines_folder() {
+        let root = tempfile::tempdir().unwrap();
+        let id = "0123abcd";
+        let dir = root.path().join("containers").join(id);
+        std::fs::create_dir_all(&dir).unwrap();
+        // No file: another log driver, or another machine's engine.
+        assert_eq!(log_file_in(root.path(), id), None);
+        let file = dir.join(format!("{id}-json.log"));
+        std::fs::write(&file, "{}\n").unwrap();
+        assert_eq!(log_file_in(root.path(), id), Some(file.clone()));
+        // Not a container id: never a path outside the folder.
+        assert_eq!(log_file_in(root.path(), "../x"), None);
+        assert_eq!(log_file_in(root.path(), ""), None);
+        // Rotated: the engine's API reads the older files too.
+        std::fs::write(dir.join(format!("{id}-json.log.1")), "").unwrap();
+        assert_eq!(log_file_in(root.path(), id), None);
     }
 
     #[test]
@@ -556,13 +748,50 @@ mod tests {
             cut: [0, 0],
             from: None,
         };
-        assert!(s.push(Stream::Stdout, b"par").is_none());
-        assert!(s.push(Stream::Stderr, b"err\n").is_none());
-        assert!(s.push(Stream::Stdout, b"tial\r\nnext").is_none());
+        let none = |evs: [Option<LogEvent>; 2]| evs.iter().all(Option::is_none);
+        assert!(none(s.push(Stream::Stdout, b"par")));
+        assert!(none(s.push(Stream::Stderr, b"err\n")));
+        // stdout's next bytes send stderr's complete line first (time order).
+        let [before, now] = s.push(Stream::Stdout, b"tial\r\nnext");
+        assert_eq!(lines(before), "err\n");
+        assert!(now.is_none());
         assert_eq!(lines(s.take(Stream::Stdout)), "partial\r\n");
-        assert_eq!(lines(s.take(Stream::Stderr)), "err\n");
+        assert_eq!(lines(s.take(Stream::Stderr)), "");
         assert_eq!(lines(s.take(Stream::Stdout)), "");
         assert_eq!(lines(s.finish(Stream::Stdout)), "next\n");
+    }
+
+    /// stdout and stderr lines come out in the order they were written: a line of one stream
+    /// sends the other's complete lines first.
+    #[test]
+    fn splitter_keeps_the_streams_in_time_order() {
+        let mut s = Splitter {
+            container: Arc::from("c"),
+            buf: [Vec::new(), Vec::new()],
+            cut: [0, 0],
+            from: None,
+        };
+        let mut order = Vec::new();
+        let mut push = |s: &mut Splitter, stream, b: &[u8]| {
+            for ev in s.push(stream, b).into_iter().flatten() {
+                if let LogEvent::Lines { stream, data, .. } = ev {
+                    order.push((stream, String::from_utf8_lossy(&data).into_owned()));
+                }
+            }
+        };
+        push(&mut s, Stream::Stdout, b"o1\no2\n");
+        push(&mut s, Stream::Stderr, b"e1\n");
+        push(&mut s, Stream::Stdout, b"o3\n");
+        push(&mut s, Stream::Stderr, b"e2\n");
+        assert_eq!(
+            order,
+            [
+                (Stream::Stdout, "o1\no2\n".to_string()),
+                (Stream::Stderr, "e1\n".to_string()),
+                (Stream::Stdout, "o3\n".to_string()),
+            ]
+        );
+        assert_eq!(lines(s.take(Stream::Stderr)), "e2\n");
     }
 
     #[test]
@@ -574,7 +803,8 @@ mod tests {
             from: None,
         };
         let big = vec![b'x'; MAX_LINE + 1];
-        let ev = s.push(Stream::Stdout, &big);
+        let [before, ev] = s.push(Stream::Stdout, &big);
+        assert!(before.is_none());
         assert_eq!(lines(ev).len(), MAX_LINE + 2);
     }
 }

@@ -1,31 +1,41 @@
 //! The only code that speaks to the engine, through [`engine::Engine`]: observe, then execute
 //! plans made by [`crate::graph`], and read state back for `ps` and logs.
 
+pub mod archive;
 mod attach;
 mod build;
 mod convert;
 mod copy;
 mod dockerignore;
+pub mod endpoint;
 pub mod engine;
 mod events;
 mod execute;
+mod image_ops;
 mod labels;
 mod lock;
 mod logs;
 mod observe;
 mod oneoff;
+mod pipe;
 mod preflight;
+mod private;
+mod probe;
 mod progress;
 mod pull;
+mod stack;
+mod volumes;
 mod wait;
+mod watch;
 
 #[cfg(test)]
 mod tests;
 
 use std::sync::Arc;
 
+use crate::graph::images;
 use crate::graph::lifecycle;
-use crate::graph::observed::Observed;
+use crate::graph::observed::{MissingExternal, Observed};
 use crate::graph::plan::{Op, Plan};
 pub use crate::graph::reconcile::RemoveImages;
 use crate::graph::reconcile::{self, DownRequest, UpPlanOptions};
@@ -34,14 +44,17 @@ use crate::graph::Cycle;
 use crate::parse::{Condition, Project};
 pub use attach::ExecSpec;
 pub use build::BuildOptions;
-pub use engine::{Engine, EngineError, ErrorKind};
+pub use engine::{CommitRequest, Engine, EngineError, EngineStream, ErrorKind, StatsSample};
 pub use events::{now_nanos, Action as EventAction, ContainerEvent, Hub};
 pub use labels::COMPOSE_VERSION;
-pub use lock::ProjectLock;
+pub use lock::{ProjectLock, WatchLock};
 pub use logs::{LogEvent, LogOptions, Stream};
 pub use oneoff::OneOff;
 pub use preflight::swarm_only_warning;
 pub use progress::{Event, Reporter, Status};
+pub use stack::{DeployOptions, DeployReport, StackServiceRow, StackTaskRow};
+pub use volumes::{human, BackupOptions, Opener, RestoreOptions, VolumeRow};
+pub use watch::{WatchEvent, WatchOptions, WatchReporter};
 
 /// Why a runtime operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -50,9 +63,26 @@ pub enum Error {
     Cycle(#[from] Cycle),
     #[error(transparent)]
     Engine(#[from] EngineError),
+    /// An external network or volume the engine does not have.
+    #[error(transparent)]
+    MissingExternal(#[from] MissingExternal),
+    /// An image `pull_policy: never` forbids pulling and the engine does not have.
+    #[error(transparent)]
+    NeverPulled(#[from] images::NeverPulled),
+    /// Stopped by Ctrl-C (SIGINT) before the operation ended (after cleaning up).
+    #[error("interrupted")]
+    Interrupted,
     /// Steps of a plan that failed (the rest of the plan ran).
     #[error("{}", lines(.0))]
     Failed(Vec<EngineError>),
+}
+
+/// Fails, before anything is created, when a secret's environment variable is not set.
+fn unset_secret(plan: &Plan) -> Result<(), Error> {
+    match plan.unset_secret() {
+        Some(m) => Err(EngineError::new(ErrorKind::Api, m).into()),
+        None => Ok(()),
+    }
 }
 
 /// One message per line.
@@ -66,6 +96,8 @@ fn lines(errors: &[EngineError]) -> String {
 pub struct Runtime {
     /// The engine; only this module and its children use it.
     engine: Arc<dyn Engine>,
+    /// `--dry-run`: the engine changes nothing, and plans wait for nothing.
+    dry: bool,
     pub report: Reporter,
     /// Bound on concurrent engine calls (`--parallel`, `COMPOSE_PARALLEL_LIMIT`).
     pub parallel: Option<usize>,
@@ -119,8 +151,19 @@ impl Runtime {
     pub fn new(engine: Arc<dyn Engine>, report: Reporter, parallel: Option<usize>) -> Self {
         Runtime {
             engine,
+            dry: false,
             report,
             parallel,
+        }
+    }
+
+    /// The same engine seen through [`engine::dry::DryRun`]: reads are real, changes are only
+    /// reported.
+    pub fn dry_run(self) -> Runtime {
+        Runtime {
+            engine: Arc::new(engine::dry::DryRun::new(self.engine)),
+            dry: true,
+            ..self
         }
     }
 
@@ -167,7 +210,53 @@ impl Runtime {
         path: &str,
         dest: &std::path::Path,
     ) -> Result<(), EngineError> {
+        let what = format!("{container} copy {container}:{path} to {}", dest.display());
+        if self.dry_copy(&what) {
+            return Ok(());
+        }
         copy::from_container(self.engine.as_ref(), container, path, dest).await
+    }
+
+    /// A dry run's copy: said, not done (nothing is written here either).
+    fn dry_copy(&self, what: &str) -> bool {
+        if self.dry {
+            (self.report)(progress::event(what, Status::Working, "Copying"));
+            (self.report)(progress::event(what, Status::Done, "Copied"));
+        }
+        self.dry
+    }
+
+    /// `cp SERVICE:PATH -`: `path` in the container as the engine's tar stream.
+    pub fn copy_out_tar(&self, container: &str, path: &str) -> EngineStream<bytes::Bytes> {
+        let what = format!("{container} copy {container}:{path} to -");
+        if self.dry_copy(&what) {
+            return Box::pin(futures::stream::empty());
+        }
+        self.engine.download(container, path)
+    }
+
+    /// `cp - SERVICE:PATH`: unpacks `tar` into folder `dir` of the container.
+    pub async fn copy_in_tar(
+        &self,
+        container: &str,
+        dir: &str,
+        tar: Vec<u8>,
+    ) -> Result<(), EngineError> {
+        let what = format!("{container} copy - to {container}:{dir}");
+        if self.dry_copy(&what) {
+            return Ok(());
+        }
+        match self.engine.path_is_dir(container, dir).await? {
+            Some(true) => self.engine.upload(container, dir, tar).await,
+            Some(false) => Err(EngineError::new(
+                ErrorKind::Api,
+                format!("cannot copy a tar stream to {container}:{dir}: it is not a folder"),
+            )),
+            None => Err(EngineError::new(
+                ErrorKind::NotFound,
+                format!("cannot copy a tar stream to {container}:{dir}: no such folder"),
+            )),
+        }
     }
 
     /// Copies `src` from this machine into `container` at `path`.
@@ -177,6 +266,10 @@ impl Runtime {
         src: &std::path::Path,
         path: &str,
     ) -> Result<(), EngineError> {
+        let what = format!("{container} copy {} to {container}:{path}", src.display());
+        if self.dry_copy(&what) {
+            return Ok(());
+        }
         copy::to_container(self.engine.as_ref(), container, src, path).await
     }
 
@@ -184,7 +277,7 @@ impl Runtime {
     pub fn logs(
         &self,
         project: &str,
-        containers: Vec<String>,
+        containers: Vec<(String, Option<String>)>,
         services: Vec<String>,
         opts: logs::LogOptions,
     ) -> tokio::sync::mpsc::Receiver<logs::LogEvent> {
@@ -196,12 +289,17 @@ impl Runtime {
         events::Hub::start(self.engine.as_ref(), project)
     }
 
-    pub async fn connect(report: Reporter, parallel: Option<usize>) -> Result<Self, EngineError> {
-        Ok(Runtime {
-            engine: Arc::new(engine::docker::DockerEngine::connect().await?),
+    /// Connects to the engine `endpoint` names (see [`endpoint::resolve`]).
+    pub async fn connect(
+        endpoint: &endpoint::Endpoint,
+        report: Reporter,
+        parallel: Option<usize>,
+    ) -> Result<Self, EngineError> {
+        Ok(Runtime::new(
+            Arc::new(engine::docker::DockerEngine::connect(endpoint).await?),
             report,
             parallel,
-        })
+        ))
     }
 
     /// The engine state `up` plans from, after the checks that must pass before anything is
@@ -213,12 +311,8 @@ impl Runtime {
             .filter(|n| n.external)
             .map(|n| n.name.clone())
             .collect();
-        let external_vols: Vec<String> = project
-            .volumes
-            .values()
-            .filter(|v| v.external)
-            .map(|v| v.name.clone())
-            .collect();
+        // Every volume by its name: one made by another project (or tool) is reused with a warning.
+        let external_vols: Vec<String> = project.volumes.values().map(|v| v.name.clone()).collect();
         let observed = observe::snapshot(
             self.engine.as_ref(),
             &project.name,
@@ -226,31 +320,7 @@ impl Runtime {
             &external_vols,
         )
         .await?;
-        for (key, n) in project.networks.iter().filter(|(_, n)| n.external) {
-            let used = project
-                .services
-                .values()
-                .any(|s| s.networks.contains_key(key));
-            if used && observed.network(&n.name).is_none() {
-                return Err(EngineError::new(
-                    ErrorKind::NotFound,
-                    format!(
-                        "network {} declared as external, but could not be found",
-                        n.name
-                    ),
-                )
-                .into());
-            }
-        }
-        for v in project.volumes.values().filter(|v| v.external) {
-            if observed.volume(&v.name).is_none() {
-                return Err(EngineError::new(
-                    ErrorKind::NotFound,
-                    format!("external volume \"{}\" not found", v.name),
-                )
-                .into());
-            }
-        }
+        observed.check_external(project)?;
         preflight::check(self.engine.as_ref(), project, &observed).await?;
         Ok(observed)
     }
@@ -268,6 +338,11 @@ impl Runtime {
             Op::AwaitContainer { .. } => true,
             _ => false,
         });
+        if self.dry {
+            self.execute_with(project, &plan.without_waits(), None)
+                .await?;
+            return Ok(None);
+        }
         let hub = (waits || events)
             .then(|| Arc::new(events::Hub::start(self.engine.as_ref(), &project.name)));
         self.execute_with(project, plan, hub.clone()).await?;
@@ -287,6 +362,7 @@ impl Runtime {
             self.report.clone(),
             self.parallel,
         );
+        ctx.dry = self.dry;
         ctx.hub = hub;
         let errors = execute::run(&ctx, plan).await;
         if !errors.is_empty() {
@@ -319,16 +395,37 @@ impl Runtime {
 
     /// Converges the engine to the project: returns the plan that was run and its warnings.
     pub async fn up(&self, project: Arc<Project>, opts: &UpOptions) -> Result<Plan, Error> {
+        self.up_locked(project, opts, None).await
+    }
+
+    /// [`Runtime::up`] holding the project's `lock` while it changes the engine: `--wait` waits
+    /// without it, so that other commands (a `down`) need not wait for the services' health.
+    pub async fn up_locked(
+        &self,
+        project: Arc<Project>,
+        opts: &UpOptions,
+        lock: Option<ProjectLock>,
+    ) -> Result<Plan, Error> {
         let observed = self.observe_for_up(&project).await?;
         let mut plan_opts = opts.plan.clone();
         plan_opts.timeout = opts.timeout;
         plan_opts.images = self.image_ids(&project).await;
         plan_opts.missing_images = self.missing_images(&project, &plan_opts.images);
+        plan_opts.secrets_root = private::secrets_root()?;
         let plan = reconcile::up(&project, &observed, &plan_opts)?;
+        unset_secret(&plan)?;
         if opts.dry_run {
             return Ok(plan);
         }
-        let hub = self.execute(project.clone(), &plan, opts.wait).await?;
+        let hub = match self.execute(project.clone(), &plan, opts.wait).await {
+            Ok(hub) => hub,
+            Err(e) => {
+                // The private files of containers that were never created.
+                self.sweep_secrets(&project.name).await;
+                return Err(e);
+            }
+        };
+        drop(lock);
         if let (true, Some(hub)) = (opts.wait, hub) {
             self.wait_ready(project, hub, &opts.plan.services, opts.wait_timeout)
                 .await?;
@@ -358,8 +455,43 @@ impl Runtime {
         if opts.dry_run {
             return Ok(plan);
         }
-        self.execute(project, &plan, false).await?;
+        let out = self.execute(project.clone(), &plan, false).await;
+        if !opts.stop_only {
+            // Whatever is left of the project's private files: those of containers removed by
+            // another tool, or never created.
+            self.sweep_secrets(&project.name).await;
+        }
+        out?;
         Ok(plan)
+    }
+
+    /// Removes the private secret files of the project's containers that do not exist (never
+    /// created, or removed by another tool), and the project's folder once empty.
+    pub(crate) async fn sweep_secrets(&self, project: &str) {
+        if self.dry {
+            return;
+        }
+        let dir = crate::graph::secrets::project_dir(&private::secrets_path(), project);
+        // Before the per-user folder, root's secret files were in `/run/rcompose/<project>`.
+        let legacy = private::legacy_project_dir(project);
+        if !dir.exists() && legacy.is_none() {
+            return;
+        }
+        let Ok(existing) = observe::containers(self.engine.as_ref(), project).await else {
+            return;
+        };
+        if let Ok(entries) = std::fs::read_dir(&dir) {
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if !existing.iter().any(|c| c.name == name) {
+                    let _ = std::fs::remove_dir_all(e.path());
+                }
+            }
+            let _ = std::fs::remove_dir(&dir);
+        }
+        if let (true, Some(old)) = (existing.is_empty(), legacy) {
+            let _ = std::fs::remove_dir_all(old);
+        }
     }
 
     /// Runs a lifecycle command (`start`, `stop`, `restart`, `kill`, `pause`, `unpause`, `rm`) on
@@ -372,18 +504,7 @@ impl Runtime {
         opts: &LifecycleOptions,
     ) -> Result<Plan, Error> {
         let observed = observe::snapshot(self.engine.as_ref(), &project.name, &[], &[]).await?;
-        let deps: lifecycle::Dependencies = project
-            .services
-            .iter()
-            .map(|(name, s)| {
-                let d = s
-                    .depends_on
-                    .iter()
-                    .map(|(d, o)| (d.clone(), o.condition))
-                    .collect();
-                (name.clone(), d)
-            })
-            .collect();
+        let deps = lifecycle::dependencies(&project);
         let timeouts = StopTimeouts::of(&project, opts.timeout);
         let plan = lifecycle::plan(action, &deps, &observed, services, &timeouts)?;
         if opts.dry_run {
@@ -456,12 +577,8 @@ impl Runtime {
         let limit = Arc::new(tokio::sync::Semaphore::new(
             self.parallel.unwrap_or(tokio::sync::Semaphore::MAX_PERMITS),
         ));
-        let builds = project
-            .services
-            .values()
-            .filter(|s| s.build.is_some())
-            .filter(|s| services.is_empty() || services.contains(&s.name))
-            .filter(|s| !have.contains_key(&s.name) || s.pull_policy.as_deref() == Some("build"))
+        let builds = images::builds(project, services, only_missing.then_some(&have))
+            .into_iter()
             .map(|s| {
                 let limit = limit.clone();
                 async move {
@@ -490,17 +607,7 @@ impl Runtime {
         ignore_buildable: bool,
         ignore_failures: bool,
     ) -> Result<Vec<String>, Error> {
-        let mut images: Vec<String> = project
-            .services
-            .values()
-            .filter(|s| services.is_empty() || services.contains(&s.name))
-            .filter(|s| !(ignore_buildable && s.build.is_some()))
-            .filter(|s| s.image.is_some())
-            .filter(|s| !matches!(s.pull_policy.as_deref(), Some("never" | "build")))
-            .map(|s| s.image_name(&project.name))
-            .collect();
-        images.sort();
-        images.dedup();
+        let images = images::pull_images(project, services, ignore_buildable);
         let limit = Arc::new(tokio::sync::Semaphore::new(
             self.parallel.unwrap_or(tokio::sync::Semaphore::MAX_PERMITS),
         ));
@@ -526,43 +633,20 @@ impl Runtime {
         }
     }
 
-    /// Applies `pull_policy` before `up`: `always` pulls, `never` requires the image, `missing`
-    /// (and `daily`, `weekly`) pulls images that are not on the engine.
+    /// Pulls before `up` what `graph::images` decides from each `pull_policy` and the images the
+    /// engine has; an image `never` to pull that is missing is an error.
     pub async fn pull_by_policy(
         &self,
         project: &Project,
         services: &[String],
     ) -> Result<(), Error> {
-        let selected =
-            |s: &&crate::parse::Service| services.is_empty() || services.contains(&s.name);
         // Missing images are pulled before anything is created, so that a failure leaves nothing.
         let have = self.image_ids(project).await;
-        let pull: Vec<String> = project
-            .services
-            .values()
-            .filter(selected)
-            .filter(|s| match s.pull_policy.as_deref() {
-                Some("always") => true,
-                Some("never" | "build") => false,
-                _ => s.build.is_none() && !have.contains_key(&s.name),
-            })
-            .map(|s| s.name.clone())
-            .collect();
+        let pull = images::pulls(project, services, &have);
         if !pull.is_empty() {
             self.pull(project, &pull, false, false).await?;
         }
-        for s in project.services.values().filter(selected) {
-            if s.pull_policy.as_deref() == Some("never") && !have.contains_key(&s.name) {
-                return Err(Error::Engine(EngineError::new(
-                    ErrorKind::NotFound,
-                    format!(
-                        "service \"{}\": image `{}` is not on this engine and pull_policy is never",
-                        s.name,
-                        s.image_name(&project.name)
-                    ),
-                )));
-            }
-        }
+        images::never_pulled(project, services, &have)?;
         Ok(())
     }
 
@@ -712,7 +796,7 @@ impl Runtime {
                     command: c.command.clone(),
                     service: o.service.clone(),
                     created: c.created,
-                    state: o.state.clone(),
+                    state: o.state.as_str().to_string(),
                     status: c.status.clone(),
                     labels: c.labels.clone().into_iter().collect(),
                     mounts: c.mounts.iter().map(|m| (m.name.clone(), m.local)).collect(),
@@ -771,16 +855,7 @@ pub struct ImageRow {
 
 /// "49 minutes ago", as docker prints ages.
 fn ago(secs: i64) -> String {
-    let s = match secs.max(0) {
-        0..=1 => "Less than a second".to_string(),
-        s @ 2..=59 => format!("{s} seconds"),
-        60..=119 => "About a minute".into(),
-        s @ 120..=3599 => format!("{} minutes", s / 60),
-        3600..=7199 => "About an hour".into(),
-        s @ 7200..=172_799 => format!("{} hours", s / 3600),
-        s => format!("{} days", s / 86400),
-    };
-    format!("{s} ago")
+    format!("{} ago", crate::parse::units::human_duration(secs))
 }
 
 /// A port of a container, published or only exposed (`published_port` 0).

@@ -31,7 +31,7 @@ pub(super) fn container(c: &ContainerSummary) -> ObservedContainer {
         number: get(labels::NUMBER).parse().unwrap_or(0),
         config_hash: get(labels::CONFIG_HASH),
         image: get(labels::IMAGE),
-        state: c.state.clone(),
+        state: c.state.as_str().into(),
         oneoff: get(labels::ONEOFF) == "True",
         depends_on: get(labels::DEPENDS_ON)
             .split(',')
@@ -66,6 +66,7 @@ pub(super) async fn snapshot(
                 (ours || names.contains(&r.name)).then(|| ObservedResource {
                     project: r.labels.get(labels::PROJECT).cloned(),
                     key: r.labels.get(key).cloned(),
+                    id: r.id,
                     name: r.name,
                 })
             })

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::{attach, events, Error, Runtime};
+use super::{attach, events, EngineError, Error, ProjectLock, Runtime};
 use crate::graph::oneoff::{self, OneOffPlan};
 use crate::graph::plan::{Op, Plan};
 use crate::parse::{Project, Service};
@@ -27,6 +27,8 @@ pub struct OneOff {
     pub use_aliases: bool,
     /// Remove the containers of services no longer in the file first.
     pub remove_orphans: bool,
+    /// `service_healthy` dependencies are probed early (`RCOMPOSE_EARLY_PROBE`).
+    pub early_probe: bool,
 }
 
 /// A random 64-hex slug, as the reference's one-off containers carry.
@@ -42,11 +44,16 @@ fn slug() -> String {
 }
 
 impl Runtime {
-    /// Runs a one-off container; returns its name and (attached) its exit code.
+    /// Runs a one-off container; returns its name and (attached) its exit code. `lock` (the
+    /// project's) is held while resources are created and released before the container runs;
+    /// `before_attach` is called once the container is created, before it owns the terminal
+    /// (the progress view is left there).
     pub async fn run_oneoff(
         &self,
         project: Arc<Project>,
         run: &OneOff,
+        lock: Option<ProjectLock>,
+        before_attach: impl FnOnce(),
     ) -> Result<(String, i64), Error> {
         // The project as this run sees it: the service changed by the command line.
         let mut changed = (*project).clone();
@@ -56,7 +63,7 @@ impl Runtime {
         let project = Arc::new(changed);
         let slug = slug();
         let name = run.name.clone().unwrap_or_else(|| {
-            format!("{}-{}-run-{}", project.name, run.service.name, &slug[..12])
+            crate::parse::name::oneoff_container(&project.name, &run.service.name, &slug)
         });
         let observed = self.observe_for_up(&project).await?;
         let request = OneOffPlan {
@@ -70,15 +77,38 @@ impl Runtime {
             remove_orphans: run.remove_orphans,
             images: self.image_ids(&project).await,
             missing_images: Vec::new(),
+            secrets_root: super::private::secrets_root()?,
+            early_probe: run.early_probe,
         };
         let mut request = request;
         request.missing_images = self.missing_images(&project, &request.images);
         let plan = oneoff::plan(&project, &observed, &request)?;
-        self.execute(project.clone(), &plan, false).await?;
+        super::unset_secret(&plan)?;
+        let executed = tokio::select! {
+            r = self.execute(project.clone(), &plan, false) => Some(r),
+            _ = tokio::signal::ctrl_c() => None,
+        };
+        match executed {
+            Some(Ok(_)) => {}
+            Some(Err(e)) => {
+                self.sweep_secrets(&project.name).await;
+                return Err(e);
+            }
+            None => {
+                // Interrupted before the container ran: a `--rm` one is not left behind.
+                if run.rm {
+                    let _ = self.engine.remove_container(&name, true).await;
+                }
+                self.sweep_secrets(&project.name).await;
+                return Err(Error::Interrupted);
+            }
+        }
+        drop(lock);
+        before_attach();
         if run.detach {
             return Ok((name, 0));
         }
-        let code = attach::run_attached(self.engine.as_ref(), &name, run.stdin).await;
+        let code = self.attach_oneoff(&name, run.stdin).await;
         if run.rm {
             let mut rm = Plan::default();
             rm.add(
@@ -93,5 +123,25 @@ impl Runtime {
             let _ = self.quiet().execute(project, &rm, false).await;
         }
         Ok((name, code?))
+    }
+
+    /// The one-off container attached until it ends. Ctrl-C, when it reaches rcompose (no
+    /// terminal in raw mode), is passed on to the container as the reference's signal proxy
+    /// does: SIGINT first, SIGKILL on the next.
+    async fn attach_oneoff(&self, name: &str, stdin: bool) -> Result<i64, EngineError> {
+        let engine = self.engine.as_ref();
+        let attached = attach::run_attached(engine, name, stdin);
+        tokio::pin!(attached);
+        let mut interrupts = 0;
+        loop {
+            tokio::select! {
+                code = &mut attached => return code,
+                _ = tokio::signal::ctrl_c() => {
+                    interrupts += 1;
+                    let signal = if interrupts == 1 { "SIGINT" } else { "SIGKILL" };
+                    let _ = engine.kill_container(name, signal).await;
+                }
+            }
+        }
     }
 }

@@ -39,10 +39,7 @@ pub fn swarm_only_warning(project: &Project) -> Option<String> {
 
 /// Whether the engine is on this machine (its host's interfaces are ours to check).
 fn engine_is_local() -> bool {
-    match std::env::var("DOCKER_HOST") {
-        Ok(h) if !h.is_empty() => h.starts_with("unix://"),
-        _ => true,
-    }
+    super::endpoint::current_is_local()
 }
 
 /// Fails, before anything is created, on networks the engine cannot create: overlay without

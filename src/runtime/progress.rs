@@ -18,6 +18,16 @@ pub struct Event {
     pub resource: String,
     pub status: Status,
     pub text: String,
+    /// Bytes done so far, for a copy (`current` in `--progress json` lines).
+    pub current: Option<u64>,
+}
+
+impl Event {
+    /// The same event, saying how many bytes are done.
+    pub(super) fn bytes(mut self, n: u64) -> Event {
+        self.current = Some(n);
+        self
+    }
 }
 
 /// Receives progress events; must be cheap and never block for long.
@@ -33,5 +43,6 @@ pub(super) fn event(resource: impl Into<String>, status: Status, text: impl Into
         resource: resource.into(),
         status,
         text: text.into(),
+        current: None,
     }
 }

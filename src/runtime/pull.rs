@@ -28,8 +28,31 @@ pub(super) async fn pull(
     Ok(())
 }
 
+/// Pushes `image`, reporting progress as the reference does (`Pushing`, `Pushed`).
+pub(super) async fn push(
+    engine: &dyn Engine,
+    report: &Reporter,
+    image: &str,
+) -> Result<(), EngineError> {
+    let res = format!("Image {image}");
+    report(event(&res, Status::Working, "Pushing"));
+    let (name, tag) = split(image);
+    let mut stream = engine.push_image(name, tag);
+    while let Some(item) = stream.next().await {
+        if let Err(why) = item {
+            report(event(&res, Status::Error, "Error"));
+            return Err(EngineError::new(
+                why.kind,
+                format!("pushing image `{image}` failed: {why}"),
+            ));
+        }
+    }
+    report(event(&res, Status::Done, "Pushed"));
+    Ok(())
+}
+
 /// `name[:tag]` (or `name@digest`) into the name and the tag the engine wants.
-fn split(image: &str) -> (&str, &str) {
+pub(super) fn split(image: &str) -> (&str, &str) {
     if image.contains('@') {
         return (image, "");
     }

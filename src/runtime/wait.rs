@@ -1,8 +1,10 @@
 //! Waiting for containers to reach a state, read from the engine's event stream: one inspect for
 //! the starting point, then events, never polling.
 
+use super::engine::ContainerDetails;
 use super::engine::{Engine, EngineError, ErrorKind};
 use super::events::{now_nanos, Action, Hub};
+use crate::graph::probe::Probe;
 
 /// What a container must reach.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,6 +25,8 @@ struct State {
     /// `None` when the container has no healthcheck.
     health: Option<String>,
     gone: bool,
+    /// An early probe of the healthcheck passed (see [`super::probe`]).
+    probed: bool,
 }
 
 impl State {
@@ -30,6 +34,7 @@ impl State {
         match action {
             Action::Start => {
                 self.running = true;
+                self.probed = false;
                 self.exit_code = None;
                 if self.health.is_some() {
                     self.health = Some("starting".into());
@@ -65,18 +70,26 @@ fn judge(target: Target, name: &str, service: &str, s: &State) -> Verdict {
             None => Verdict::Pending,
         },
         Target::Healthy | Target::Ready => {
+            // As the reference words it: a dependency's failure says so, `--wait`'s does not.
+            let fail = |why: String| {
+                Verdict::Fail(if target == Target::Healthy {
+                    format!("dependency failed to start: {why}")
+                } else {
+                    why
+                })
+            };
             if let Some(code) = s.exit_code {
-                return Verdict::Fail(format!("container {name} exited ({code})"));
+                return fail(format!("container {name} exited ({code})"));
             }
             match s.health.as_deref() {
                 Some("healthy") => Verdict::Done,
-                Some("unhealthy") => Verdict::Fail(format!(
-                    "dependency failed to start: container {name} is unhealthy"
-                )),
+                Some("unhealthy") => fail(format!("container {name} is unhealthy")),
+                // The engine has not decided yet, and the healthcheck passed when run early.
+                Some(_) if s.probed && s.running && target == Target::Healthy => Verdict::Done,
                 Some(_) => Verdict::Pending,
-                None if target == Target::Healthy => Verdict::Fail(format!(
-                    "dependency failed to start: container {name} has no healthcheck configured"
-                )),
+                None if target == Target::Healthy => {
+                    fail(format!("container {name} has no healthcheck configured"))
+                }
                 None if s.running => Verdict::Done,
                 None => Verdict::Pending,
             }
@@ -84,30 +97,44 @@ fn judge(target: Target, name: &str, service: &str, s: &State) -> Verdict {
     }
 }
 
-/// Waits until container `name` (of `service`) reaches `target`.
+impl State {
+    fn of(info: &ContainerDetails) -> State {
+        let status = info.status.as_str();
+        State {
+            running: status == "running" || status == "restarting",
+            exit_code: matches!(status, "exited" | "dead").then(|| info.exit_code.unwrap_or(0)),
+            health: info.health.clone(),
+            gone: false,
+            probed: false,
+        }
+    }
+}
+
+/// Waits until container `name` (of `service`) reaches `target`. With `probe` (a `Healthy`
+/// target), the healthcheck is also run early, and its first success releases the wait unless
+/// the engine has said otherwise by then (checked once more with the engine at that moment).
 pub(super) async fn container(
     engine: &dyn Engine,
     hub: &Hub,
     name: &str,
     service: &str,
     target: Target,
+    probe: Option<&Probe>,
 ) -> Result<(), EngineError> {
     let mut watcher = hub.watcher();
     let t0 = now_nanos();
     let info = engine.inspect_container(name).await?;
-    let id = info.id;
-    let status = info.status;
-    let mut state = State {
-        running: status == "running" || status == "restarting",
-        exit_code: matches!(status.as_str(), "exited" | "dead")
-            .then(|| info.exit_code.unwrap_or(0)),
-        health: info.health,
-        gone: false,
-    };
+    let id = info.id.clone();
+    let mut state = State::of(&info);
+    let mut early = probe
+        .filter(|_| target == Target::Healthy)
+        .map(|p| Box::pin(super::probe::until_success(engine, name, p)));
+    // Events before this moment are in `state` already.
+    let mut since = t0;
     let mut pos = 0;
     loop {
         let read = hub.read(pos, |e| {
-            if e.id == id && e.time_nano >= t0 {
+            if e.id == id && e.time_nano >= since {
                 state.apply(&e.action);
             }
         });
@@ -117,7 +144,23 @@ pub(super) async fn container(
             Verdict::Pending => {}
         }
         pos = read?;
-        hub.changed(&mut watcher).await;
+        let Some(probing) = early.as_mut() else {
+            hub.changed(&mut watcher).await;
+            continue;
+        };
+        tokio::select! {
+            _ = hub.changed(&mut watcher) => {}
+            _ = probing => {
+                early = None;
+                since = now_nanos();
+                // The engine's word at this moment wins over the probe: an unhealthy verdict or
+                // an exit whose event is still on its way.
+                let now = engine.inspect_container(name).await?;
+                let mut checked = State::of(&now);
+                checked.probed = now.id == id;
+                state = checked;
+            }
+        }
     }
 }
 
@@ -150,6 +193,10 @@ mod tests {
         );
         s.apply(&Action::Die { exit_code: 3 });
         assert_eq!(verdict(Target::Ready, &s), "container p-db-1 exited (3)");
+        assert_eq!(
+            verdict(Target::Healthy, &s),
+            "dependency failed to start: container p-db-1 exited (3)"
+        );
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Convergence on the real engine: recreate only what changed (and its `restart: true`
+//! Convergence on the real engine: recreate only what changed (and restart its `restart: true`
 //! dependents), keep data, health-gated starts from the event stream, `--wait`, orphans, scale,
 //! the lifecycle commands, concurrent and interrupted runs.
 
@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use crate::harness::*;
 
-fn a_change_recreates_the_service_and_its_restart_dependents_only() {
+fn a_change_recreates_the_service_and_restarts_its_restart_dependents() {
     let docker = docker();
     let s = Stack::fixture(&docker, "recreate");
     ok(&s.rcompose(&["up", "-d"]));
@@ -16,18 +16,30 @@ fn a_change_recreates_the_service_and_its_restart_dependents_only() {
         &["sh", "-c", "echo named > /data/f && echo anon > /anon/f"],
     ));
     let before = s.ids();
+    let web = format!("{}-web-1", s.name);
+    let worker = format!("{}-worker-1", s.name);
+    ok(&s.exec(&web, &["touch", "/layer-mark"]));
+    let (web_started, worker_started) = (started_at(&s, &web), started_at(&s, &worker));
 
     // Nothing changed: nothing is touched.
     ok(&s.rcompose(&["up", "-d"]));
     assert_eq!(s.ids(), before);
 
     s.use_file("compose.2.yaml");
-    let dry = ok(&s.rcompose(&["up", "-d", "--dry-run"])).clone();
-    assert!(
-        stdout(&dry).contains("configuration changed"),
+    let dry = ok(&s.rcompose(&["--progress", "plain", "up", "-d", "--dry-run"])).clone();
+    let err = stderr(&dry);
+    let mut recreate: Vec<&str> = err.lines().filter(|l| l.ends_with("  Recreate")).collect();
+    recreate.sort();
+    assert_eq!(
+        recreate,
+        [format!(
+            " DRY-RUN MODE -  Container {}-api-1  Recreate",
+            s.name
+        )],
         "{}",
-        stdout(&dry)
+        stderr(&dry)
     );
+    assert_eq!(s.ids(), before, "--dry-run changed nothing");
     ok(&s.rcompose(&["up", "-d"]));
     let after = s.ids();
     let changed: Vec<&str> = ["db", "api", "web", "worker"]
@@ -37,12 +49,13 @@ fn a_change_recreates_the_service_and_its_restart_dependents_only() {
             before[&n] != after[&n]
         })
         .collect();
-    assert_eq!(
-        changed,
-        ["api", "web"],
-        "only api and its restart: true dependent"
-    );
+    assert_eq!(changed, ["api"], "only api is recreated");
     assert_eq!(after.len(), 4, "no leftover container: {after:?}");
+    // Its `restart: true` dependent is restarted, keeping its container and writable layer,
+    // as the reference does; the plain dependent is left alone.
+    assert_ne!(started_at(&s, &web), web_started, "web was not restarted");
+    ok(&s.exec(&web, &["test", "-e", "/layer-mark"]));
+    assert_eq!(started_at(&s, &worker), worker_started);
 
     // Forced recreation of the database keeps both its named and its anonymous volume.
     ok(&s.rcompose(&["up", "-d", "--force-recreate", "--no-deps", "db"]));
@@ -90,7 +103,10 @@ fn first_healthy_at(s: &Stack, container: &str) -> String {
 fn health_gated_chain_starts_in_order_and_fails_fast_when_unhealthy() {
     let docker = docker();
     let s = Stack::fixture(&docker, "health");
-    ok(&s.rcompose(&["up", "-d"]));
+    // The engine's own order (early probes, on by default, release sooner: see early_probe.rs).
+    ok(&run(s
+        .rcompose_cmd(&["up", "-d"])
+        .env("RCOMPOSE_EARLY_PROBE", "0")));
     let n = |svc: &str| format!("{}-{svc}-1", s.name);
     // RFC 3339 timestamps from one engine compare as strings.
     assert!(first_healthy_at(&s, &n("db")) < started_at(&s, &n("api")));
@@ -289,7 +305,7 @@ fn an_interrupted_up_converges_on_the_next() {
 
 cases! {
     engine:
-        a_change_recreates_the_service_and_its_restart_dependents_only,
+        a_change_recreates_the_service_and_restarts_its_restart_dependents,
         health_gated_chain_starts_in_order_and_fails_fast_when_unhealthy,
         wait_returns_when_healthy_and_fails_on_timeout,
         orphans_are_reported_then_removed,

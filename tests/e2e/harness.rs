@@ -345,7 +345,8 @@ async fn remove_project(docker: &Docker, project: &str) {
         ))
         .await
     {
-        for n in nets.into_iter().filter_map(|n| n.name) {
+        // By id: a project may hold two networks of one name.
+        for n in nets.into_iter().filter_map(|n| n.id) {
             let _ = docker.remove_network(&n).await;
         }
     }
@@ -442,5 +443,73 @@ impl Reader {
             t.join().expect("reader thread");
         }
         self.text()
+    }
+}
+
+/// Held by every test that puts the engine in swarm mode, and by the tests that need it out of
+/// swarm mode (the overlay-without-swarm preflight): the runner runs tests in parallel threads.
+pub static SWARM_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// The engine's swarm state (`active`, `inactive`).
+pub fn swarm_state() -> String {
+    let o = run(Command::new("docker").args(["info", "-f", "{{.Swarm.LocalNodeState}}"]));
+    stdout(&o).trim().to_string()
+}
+
+/// A single-node swarm for one test: takes [`SWARM_LOCK`], inits the swarm when the engine is
+/// not in one, and on drop removes the test's stacks and leaves the swarm it made (also when
+/// the test fails).
+pub struct Swarm {
+    made: bool,
+    /// Whether `docker_gwbridge` (which the engine makes for swarm) was there before.
+    had_gwbridge: bool,
+    pub stacks: std::cell::RefCell<Vec<String>>,
+    _lock: std::sync::MutexGuard<'static, ()>,
+}
+
+impl Swarm {
+    pub fn join() -> Swarm {
+        let lock = SWARM_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        let made = swarm_state() != "active";
+        let had_gwbridge =
+            run(Command::new("docker").args(["network", "inspect", "docker_gwbridge"]))
+                .status
+                .success();
+        if made {
+            ok(&run(Command::new("docker").args([
+                "swarm",
+                "init",
+                "--advertise-addr",
+                "127.0.0.1",
+            ])));
+        }
+        Swarm {
+            made,
+            had_gwbridge,
+            stacks: Default::default(),
+            _lock: lock,
+        }
+    }
+
+    /// A stack name for this test, removed on drop.
+    pub fn stack(&self, name: &str) -> String {
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let name = format!("{name}{}x{n}", std::process::id());
+        self.stacks.borrow_mut().push(name.clone());
+        name
+    }
+}
+
+impl Drop for Swarm {
+    fn drop(&mut self) {
+        for s in self.stacks.borrow().iter() {
+            let _ = run(Command::new("docker").args(["stack", "rm", s]));
+        }
+        if self.made {
+            let _ = run(Command::new("docker").args(["swarm", "leave", "--force"]));
+            if !self.had_gwbridge {
+                let _ = run(Command::new("docker").args(["network", "rm", "docker_gwbridge"]));
+            }
+        }
     }
 }

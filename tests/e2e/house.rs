@@ -47,7 +47,7 @@ fn run_writes_its_secret_files() {
     );
     // `--rm` removed the container and its private files.
     assert!(s.containers().is_empty(), "{:?}", s.containers().keys());
-    let dir = Path::new("/run/rcompose").join(&s.name);
+    let dir = Path::new("/run/rcompose/secrets").join(&s.name);
     let left: Vec<_> = std::fs::read_dir(&dir)
         .map(|d| d.filter_map(Result::ok).map(|e| e.file_name()).collect())
         .unwrap_or_default();

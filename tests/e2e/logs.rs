@@ -187,13 +187,13 @@ fn a_container_restarted_during_follow_keeps_streaming() {
         &format!("{}-r-1", s.name),
     ])));
     eventually(
-        Duration::from_secs(10),
+        Duration::from_secs(20),
         "the second boot line followed",
         boots(2),
     );
     ok(&s.rcompose(&["stop", "-t", "1"]));
     // The stream ends once nothing it follows runs.
-    let status = wait_timeout(&mut child, Duration::from_secs(15));
+    let status = wait_timeout(&mut child, Duration::from_secs(30));
     let out = follow.finish();
     assert!(status, "logs -f ended after the stop:\n{out}");
     let boots: Vec<&str> = out.lines().filter(|l| l.contains("| boot ")).collect();

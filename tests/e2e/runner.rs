@@ -9,9 +9,13 @@
 //! cases! {
 //!     engine: first_test, second_test;
 //!     reference: compares_with_docker_compose;
+//!     multinode: spreads_over_three_engines;
 //!     offline: rejects_bad_input;
 //! }
 //! ```
+//!
+//! A `multinode:` test (several engines, a swarm of them: minutes, and root) runs only when
+//! `RCOMPOSE_E2E_MULTINODE=1`; otherwise it is reported *ignored*, under `CI=true` too.
 //!
 //! and the module is listed in `main.rs`. `#[test]` does nothing here: the test
 //! `runner::every_test_is_registered` fails if one is left or a module is not listed.
@@ -29,6 +33,16 @@ pub enum Needs {
     Engine,
     /// A Docker engine and the reference `docker compose` v2.
     Reference,
+    /// A Docker engine, and `RCOMPOSE_E2E_MULTINODE=1` (asked for, never implied by `CI`).
+    MultiNode,
+}
+
+/// The variable that turns the `multinode:` tests on.
+pub const MULTINODE_VAR: &str = "RCOMPOSE_E2E_MULTINODE";
+
+/// Whether the `multinode:` tests are asked for.
+fn multinode_asked() -> bool {
+    std::env::var(MULTINODE_VAR).is_ok_and(|v| v == "1")
 }
 
 /// One registered test.
@@ -40,11 +54,12 @@ pub struct Case {
 }
 
 /// Registers the module's tests as `pub const TESTS: &[Case]`, grouped by what they need
-/// (`engine:`, `reference:`, `offline:`; each group optional, in that order).
+/// (`engine:`, `reference:`, `multinode:`, `offline:`; each group optional, in that order).
 macro_rules! cases {
     (
         $(engine: $($e:ident),+ $(,)? ;)?
         $(reference: $($r:ident),+ $(,)? ;)?
+        $(multinode: $($m:ident),+ $(,)? ;)?
         $(offline: $($o:ident),+ $(,)? ;)?
     ) => {
         pub const TESTS: &[$crate::runner::Case] = &[
@@ -57,6 +72,11 @@ macro_rules! cases {
                 name: concat!(module_path!(), "::", stringify!($r)),
                 needs: $crate::runner::Needs::Reference,
                 run: $r,
+            },)+)?
+            $($($crate::runner::Case {
+                name: concat!(module_path!(), "::", stringify!($m)),
+                needs: $crate::runner::Needs::MultiNode,
+                run: $m,
             },)+)?
             $($($crate::runner::Case {
                 name: concat!(module_path!(), "::", stringify!($o)),
@@ -83,11 +103,15 @@ pub fn current_test() -> String {
 fn missing(needs: Needs, engine: bool, reference: bool) -> Option<&'static str> {
     match needs {
         Needs::Offline => None,
+        Needs::MultiNode if !multinode_asked() => Some(NOT_ASKED),
         _ if !engine => Some("no Docker engine answers"),
         Needs::Reference if !reference => Some("the reference docker compose v2 is not installed"),
         _ => None,
     }
 }
+
+/// Why a `multinode:` test is ignored: not a failure, under `CI=true` either.
+const NOT_ASKED: &str = "RCOMPOSE_E2E_MULTINODE=1 is not set";
 
 /// Runs the registered tests of every module as libtest would.
 pub fn main(modules: &[&[Case]]) -> ExitCode {
@@ -98,6 +122,7 @@ pub fn main(modules: &[&[Case]]) -> ExitCode {
     let reference = probe && crate::harness::reference_available();
     let ci = crate::harness::under_ci();
     let mut ignored = 0;
+    let mut not_asked = 0;
     let mut trials: Vec<Trial> = cases
         .iter()
         .map(|case| {
@@ -108,6 +133,10 @@ pub fn main(modules: &[&[Case]]) -> ExitCode {
                 missing(case.needs, engine, reference)
             };
             match why {
+                Some(NOT_ASKED) => {
+                    not_asked += 1;
+                    Trial::test(name, || Ok(())).with_ignored_flag(true)
+                }
                 Some(why) if ci => Trial::test(name, move || {
                     Err(format!("CI=true but {why}: the end-to-end tests cannot run").into())
                 }),
@@ -140,6 +169,10 @@ pub fn main(modules: &[&[Case]]) -> ExitCode {
         eprintln!(
             "\n!!! {ignored} end-to-end tests IGNORED: {why} (CI=true makes this a failure) !!!\n"
         );
+    }
+    if not_asked > 0 && !args.list {
+        let s = if not_asked == 1 { "" } else { "s" };
+        eprintln!("\n{not_asked} multi-node test{s} ignored: set {MULTINODE_VAR}=1 to run\n");
     }
     libtest_mimic::run(&args, trials).exit_code()
 }

@@ -196,7 +196,8 @@ fn exec_run_and_wait_return_the_process_exit_code() {
         "job",
         "sh",
         "-c",
-        "nslookup db >/dev/null && exit 0 || exit 9",
+        // A few tries: the engine's DNS can miss one on a loaded machine.
+        "for i in 1 2 3 4 5; do nslookup db >/dev/null && exit 0; sleep 1; done; exit 9",
     ]);
     assert_eq!(
         o.status.code(),
@@ -358,7 +359,12 @@ fn unreachable_registry_gives_one_message_per_image_and_creates_nothing() {
     }
     let o = s.rcompose(&["pull", "--ignore-buildable", "--ignore-pull-failures"]);
     assert_eq!(o.status.code(), Some(0));
-    assert_eq!(stderr(&o).matches("WARN").count(), 2, "{}", stderr(&o));
+    assert_eq!(
+        stderr(&o).matches("level=warning").count(),
+        2,
+        "{}",
+        stderr(&o)
+    );
     let o = s.rcompose(&["up", "-d", "a"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(

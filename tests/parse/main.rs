@@ -53,7 +53,7 @@ fn run(dir: &Path, args_and_env: &Path) -> Output {
     run_in(dir, args_and_env, &["--format", "json"])
 }
 
-/// Runs `rcompose <args> config <tail>` in `dir` with the case's environment.
+/// Runs `rcompose <args> config <config-args> <tail>` in `dir` with the case's environment.
 fn run_in(dir: &Path, args_and_env: &Path, tail: &[&str]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_rcompose"));
     cmd.current_dir(dir).env_clear();
@@ -73,6 +73,7 @@ fn run_in(dir: &Path, args_and_env: &Path, tail: &[&str]) -> Output {
     }
     cmd.args(lines(&args_and_env.join("args")))
         .arg("config")
+        .args(lines(&args_and_env.join("config-args")))
         .args(tail);
     cmd.output()
         .unwrap_or_else(|e| panic!("cannot run rcompose in {}: {e}", dir.display()))
@@ -154,8 +155,7 @@ fn check_good(name: &str, dir: &Path, inputs: &Path, expected: &Path) -> Option<
     want_warnings.sort();
     let mut got_warnings: Vec<String> = placeholders(&stderr, dir)
         .lines()
-        .filter_map(|l| l.strip_prefix("WARN[0000] "))
-        .map(str::to_string)
+        .filter_map(warning_message)
         .collect();
     got_warnings.sort();
     if want_warnings != got_warnings {
@@ -282,4 +282,32 @@ fn examples() {
         let expected = root().join("tests/parse/examples").join(&name);
         check_good(&format!("examples/{name}"), dir, dir, &expected)
     });
+}
+
+/// The message of a warning line as rcompose writes it off a terminal, in logrus's logfmt:
+/// `time="..." level=warning msg="..."` (quoted as Go's `%q`) or `msg=bare`.
+fn warning_message(line: &str) -> Option<String> {
+    if !line.contains(" level=warning ") {
+        return None;
+    }
+    let raw = &line[line.find(" msg=")? + 5..];
+    let Some(quoted) = raw.strip_prefix('"') else {
+        return Some(raw.to_string());
+    };
+    let mut out = String::new();
+    let mut chars = quoted.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => break,
+            '\\' => match chars.next() {
+                Some('n') => out.push('\n'),
+                Some('t') => out.push('\t'),
+                Some('r') => out.push('\r'),
+                Some(other) => out.push(other),
+                None => break,
+            },
+            c => out.push(c),
+        }
+    }
+    Some(out)
 }

@@ -12,18 +12,23 @@ repo="$(cd "$here/../.." && pwd -P)"
 export REPO_ROOT="$repo"
 status=0
 
-# Runs the reference's `config` in folder $1 with the args/env files of folder $2; stdout to $3;
+# Runs the reference's `config` in folder $1 with the args/config-args/env files of folder $2; stdout to $3;
 # the remaining arguments go after `config` (default: --format json).
 reference() {
   local dir="$1" inputs="$2" out="$3"
   shift 3
   local -a tail=("$@")
   [[ ${#tail[@]} -gt 0 ]] || tail=(--format json)
-  local -a args=() envs=()
+  local -a args=() after=() envs=()
   if [[ -f "$inputs/args" ]]; then
     while IFS= read -r line || [[ -n "$line" ]]; do
       [[ -n "${line//[[:space:]]/}" ]] && args+=("$line")
     done < "$inputs/args"
+  fi
+  if [[ -f "$inputs/config-args" ]]; then
+    while IFS= read -r line || [[ -n "$line" ]]; do
+      [[ -n "${line//[[:space:]]/}" ]] && after+=("$line")
+    done < "$inputs/config-args"
   fi
   if [[ -f "$inputs/env" ]]; then
     while IFS= read -r line || [[ -n "$line" ]]; do
@@ -32,7 +37,7 @@ reference() {
     done < "$inputs/env"
   fi
   (cd "$dir" && env -i PATH="$PATH" HOME="$HOME" "${envs[@]}" \
-    docker compose "${args[@]}" config "${tail[@]}") > "$out" 2> "$out.err"
+    docker compose "${args[@]}" config "${after[@]}" "${tail[@]}") > "$out" 2> "$out.err"
 }
 
 # The reference's warning messages in stderr file $2 (sorted, one per line, ${CASE_DIR} for
@@ -70,7 +75,13 @@ portable_hashes() {
   python3 - "$1" "$2" "$3" <<'PY'
 import json, os, sys
 d, j, h = sys.argv[1:4]
-services = json.load(open(j)).get("services", {})
+try:
+    services = json.load(open(j)).get("services", {})
+except ValueError:
+    services = None  # a listing (`config-args`): no model to check the hashes against
+if services is None:
+    open(h, "w").write("")
+    sys.exit(0)
 keep = []
 for line in open(h):
     name = line.split(" ")[0]

@@ -10,19 +10,24 @@ use futures::{FutureExt, StreamExt, TryStreamExt};
 use std::collections::HashMap;
 
 use super::{
-    Attached, BuildOutput, BuildRequest, ContainerDetails, ContainerSummary, Engine, EngineError,
-    EngineFuture, EngineStream, ErrorKind, EventMessage, ExecRequest, ImageDetails, LogsRequest,
-    MountPoint, MountSummary, Output, PortSummary, ResourceSummary,
+    Attached, BuildOutput, BuildRequest, CommitRequest, ContainerDetails, ContainerSummary, Engine,
+    EngineError, EngineFuture, EngineStream, ErrorKind, EventMessage, ExecRequest, ImageDetails,
+    LogsRequest, MountPoint, MountSummary, Output, PortSummary, ResourceSummary, StatsSample,
+    SwarmInfo, SwarmKind, UploadBody, VolumeDetails, VolumeUsage,
 };
 use crate::runtime::convert::{ContainerSpec, Endpoint, NetworkSpec, VolumeSpec};
+use crate::runtime::endpoint;
 
-/// The engine named by `DOCKER_HOST` (or the local socket).
+/// The engine chosen by [`crate::runtime::endpoint::resolve`].
 #[derive(Clone)]
 pub(crate) struct DockerEngine {
     docker: Docker,
+    /// The unix socket's path, for a local engine.
+    socket: Option<String>,
+    host: String,
 }
 
-/// Maps a bollard error once: 404, 409 and 304 to their kinds, transport errors to `Connect`;
+/// Maps a bollard error once: 404, 409, 403 and 304 to their kinds, transport errors to `Connect`;
 /// the message starts with what was being done (`doing`, when not empty).
 fn map(doing: &str, err: B) -> EngineError {
     let say = |m: String| {
@@ -40,6 +45,7 @@ fn map(doing: &str, err: B) -> EngineError {
             let kind = match status_code {
                 404 => ErrorKind::NotFound,
                 409 => ErrorKind::Conflict,
+                403 => ErrorKind::Forbidden,
                 304 => ErrorKind::NotModified,
                 _ => ErrorKind::Api,
             };
@@ -54,7 +60,32 @@ fn map(doing: &str, err: B) -> EngineError {
             say(format!("cannot reach the Docker engine: {err}")),
         ),
         B::DockerStreamError { error } => EngineError::new(ErrorKind::Api, error),
+        B::RequestTimeoutError => EngineError::new(
+            ErrorKind::Connect,
+            say(
+                "the Docker engine did not answer in time: it may be hung or overloaded (see \
+                 `docker info` and the engine's logs)"
+                    .to_string(),
+            ),
+        ),
         other => EngineError::new(ErrorKind::Api, say(other.to_string())),
+    }
+}
+
+/// No bound: a call that takes as long as the work it asks for (waits, logs, events, builds,
+/// pulls, copies).
+const UNBOUNDED: std::time::Duration = std::time::Duration::from_secs(365 * 24 * 3600);
+
+/// How long a stop (or restart) of a container may take: the quick calls' bound on top of its
+/// grace period, after which the engine kills it; with the container's own grace period
+/// (`None`) or none at all (negative), no bound.
+pub(crate) fn stop_call_timeout(
+    quick: std::time::Duration,
+    grace: Option<i64>,
+) -> std::time::Duration {
+    match grace {
+        Some(t) if t >= 0 => quick + std::time::Duration::from_secs(t.unsigned_abs()),
+        _ => UNBOUNDED,
     }
 }
 
@@ -81,29 +112,79 @@ fn label_filter(label: &str) -> HashMap<String, Vec<String>> {
 }
 
 impl DockerEngine {
-    /// Connects and agrees on an API version with the engine (ours speak 1.41).
-    pub(crate) async fn connect() -> Result<Self, EngineError> {
-        let host = std::env::var("DOCKER_HOST").unwrap_or_default();
-        let docker = Docker::connect_with_defaults().map_err(|e| {
+    /// `GET /info`: the engine's data folder, identity and more.
+    async fn info(&self) -> Result<bollard::models::SystemInfo, EngineError> {
+        self.docker
+            .info()
+            .await
+            .map_err(|e| map("reading the engine's information", e))
+    }
+
+    /// The client for a call that may take `limit` (quick calls use `self.docker`, bounded by
+    /// its timeout: two minutes).
+    fn patient(&self, limit: std::time::Duration) -> Docker {
+        self.docker.clone().with_timeout(limit)
+    }
+
+    /// The client for a stop or restart with this grace period.
+    fn stopper(&self, grace: Option<i64>) -> Docker {
+        self.patient(stop_call_timeout(self.docker.timeout(), grace))
+    }
+
+    /// Connects to `endpoint` and agrees on an API version with the engine (ours speak 1.41).
+    pub(crate) async fn connect(endpoint: &endpoint::Endpoint) -> Result<Self, EngineError> {
+        let host = endpoint.host.as_str();
+        let at = if endpoint.context == "default" {
+            host.to_string()
+        } else {
+            format!("{host} (context \"{}\")", endpoint.context)
+        };
+        let fail = |e: String| {
             EngineError::new(
                 ErrorKind::Connect,
-                format!("cannot connect to the Docker engine {host}: {e}"),
+                format!("cannot connect to the Docker engine at {at}: {e}"),
             )
-        })?;
-        let docker = docker.negotiate_version().await.map_err(|e| {
-            let at = if host.is_empty() {
-                "unix:///var/run/docker.sock".to_string()
-            } else {
-                host
-            };
-            EngineError::new(
-                ErrorKind::Connect,
-                format!(
-                    "cannot connect to the Docker engine at {at}: {e}. Is the docker daemon running?"
-                ),
-            )
-        })?;
-        Ok(DockerEngine { docker })
+        };
+        let version = bollard::API_DEFAULT_VERSION;
+        let docker = if let Some(path) = endpoint.socket_path() {
+            Docker::connect_with_unix(path, 120, version)
+        } else if host.starts_with("tcp://")
+            || host.starts_with("http://")
+            || host.starts_with("https://")
+        {
+            match &endpoint.tls {
+                Some(t) => {
+                    for f in [&t.ca, &t.cert, &t.key] {
+                        if !f.exists() {
+                            return Err(fail(format!(
+                                "TLS file {} is missing (from the context's TLS material, \
+                                 --tlscacert/--tlscert/--tlskey or DOCKER_CERT_PATH)",
+                                f.display()
+                            )));
+                        }
+                    }
+                    Docker::connect_with_ssl(host, &t.key, &t.cert, &t.ca, 120, version)
+                }
+                None => Docker::connect_with_http(host, 120, version),
+            }
+        } else {
+            return Err(fail(
+                "this kind of endpoint is not supported (rcompose speaks to unix:// and tcp:// \
+                 engines)"
+                    .into(),
+            ));
+        }
+        .map_err(|e| fail(e.to_string()))?;
+        let docker = docker
+            .negotiate_version()
+            .await
+            .map_err(|e| fail(format!("{e}. Is the docker daemon running?")))?;
+        endpoint::set_current(endpoint);
+        Ok(DockerEngine {
+            docker,
+            socket: endpoint.socket_path().map(str::to_string),
+            host: endpoint.host.clone(),
+        })
     }
 
     /// Creates a container with `mac_address`: engines before API 1.44 only honour the
@@ -119,10 +200,9 @@ impl DockerEngine {
                 serde_json::Value::String(mac.to_string()),
             );
         }
-        let host = std::env::var("DOCKER_HOST").unwrap_or_default();
-        let socket = match host.strip_prefix("unix://") {
-            Some(p) => p.to_string(),
-            None if host.is_empty() => "/var/run/docker.sock".to_string(),
+        let host = &self.host;
+        let socket = match &self.socket {
+            Some(p) => p.clone(),
             None => {
                 return Err(EngineError::new(
                     ErrorKind::Api,
@@ -174,6 +254,49 @@ async fn post_json(
     let status = response.status().as_u16();
     let bytes = response.into_body().collect().await?.to_bytes();
     Ok((status, String::from_utf8_lossy(&bytes).into_owned()))
+}
+
+/// One GET on the engine's unix socket: the status and the body.
+async fn get_raw(
+    socket: &str,
+    path: &str,
+) -> Result<(u16, Bytes), Box<dyn std::error::Error + Send + Sync>> {
+    use http_body_util::BodyExt;
+    use hyperlocal::UnixClientExt;
+    let client: hyper_util::client::legacy::Client<_, http_body_util::Empty<Bytes>> =
+        hyper_util::client::legacy::Client::unix();
+    let request = hyper::Request::get(hyper::Uri::from(hyperlocal::Uri::new(socket, path)))
+        .body(http_body_util::Empty::new())?;
+    let response = client.request(request).await?;
+    let status = response.status().as_u16();
+    let bytes = response.into_body().collect().await?.to_bytes();
+    Ok((status, bytes))
+}
+
+fn volume_details(v: bollard::models::Volume) -> VolumeDetails {
+    VolumeDetails {
+        name: v.name,
+        driver: v.driver,
+        mountpoint: v.mountpoint,
+        scope: v.scope.map(|s| s.to_string()).unwrap_or_default(),
+        labels: v.labels,
+        options: v.options,
+    }
+}
+
+/// The volumes of a disk-usage answer: `Volumes` before API 1.52, `VolumeUsage.Items` after.
+fn usage_of(df: &serde_json::Value) -> Vec<VolumeUsage> {
+    let list = df["Volumes"]
+        .as_array()
+        .or_else(|| df["VolumeUsage"]["Items"].as_array());
+    list.into_iter()
+        .flatten()
+        .map(|v| VolumeUsage {
+            name: v["Name"].as_str().unwrap_or_default().to_string(),
+            size: v["UsageData"]["Size"].as_i64().unwrap_or(-1),
+            ref_count: v["UsageData"]["RefCount"].as_i64().unwrap_or(-1),
+        })
+        .collect()
 }
 
 fn summary(c: bollard::models::ContainerSummary) -> ContainerSummary {
@@ -240,6 +363,14 @@ impl Engine for DockerEngine {
         .boxed()
     }
 
+    fn root_dir(&self) -> EngineFuture<'_, Option<String>> {
+        async move { Ok(self.info().await?.docker_root_dir.filter(|d| !d.is_empty())) }.boxed()
+    }
+
+    fn engine_id(&self) -> EngineFuture<'_, Option<String>> {
+        async move { Ok(self.info().await?.id.filter(|d| !d.is_empty())) }.boxed()
+    }
+
     fn inspect_container<'a>(&'a self, name: &'a str) -> EngineFuture<'a, ContainerDetails> {
         async move {
             let i = self
@@ -250,6 +381,8 @@ impl Engine for DockerEngine {
             let st = i.state.unwrap_or_default();
             let status = st.status.map(|s| s.to_string()).unwrap_or_default();
             Ok(ContainerDetails {
+                started_at: st.started_at.as_deref().and_then(unix_nanos),
+                finished_at: st.finished_at.as_deref().and_then(unix_nanos),
                 id: i.id.unwrap_or_default(),
                 exit_code: st.exit_code,
                 health: st
@@ -329,7 +462,7 @@ impl Engine for DockerEngine {
             if let Some(t) = timeout {
                 b = b.t(t as i32);
             }
-            self.docker
+            self.stopper(timeout)
                 .stop_container(name, Some(b.build()))
                 .await
                 .map_err(|e| map(&format!("stopping container {name}"), e))
@@ -347,7 +480,7 @@ impl Engine for DockerEngine {
             if let Some(t) = timeout {
                 b = b.t(t as i32);
             }
-            self.docker
+            self.stopper(timeout)
                 .restart_container(name, Some(b.build()))
                 .await
                 .map_err(|e| map(&format!("restarting container {name}"), e))
@@ -418,7 +551,8 @@ impl Engine for DockerEngine {
             let opts = q::WaitContainerOptionsBuilder::default()
                 .condition("not-running")
                 .build();
-            match self.docker.wait_container(name, Some(opts)).next().await {
+            let waiting = self.patient(UNBOUNDED);
+            match waiting.wait_container(name, Some(opts)).next().await {
                 Some(Ok(r)) => Ok(r.status_code),
                 Some(Err(B::DockerContainerWaitError { code, .. })) => Ok(code),
                 _ => Ok(self
@@ -483,7 +617,7 @@ impl Engine for DockerEngine {
         if request.until != 0 {
             b = b.until(request.until);
         }
-        let raw = self.docker.logs(name, Some(b.build())).boxed();
+        let raw = self.patient(UNBOUNDED).logs(name, Some(b.build())).boxed();
         outputs(raw, format!("reading the logs of {name}"))
     }
 
@@ -498,6 +632,7 @@ impl Engine for DockerEngine {
                 .into_iter()
                 .filter_map(|n| {
                     Some(ResourceSummary {
+                        id: n.id.unwrap_or_default(),
                         name: n.name?,
                         labels: n.labels.unwrap_or_default(),
                     })
@@ -540,6 +675,7 @@ impl Engine for DockerEngine {
                 .unwrap_or_default()
                 .into_iter()
                 .map(|v| ResourceSummary {
+                    id: v.name.clone(),
                     name: v.name,
                     labels: v.labels,
                 })
@@ -570,6 +706,106 @@ impl Engine for DockerEngine {
         .boxed()
     }
 
+    fn volume_details(&self, label: &str) -> EngineFuture<'_, Vec<VolumeDetails>> {
+        let filters = if label.is_empty() {
+            HashMap::new()
+        } else {
+            label_filter(label)
+        };
+        async move {
+            let opts = q::ListVolumesOptionsBuilder::default()
+                .filters(&filters)
+                .build();
+            let vols = self
+                .docker
+                .list_volumes(Some(opts))
+                .await
+                .map_err(|e| map("listing volumes", e))?;
+            Ok(vols
+                .volumes
+                .unwrap_or_default()
+                .into_iter()
+                .map(volume_details)
+                .collect())
+        }
+        .boxed()
+    }
+
+    fn inspect_volume<'a>(&'a self, name: &'a str) -> EngineFuture<'a, VolumeDetails> {
+        async move {
+            self.docker
+                .inspect_volume(name)
+                .await
+                .map(volume_details)
+                .map_err(|e| map(&format!("inspecting volume {name}"), e))
+        }
+        .boxed()
+    }
+
+    fn volume_usage(&self) -> EngineFuture<'_, Vec<VolumeUsage>> {
+        async move {
+            let doing = "reading the engine's disk usage";
+            let Some(socket) = &self.socket else {
+                // Not a unix socket: bollard's own call, whose typed answer keeps the items of
+                // engines that speak API 1.52 and newer.
+                let df = self
+                    .patient(UNBOUNDED)
+                    .df(None::<q::DataUsageOptions>)
+                    .await
+                    .map_err(|e| map(doing, e))?;
+                let v = serde_json::to_value(&df)
+                    .map_err(|e| EngineError::new(ErrorKind::Api, format!("{doing}: {e}")))?;
+                return Ok(usage_of(&v));
+            };
+            let version = self.docker.client_version().to_string();
+            let path = format!("/v{version}/system/df?type=volume");
+            // The engine computes one disk usage at a time: another client's is waited for.
+            let mut tries = 0;
+            loop {
+                let (status, body) = get_raw(socket, &path)
+                    .await
+                    .map_err(|e| EngineError::new(ErrorKind::Connect, format!("{doing}: {e}")))?;
+                let v: serde_json::Value = serde_json::from_slice(&body)
+                    .map_err(|e| EngineError::new(ErrorKind::Api, format!("{doing}: {e}")))?;
+                if status == 200 {
+                    return Ok(usage_of(&v));
+                }
+                let m = v["message"].as_str().unwrap_or_default();
+                tries += 1;
+                if !m.contains("already running") || tries >= 40 {
+                    return Err(EngineError::new(ErrorKind::Api, format!("{doing}: {m}")));
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            }
+        }
+        .boxed()
+    }
+
+    fn image_ids(&self) -> EngineFuture<'_, Vec<String>> {
+        async move {
+            let mut list = self
+                .docker
+                .list_images(None::<q::ListImagesOptions>)
+                .await
+                .map_err(|e| map("listing images", e))?;
+            list.sort_by_key(|i| i.size);
+            Ok(list.into_iter().map(|i| i.id).collect())
+        }
+        .boxed()
+    }
+
+    fn version(&self) -> EngineFuture<'_, String> {
+        async move {
+            let v = self
+                .docker
+                .version()
+                .await
+                .map_err(|e| map("reading the engine's version", e))?;
+            Ok(v.version.unwrap_or_default())
+        }
+        .boxed()
+    }
+
     fn inspect_image<'a>(&'a self, name: &'a str) -> EngineFuture<'a, ImageDetails> {
         async move {
             let i = self
@@ -596,10 +832,74 @@ impl Engine for DockerEngine {
             .from_image(name)
             .tag(tag)
             .build();
-        self.docker
+        self.patient(UNBOUNDED)
             .create_image(Some(opts), None, None)
             .map_ok(|_| ())
             .map_err(|e| map("", e))
+            .boxed()
+    }
+
+    fn export_container(&self, name: &str) -> EngineStream<Bytes> {
+        let doing = format!("exporting container {name}");
+        self.docker
+            .export_container(name)
+            .map_err(move |e| map(&doing, e))
+            .boxed()
+    }
+
+    fn commit_container<'a>(&'a self, r: &'a CommitRequest) -> EngineFuture<'a, String> {
+        async move {
+            let mut o = q::CommitContainerOptionsBuilder::default()
+                .container(&r.container)
+                .pause(r.pause);
+            if let Some(reference) = &r.reference {
+                let (repo, tag) = crate::runtime::pull::split(reference);
+                o = o.repo(repo).tag(tag);
+            }
+            if let Some(a) = &r.author {
+                o = o.author(a);
+            }
+            if let Some(m) = &r.message {
+                o = o.comment(m);
+            }
+            let changes = r.changes.join("\n");
+            if !changes.is_empty() {
+                o = o.changes(&changes);
+            }
+            self.docker
+                .commit_container(o.build(), bollard::models::ContainerConfig::default())
+                .await
+                .map(|r| r.id)
+                .map_err(|e| map(&format!("committing container {}", r.container), e))
+        }
+        .boxed()
+    }
+
+    fn push_image(&self, name: &str, tag: &str) -> EngineStream<()> {
+        let opts = q::PushImageOptionsBuilder::default().tag(tag).build();
+        let doing = format!("pushing image {name}:{tag}");
+        self.docker
+            .push_image(name, Some(opts), None)
+            .map_err(move |e| map(&doing, e))
+            .and_then(|info| async move {
+                match info.error_detail.and_then(|d| d.message) {
+                    Some(m) => Err(EngineError::new(ErrorKind::Api, m)),
+                    None => Ok(()),
+                }
+            })
+            .boxed()
+    }
+
+    fn stats(&self, name: &str, stream: bool) -> EngineStream<StatsSample> {
+        let opts = q::StatsOptionsBuilder::default()
+            .stream(stream)
+            .one_shot(false)
+            .build();
+        let doing = format!("reading the stats of container {name}");
+        self.docker
+            .stats(name, Some(opts))
+            .map_err(move |e| map(&doing, e))
+            .map_ok(sample)
             .boxed()
     }
 
@@ -615,7 +915,7 @@ impl Engine for DockerEngine {
     }
 
     fn build_image(&self, request: &BuildRequest, context: Vec<u8>) -> EngineStream<BuildOutput> {
-        let docker = self.docker.clone();
+        let docker = self.patient(UNBOUNDED);
         let r = request.clone();
         let (tx, rx) = futures::channel::mpsc::unbounded();
         tokio::spawn(async move {
@@ -755,12 +1055,22 @@ impl Engine for DockerEngine {
 
     fn exec_exit_code<'a>(&'a self, id: &'a str) -> EngineFuture<'a, i64> {
         async move {
-            let info = self
-                .docker
-                .inspect_exec(id)
-                .await
-                .map_err(|e| map("running a command", e))?;
-            Ok(info.exit_code.unwrap_or(0))
+            // The output can end a moment before the engine records the exit: wait for it.
+            for _ in 0..200 {
+                let info = self
+                    .docker
+                    .inspect_exec(id)
+                    .await
+                    .map_err(|e| map("running a command", e))?;
+                if info.running != Some(true) {
+                    return Ok(info.exit_code.unwrap_or(0));
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+            Err(EngineError::new(
+                ErrorKind::Api,
+                format!("running a command: process {id} did not report its exit"),
+            ))
         }
         .boxed()
     }
@@ -769,7 +1079,7 @@ impl Engine for DockerEngine {
         let opts = q::DownloadFromContainerOptionsBuilder::default()
             .path(path)
             .build();
-        self.docker
+        self.patient(UNBOUNDED)
             .download_from_container(container, Some(opts))
             .map_err(|e| map("", e))
             .boxed()
@@ -811,10 +1121,47 @@ impl Engine for DockerEngine {
             let opts = q::UploadToContainerOptionsBuilder::default()
                 .path(dir)
                 .build();
-            self.docker
+            self.patient(UNBOUNDED)
                 .upload_to_container(container, Some(opts), bollard::body_full(tar.into()))
                 .await
                 .map_err(|e| map("", e))
+        }
+        .boxed()
+    }
+
+    fn upload_owned<'a>(
+        &'a self,
+        container: &'a str,
+        dir: &'a str,
+        tar: Vec<u8>,
+    ) -> EngineFuture<'a, ()> {
+        async move {
+            let opts = q::UploadToContainerOptionsBuilder::default()
+                .path(dir)
+                .copy_uidgid("true")
+                .build();
+            self.patient(UNBOUNDED)
+                .upload_to_container(container, Some(opts), bollard::body_full(tar.into()))
+                .await
+                .map_err(|e| map("", e))
+        }
+        .boxed()
+    }
+
+    fn upload_stream<'a>(
+        &'a self,
+        container: &'a str,
+        dir: &'a str,
+        body: UploadBody,
+    ) -> EngineFuture<'a, ()> {
+        async move {
+            let opts = q::UploadToContainerOptionsBuilder::default()
+                .path(dir)
+                .build();
+            self.patient(UNBOUNDED)
+                .upload_to_container(container, Some(opts), bollard::body_try_stream(body))
+                .await
+                .map_err(|e| map(&format!("writing into {container}:{dir}"), e))
         }
         .boxed()
     }
@@ -827,7 +1174,7 @@ impl Engine for DockerEngine {
             .since(&since.to_string())
             .filters(&filters)
             .build();
-        self.docker
+        self.patient(UNBOUNDED)
             .events(Some(opts))
             .map_err(|e| EngineError::new(ErrorKind::Api, e.to_string()))
             .try_filter_map(|m| {
@@ -856,5 +1203,345 @@ impl Engine for DockerEngine {
                 .unwrap_or_default())
         }
         .boxed()
+    }
+
+    fn swarm_info(&self) -> EngineFuture<'_, SwarmInfo> {
+        async move {
+            let info = self
+                .docker
+                .info()
+                .await
+                .map_err(|e| map("reading the engine's info", e))?;
+            let swarm = info.swarm.unwrap_or_default();
+            Ok(SwarmInfo {
+                state: swarm
+                    .local_node_state
+                    .map(|s| s.to_string())
+                    .unwrap_or_default(),
+                manager: swarm.control_available.unwrap_or(false),
+                node_id: swarm.node_id.unwrap_or_default(),
+            })
+        }
+        .boxed()
+    }
+
+    fn list_swarm<'a>(
+        &'a self,
+        kind: SwarmKind,
+        filters: &'a [(&'a str, &'a str)],
+    ) -> EngineFuture<'a, Vec<serde_json::Value>> {
+        async move {
+            let mut by_key: HashMap<String, Vec<String>> = HashMap::new();
+            for (k, v) in filters {
+                by_key.entry(k.to_string()).or_default().push(v.to_string());
+            }
+            let filters = by_key;
+            let doing = format!("listing {}s", kind.noun());
+            let values = match kind {
+                SwarmKind::Service => to_values(
+                    self.docker
+                        .list_services(Some(
+                            q::ListServicesOptionsBuilder::default()
+                                .filters(&filters)
+                                .build(),
+                        ))
+                        .await,
+                ),
+                SwarmKind::Secret => to_values(
+                    self.docker
+                        .list_secrets(Some(
+                            q::ListSecretsOptionsBuilder::default()
+                                .filters(&filters)
+                                .build(),
+                        ))
+                        .await,
+                ),
+                SwarmKind::Config => to_values(
+                    self.docker
+                        .list_configs(Some(
+                            q::ListConfigsOptionsBuilder::default()
+                                .filters(&filters)
+                                .build(),
+                        ))
+                        .await,
+                ),
+                SwarmKind::Task => to_values(
+                    self.docker
+                        .list_tasks(Some(
+                            q::ListTasksOptionsBuilder::default()
+                                .filters(&filters)
+                                .build(),
+                        ))
+                        .await,
+                ),
+                SwarmKind::Node => to_values(
+                    self.docker
+                        .list_nodes(Some(
+                            q::ListNodesOptionsBuilder::default()
+                                .filters(&filters)
+                                .build(),
+                        ))
+                        .await,
+                ),
+            };
+            values.map_err(|e| match e {
+                Ok(b) => map(&doing, b),
+                Err(s) => EngineError::new(ErrorKind::Api, format!("{doing}: {s}")),
+            })
+        }
+        .boxed()
+    }
+
+    fn create_swarm<'a>(
+        &'a self,
+        kind: SwarmKind,
+        spec: &'a serde_json::Value,
+    ) -> EngineFuture<'a, String> {
+        async move {
+            let name = spec.get("Name").and_then(|n| n.as_str()).unwrap_or("");
+            let doing = format!("creating {} {name}", kind.noun());
+            let bad = |e: serde_json::Error| {
+                EngineError::new(ErrorKind::Api, format!("{doing}: a malformed spec: {e}"))
+            };
+            match kind {
+                SwarmKind::Service => {
+                    let spec = serde_json::from_value(spec.clone()).map_err(bad)?;
+                    let r = self
+                        .docker
+                        .create_service(spec, None)
+                        .await
+                        .map_err(|e| map(&doing, e))?;
+                    Ok(r.id.unwrap_or_default())
+                }
+                SwarmKind::Secret => {
+                    let spec = serde_json::from_value(spec.clone()).map_err(bad)?;
+                    let r = self
+                        .docker
+                        .create_secret(spec)
+                        .await
+                        .map_err(|e| map(&doing, e))?;
+                    Ok(r.id)
+                }
+                SwarmKind::Config => {
+                    let spec = serde_json::from_value(spec.clone()).map_err(bad)?;
+                    let r = self
+                        .docker
+                        .create_config(spec)
+                        .await
+                        .map_err(|e| map(&doing, e))?;
+                    Ok(r.id)
+                }
+                SwarmKind::Task | SwarmKind::Node => Err(EngineError::new(
+                    ErrorKind::Unsupported,
+                    format!("{doing}: not something rcompose creates"),
+                )),
+            }
+        }
+        .boxed()
+    }
+
+    fn update_service<'a>(
+        &'a self,
+        id: &'a str,
+        version: u64,
+        spec: &'a serde_json::Value,
+    ) -> EngineFuture<'a, ()> {
+        async move {
+            let doing = format!("updating service {id}");
+            let spec = serde_json::from_value(spec.clone()).map_err(|e| {
+                EngineError::new(ErrorKind::Api, format!("{doing}: a malformed spec: {e}"))
+            })?;
+            let version = i32::try_from(version).map_err(|_| {
+                EngineError::new(
+                    ErrorKind::Api,
+                    format!("{doing}: version {version} too large"),
+                )
+            })?;
+            self.docker
+                .update_service(
+                    id,
+                    spec,
+                    q::UpdateServiceOptionsBuilder::default()
+                        .version(version)
+                        .build(),
+                    None,
+                )
+                .await
+                .map(|_| ())
+                .map_err(|e| map(&doing, e))
+        }
+        .boxed()
+    }
+
+    fn remove_swarm<'a>(&'a self, kind: SwarmKind, id: &'a str) -> EngineFuture<'a, ()> {
+        async move {
+            let doing = format!("removing {} {id}", kind.noun());
+            let r = match kind {
+                SwarmKind::Service => self.docker.delete_service(id).await,
+                SwarmKind::Secret => self.docker.delete_secret(id).await,
+                SwarmKind::Config => self.docker.delete_config(id).await,
+                SwarmKind::Task | SwarmKind::Node => {
+                    return Err(EngineError::new(
+                        ErrorKind::Unsupported,
+                        format!("{doing}: not something rcompose removes"),
+                    ))
+                }
+            };
+            r.map_err(|e| map(&doing, e))
+        }
+        .boxed()
+    }
+}
+
+/// Engine objects as their Engine API JSON.
+fn to_values<T: serde::Serialize>(
+    r: Result<Vec<T>, B>,
+) -> Result<Vec<serde_json::Value>, Result<B, String>> {
+    let items = r.map_err(Ok)?;
+    items
+        .iter()
+        .map(|i| serde_json::to_value(i).map_err(|e| Err(e.to_string())))
+        .collect()
+}
+
+/// Our sample of the engine's stats, summed as the docker CLI sums them.
+fn sample(r: bollard::models::ContainerStatsResponse) -> StatsSample {
+    let total = |c: &Option<bollard::models::ContainerCpuStats>| {
+        c.as_ref()
+            .and_then(|c| c.cpu_usage.as_ref())
+            .and_then(|u| u.total_usage)
+            .unwrap_or(0)
+    };
+    let system = |c: &Option<bollard::models::ContainerCpuStats>| {
+        c.as_ref().and_then(|c| c.system_cpu_usage).unwrap_or(0)
+    };
+    let online = r
+        .cpu_stats
+        .as_ref()
+        .and_then(|c| {
+            c.online_cpus.or_else(|| {
+                c.cpu_usage
+                    .as_ref()
+                    .and_then(|u| u.percpu_usage.as_ref())
+                    .map(|p| p.len() as u32)
+            })
+        })
+        .unwrap_or(0);
+    let mem = r.memory_stats.as_ref();
+    let mem_stats = mem.and_then(|m| m.stats.as_ref());
+    // cgroup v1 says `total_inactive_file`, v2 `inactive_file`.
+    let cache = mem_stats
+        .and_then(|s| {
+            s.get("total_inactive_file")
+                .or_else(|| s.get("inactive_file"))
+        })
+        .copied()
+        .unwrap_or(0);
+    let (mut rx, mut tx) = (0, 0);
+    for n in r.networks.iter().flat_map(|n| n.values()) {
+        rx += n.rx_bytes.unwrap_or(0);
+        tx += n.tx_bytes.unwrap_or(0);
+    }
+    let (mut read, mut write) = (0, 0);
+    for e in r
+        .blkio_stats
+        .iter()
+        .flat_map(|b| b.io_service_bytes_recursive.iter().flatten())
+    {
+        match e.op.as_deref().map(str::to_ascii_lowercase).as_deref() {
+            Some("read") => read += e.value.unwrap_or(0),
+            Some("write") => write += e.value.unwrap_or(0),
+            _ => {}
+        }
+    }
+    StatsSample {
+        cpu_total: total(&r.cpu_stats),
+        precpu_total: total(&r.precpu_stats),
+        system_cpu: system(&r.cpu_stats),
+        presystem_cpu: system(&r.precpu_stats),
+        online_cpus: online,
+        memory_usage: mem.and_then(|m| m.usage).unwrap_or(0),
+        memory_cache: cache,
+        memory_limit: mem.and_then(|m| m.limit).unwrap_or(0),
+        net_rx: rx,
+        net_tx: tx,
+        block_read: read,
+        block_write: write,
+        pids: r.pids_stats.and_then(|p| p.current).unwrap_or(0),
+    }
+}
+
+/// An engine time (RFC 3339) as Unix nanoseconds; `None` for the engine's zero time.
+fn unix_nanos(t: &str) -> Option<i64> {
+    chrono::DateTime::parse_from_rfc3339(t)
+        .ok()
+        .and_then(|t| t.timestamp_nanos_opt())
+        .filter(|n| *n > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    #[test]
+    fn a_stop_may_take_its_grace_period_on_top_of_the_quick_bound() {
+        let quick = Duration::from_secs(120);
+        assert_eq!(stop_call_timeout(quick, Some(0)), quick);
+        assert_eq!(
+            stop_call_timeout(quick, Some(150)),
+            Duration::from_secs(270)
+        );
+        // The container's own grace period is not known here; -1 waits for ever.
+        assert_eq!(stop_call_timeout(quick, None), UNBOUNDED);
+        assert_eq!(stop_call_timeout(quick, Some(-1)), UNBOUNDED);
+    }
+
+    /// An engine on a unix socket that answers every request after 2 s (204, no body).
+    async fn slow_engine(path: std::path::PathBuf) {
+        let listener = tokio::net::UnixListener::bind(path).unwrap();
+        loop {
+            let Ok((mut sock, _)) = listener.accept().await else {
+                return;
+            };
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 4096];
+                let _ = sock.read(&mut buf).await;
+                tokio::time::sleep(Duration::from_secs(2)).await;
+                let _ = sock
+                    .write_all(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n")
+                    .await;
+            });
+        }
+    }
+
+    #[tokio::test]
+    async fn long_calls_are_not_cut_and_quick_ones_are_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        let sock = dir.path().join("engine.sock");
+        tokio::spawn(slow_engine(sock.clone()));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let docker =
+            Docker::connect_with_unix(sock.to_str().unwrap(), 1, bollard::API_DEFAULT_VERSION)
+                .unwrap();
+        let engine = DockerEngine {
+            docker,
+            socket: Some(sock.to_string_lossy().into_owned()),
+            host: format!("unix://{}", sock.display()),
+        };
+        // A stop with a 3 s grace period answered after 2 s: not cut by the 1 s bound.
+        engine.stop_container("web", Some(3)).await.unwrap();
+        // A quick call that hangs: a clear error within the bound.
+        let start = Instant::now();
+        let e = engine.pause_container("web").await.unwrap_err();
+        assert!(start.elapsed() < Duration::from_millis(1900));
+        assert_eq!(e.kind, ErrorKind::Connect);
+        assert!(
+            e.message
+                .starts_with("pausing container web: the Docker engine did not answer in time"),
+            "{}",
+            e.message
+        );
     }
 }

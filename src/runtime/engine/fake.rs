@@ -8,9 +8,10 @@ use std::sync::Mutex;
 use tokio::sync::broadcast;
 
 use super::{
-    Attached, BuildOutput, BuildRequest, ContainerDetails, ContainerSummary, Engine, EngineError,
-    EngineFuture, EngineStream, ErrorKind, EventMessage, ExecRequest, ImageDetails, LogsRequest,
-    Output, ResourceSummary,
+    Attached, BuildOutput, BuildRequest, CommitRequest, ContainerDetails, ContainerSummary, Engine,
+    EngineError, EngineFuture, EngineStream, ErrorKind, EventMessage, ExecRequest, ImageDetails,
+    LogsRequest, Output, ResourceSummary, StatsSample, SwarmInfo, SwarmKind, UploadBody,
+    VolumeDetails, VolumeUsage,
 };
 use crate::runtime::convert::{ContainerSpec, Endpoint, NetworkSpec, VolumeSpec};
 use crate::runtime::labels;
@@ -26,6 +27,9 @@ pub(crate) struct FakeContainer {
     pub health_on_start: Option<String>,
     /// Exit code reported when it stops.
     pub exit_code: i64,
+    /// Last start and stop, Unix nanoseconds.
+    pub started_at: Option<i64>,
+    pub finished_at: Option<i64>,
 }
 
 #[derive(Default)]
@@ -39,7 +43,17 @@ struct State {
     events: Vec<EventMessage>,
     /// container name -> health it reports once started, for containers created later.
     health: HashMap<String, String>,
+    /// Networks a container the project does not know still uses.
+    held: Vec<String>,
+    /// The exit code of every exec.
+    exec_exit_code: i64,
     next_id: u64,
+    /// Swarm objects (services, secrets, configs, tasks, nodes) as Engine API JSON.
+    swarm: Vec<(SwarmKind, serde_json::Value)>,
+    /// The node is a swarm manager.
+    swarm_manager: bool,
+    /// Every service update fails and swarm rolls it back (the spec stays the previous one).
+    roll_back_updates: bool,
 }
 
 /// The fake engine.
@@ -82,6 +96,21 @@ impl FakeEngine {
         self.with(|s| s.networks.insert(name.into(), labels));
     }
 
+    /// Marks network `name` as used by a container outside the project (removal is refused).
+    pub(crate) fn hold_network(&self, name: &str) {
+        self.with(|s| s.held.push(name.into()));
+    }
+
+    /// Makes the node a swarm manager.
+    pub(crate) fn swarm_init(&self) {
+        self.with(|s| s.swarm_manager = true);
+    }
+
+    /// Makes every later service update fail and be rolled back by the fake swarm.
+    pub(crate) fn roll_back_updates(&self) {
+        self.with(|s| s.roll_back_updates = true);
+    }
+
     /// Every changing call so far, in order (`stop p-web-1 t=1`, `create container p-web-1`).
     pub(crate) fn calls(&self) -> Vec<String> {
         self.with(|s| s.calls.clone())
@@ -100,6 +129,11 @@ impl FakeEngine {
                 c.health_on_start = Some(health.into());
             }
         });
+    }
+
+    /// Sets the exit code every exec reports.
+    pub(crate) fn exec_exits(&self, code: i64) {
+        self.with(|s| s.exec_exit_code = code);
     }
 
     fn record(&self, call: String) {
@@ -200,6 +234,8 @@ impl Engine for FakeEngine {
                     .then_some(c.health_on_start)
                     .flatten(),
                 status: c.state,
+                started_at: c.started_at,
+                finished_at: c.finished_at,
                 ..Default::default()
             })
             .ok_or_else(|| not_found(&format!("inspecting container {name}")));
@@ -327,6 +363,7 @@ impl Engine for FakeEngine {
             s.networks
                 .iter()
                 .map(|(name, labels)| ResourceSummary {
+                    id: name.clone(),
                     name: name.clone(),
                     labels: labels.clone(),
                 })
@@ -344,9 +381,17 @@ impl Engine for FakeEngine {
 
     fn remove_network<'a>(&'a self, name: &'a str) -> EngineFuture<'a, ()> {
         self.record(format!("remove network {name}"));
-        let out = self.with(|s| match s.networks.remove(name) {
-            Some(_) => Ok(()),
-            None => Err(not_found(&format!("removing network {name}"))),
+        let out = self.with(|s| {
+            if s.held.iter().any(|n| n == name) {
+                return Err(EngineError::new(
+                    ErrorKind::Forbidden,
+                    format!("removing network {name}: network {name} has active endpoints"),
+                ));
+            }
+            match s.networks.remove(name) {
+                Some(_) => Ok(()),
+                None => Err(not_found(&format!("removing network {name}"))),
+            }
         });
         ready(out)
     }
@@ -356,6 +401,7 @@ impl Engine for FakeEngine {
             s.volumes
                 .iter()
                 .map(|(name, labels)| ResourceSummary {
+                    id: name.clone(),
                     name: name.clone(),
                     labels: labels.clone(),
                 })
@@ -370,6 +416,50 @@ impl Engine for FakeEngine {
         let labels = spec.labels.clone().unwrap_or_default();
         self.with(|s| s.volumes.insert(name, labels));
         ready(Ok(()))
+    }
+
+    fn volume_details(&self, label: &str) -> EngineFuture<'_, Vec<VolumeDetails>> {
+        let (key, value) = label.split_once('=').unwrap_or((label, ""));
+        let list = self.with(|s| {
+            s.volumes
+                .iter()
+                .filter(|(_, l)| {
+                    label.is_empty() || l.get(key).is_some_and(|v| value.is_empty() || v == value)
+                })
+                .map(|(name, labels)| fake_volume(name, labels))
+                .collect()
+        });
+        ready(Ok(list))
+    }
+
+    fn inspect_volume<'a>(&'a self, name: &'a str) -> EngineFuture<'a, VolumeDetails> {
+        let out = self.with(|s| match s.volumes.get(name) {
+            Some(l) => Ok(fake_volume(name, l)),
+            None => Err(not_found(&format!("inspecting volume {name}"))),
+        });
+        ready(out)
+    }
+
+    fn volume_usage(&self) -> EngineFuture<'_, Vec<VolumeUsage>> {
+        let list = self.with(|s| {
+            s.volumes
+                .keys()
+                .map(|name| VolumeUsage {
+                    name: name.clone(),
+                    size: 0,
+                    ref_count: 0,
+                })
+                .collect()
+        });
+        ready(Ok(list))
+    }
+
+    fn image_ids(&self) -> EngineFuture<'_, Vec<String>> {
+        ready(Ok(self.with(|s| s.images.values().cloned().collect())))
+    }
+
+    fn version(&self) -> EngineFuture<'_, String> {
+        ready(Ok("fake".into()))
     }
 
     fn remove_volume<'a>(&'a self, name: &'a str) -> EngineFuture<'a, ()> {
@@ -470,7 +560,7 @@ impl Engine for FakeEngine {
     }
 
     fn exec_exit_code<'a>(&'a self, _id: &'a str) -> EngineFuture<'a, i64> {
-        ready(Ok(0))
+        ready(Ok(self.with(|s| s.exec_exit_code)))
     }
 
     fn download(&self, container: &str, path: &str) -> EngineStream<Bytes> {
@@ -494,6 +584,41 @@ impl Engine for FakeEngine {
     ) -> EngineFuture<'a, ()> {
         self.record(format!("upload {container}:{dir}"));
         ready(Ok(()))
+    }
+
+    fn upload_owned<'a>(
+        &'a self,
+        container: &'a str,
+        dir: &'a str,
+        tar: Vec<u8>,
+    ) -> EngineFuture<'a, ()> {
+        let mut names = Vec::new();
+        if let Ok(mut entries) = tar::Archive::new(tar.as_slice()).entries() {
+            while let Some(Ok(e)) = entries.next() {
+                if let Ok(p) = e.path() {
+                    names.push(p.display().to_string());
+                }
+            }
+        }
+        self.record(format!(
+            "upload-owned {container}:{dir} {}",
+            names.join(",")
+        ));
+        ready(Ok(()))
+    }
+
+    fn upload_stream<'a>(
+        &'a self,
+        container: &'a str,
+        dir: &'a str,
+        body: UploadBody,
+    ) -> EngineFuture<'a, ()> {
+        self.record(format!("upload {container}:{dir}"));
+        async move {
+            body.for_each(|_| futures::future::ready(())).await;
+            Ok(())
+        }
+        .boxed()
     }
 
     fn events(&self, label: &str, _since: i64) -> EngineStream<EventMessage> {
@@ -524,8 +649,208 @@ impl Engine for FakeEngine {
             .boxed()
     }
 
+    fn export_container(&self, name: &str) -> EngineStream<Bytes> {
+        self.record(format!("export {name}"));
+        futures::stream::iter([Ok(Bytes::from_static(b"tar"))]).boxed()
+    }
+
+    fn commit_container<'a>(&'a self, request: &'a CommitRequest) -> EngineFuture<'a, String> {
+        self.record(format!("commit {}", request.container));
+        ready(Ok("sha256:committed".into()))
+    }
+
+    fn push_image(&self, name: &str, tag: &str) -> EngineStream<()> {
+        self.record(format!("push {name}:{tag}"));
+        futures::stream::empty().boxed()
+    }
+
+    fn stats(&self, _name: &str, _stream: bool) -> EngineStream<StatsSample> {
+        futures::stream::iter([Ok(StatsSample::default())]).boxed()
+    }
+
     fn swarm_state(&self) -> EngineFuture<'_, String> {
-        ready(Ok("inactive".into()))
+        ready(Ok(self.with(|s| {
+            if s.swarm_manager {
+                "active".to_string()
+            } else {
+                "inactive".to_string()
+            }
+        })))
+    }
+
+    fn swarm_info(&self) -> EngineFuture<'_, SwarmInfo> {
+        ready(Ok(self.with(|s| SwarmInfo {
+            state: if s.swarm_manager {
+                "active"
+            } else {
+                "inactive"
+            }
+            .into(),
+            manager: s.swarm_manager,
+            node_id: "node1".into(),
+        })))
+    }
+
+    fn list_swarm<'a>(
+        &'a self,
+        kind: SwarmKind,
+        filters: &'a [(&'a str, &'a str)],
+    ) -> EngineFuture<'a, Vec<serde_json::Value>> {
+        let filters: Vec<(String, String)> = filters
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let list = self.with(|s| {
+            let service_ids: HashMap<String, String> = s
+                .swarm
+                .iter()
+                .filter(|(k, _)| *k == SwarmKind::Service)
+                .map(|(_, v)| {
+                    let name = v["Spec"]["Name"].as_str().unwrap_or("").to_string();
+                    (name, v["ID"].as_str().unwrap_or("").to_string())
+                })
+                .collect();
+            s.swarm
+                .iter()
+                .filter(|(k, _)| *k == kind)
+                .map(|(_, v)| v.clone())
+                .filter(|v| {
+                    filters.iter().all(|(f, value)| match f.as_str() {
+                        "label" => {
+                            let (k, want) = value.split_once('=').unwrap_or((value, ""));
+                            let l = v["Spec"]["Labels"].get(k).or(v["Labels"].get(k));
+                            l.and_then(|l| l.as_str()) == Some(want)
+                        }
+                        "service" => {
+                            let id = service_ids.get(value).unwrap_or(value);
+                            v["ServiceID"].as_str() == Some(id.as_str())
+                        }
+                        _ => true,
+                    })
+                })
+                .collect::<Vec<_>>()
+        });
+        ready(Ok(list))
+    }
+
+    fn create_swarm<'a>(
+        &'a self,
+        kind: SwarmKind,
+        spec: &'a serde_json::Value,
+    ) -> EngineFuture<'a, String> {
+        let name = spec["Name"].as_str().unwrap_or("").to_string();
+        self.record(format!("create {} {name}", kind.noun()));
+        let r = self.with(|s| {
+            if s.swarm
+                .iter()
+                .any(|(k, v)| *k == kind && v["Spec"]["Name"] == name.as_str())
+            {
+                return Err(EngineError::new(
+                    ErrorKind::Conflict,
+                    format!("{} {name} already exists", kind.noun()),
+                ));
+            }
+            s.next_id += 1;
+            let id = format!("{}{}", kind.noun(), s.next_id);
+            s.swarm.push((
+                kind,
+                serde_json::json!({"ID": id, "Version": {"Index": s.next_id}, "Spec": spec}),
+            ));
+            // The fake swarm runs a service's tasks at once.
+            if kind == SwarmKind::Service {
+                let n = spec["Mode"]["Replicated"]["Replicas"].as_u64().unwrap_or(1);
+                for slot in 1..=n {
+                    s.swarm.push((
+                        SwarmKind::Task,
+                        serde_json::json!({
+                            "ID": format!("{id}-task{slot}"),
+                            "ServiceID": id,
+                            "Slot": slot,
+                            "DesiredState": "running",
+                            "Status": {"State": "running"},
+                        }),
+                    ));
+                }
+            }
+            Ok(id)
+        });
+        ready(r)
+    }
+
+    fn update_service<'a>(
+        &'a self,
+        id: &'a str,
+        version: u64,
+        spec: &'a serde_json::Value,
+    ) -> EngineFuture<'a, ()> {
+        let name = spec["Name"].as_str().unwrap_or("").to_string();
+        self.record(format!("update service {name}"));
+        let r = self.with(|s| {
+            s.next_id += 1;
+            let next = s.next_id;
+            let found = s
+                .swarm
+                .iter_mut()
+                .find(|(k, v)| *k == SwarmKind::Service && v["ID"] == id);
+            match found {
+                Some((_, v)) if v["Version"]["Index"] == version => {
+                    let spec = if s.roll_back_updates {
+                        v["Spec"].clone()
+                    } else {
+                        spec.clone()
+                    };
+                    *v = serde_json::json!({"ID": id, "Version": {"Index": next}, "Spec": spec});
+                    if s.roll_back_updates {
+                        v["UpdateStatus"] = serde_json::json!({
+                            "State": "rollback_completed",
+                            "Message": "rollback completed",
+                        });
+                    }
+                    Ok(())
+                }
+                Some(_) => Err(EngineError::new(ErrorKind::Api, "update out of sequence")),
+                None => Err(not_found(id)),
+            }
+        });
+        ready(r)
+    }
+
+    fn remove_swarm<'a>(&'a self, kind: SwarmKind, id: &'a str) -> EngineFuture<'a, ()> {
+        let r = self.with(|s| {
+            let before = s.swarm.len();
+            let mut name = String::new();
+            s.swarm.retain(|(k, v)| {
+                let hit = *k == kind && v["ID"] == id;
+                if hit {
+                    name = v["Spec"]["Name"].as_str().unwrap_or("").to_string();
+                }
+                !hit
+            });
+            if kind == SwarmKind::Service {
+                s.swarm
+                    .retain(|(k, v)| *k != SwarmKind::Task || v["ServiceID"] != id);
+            }
+            if s.swarm.len() == before {
+                Err(not_found(id))
+            } else {
+                Ok(name)
+            }
+        });
+        if let Ok(name) = &r {
+            self.record(format!("remove {} {name}", kind.noun()));
+        }
+        ready(r.map(|_| ()))
+    }
+}
+
+fn fake_volume(name: &str, labels: &HashMap<String, String>) -> VolumeDetails {
+    VolumeDetails {
+        name: name.into(),
+        driver: "local".into(),
+        mountpoint: format!("/var/lib/docker/volumes/{name}/_data"),
+        scope: "local".into(),
+        labels: labels.clone(),
+        options: HashMap::new(),
     }
 }
 

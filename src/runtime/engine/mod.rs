@@ -4,6 +4,7 @@
 //! they are; nothing else of bollard leaves [`docker`].
 
 pub(crate) mod docker;
+pub(crate) mod dry;
 #[cfg(test)]
 pub(crate) mod fake;
 
@@ -32,6 +33,8 @@ pub enum ErrorKind {
     NotFound,
     /// 409: in a state that forbids it (already exists, not running...).
     Conflict,
+    /// 403: refused as it stands (a network that still has endpoints).
+    Forbidden,
     /// 304: already in the state asked for (a stopped container asked to stop).
     NotModified,
     /// The engine refused or failed the request.
@@ -137,11 +140,17 @@ pub struct ContainerDetails {
     pub tty: bool,
     pub log_path: Option<String>,
     pub log_driver: Option<String>,
+    /// When the container last started, in Unix nanoseconds; `None` if it never did.
+    pub started_at: Option<i64>,
+    /// When it last stopped, in Unix nanoseconds; `None` if it never did.
+    pub finished_at: Option<i64>,
 }
 
 /// A network or volume as listed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ResourceSummary {
+    /// The engine's id (a volume's is its name).
+    pub id: String,
     pub name: String,
     pub labels: HashMap<String, String>,
 }
@@ -213,11 +222,101 @@ pub struct BuildRequest {
     pub cache_from: Vec<String>,
 }
 
+/// `commit`: a new image from a container's changes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CommitRequest {
+    pub container: String,
+    /// `repo[:tag]`; none for an untagged image.
+    pub reference: Option<String>,
+    pub author: Option<String>,
+    pub message: Option<String>,
+    /// Dockerfile instructions, one per line.
+    pub changes: Vec<String>,
+    pub pause: bool,
+}
+
+/// One resource-usage sample of a container, with the previous CPU reading.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StatsSample {
+    pub cpu_total: u64,
+    pub precpu_total: u64,
+    pub system_cpu: u64,
+    pub presystem_cpu: u64,
+    pub online_cpus: u32,
+    pub memory_usage: u64,
+    /// Page cache counted in `memory_usage` that docker leaves out (`inactive_file`).
+    pub memory_cache: u64,
+    pub memory_limit: u64,
+    pub net_rx: u64,
+    pub net_tx: u64,
+    pub block_read: u64,
+    pub block_write: u64,
+    pub pids: u64,
+}
+
+/// A volume as the engine describes it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VolumeDetails {
+    pub name: String,
+    pub driver: String,
+    pub mountpoint: String,
+    /// `local` or `global`.
+    pub scope: String,
+    pub labels: HashMap<String, String>,
+    /// The driver's options (`driver_opts`).
+    pub options: HashMap<String, String>,
+}
+
+/// A volume's disk usage, from the engine's disk-usage data (`/system/df`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VolumeUsage {
+    pub name: String,
+    /// Bytes; -1 when the driver cannot tell.
+    pub size: i64,
+    /// Containers that mount it; -1 when unknown.
+    pub ref_count: i64,
+}
+
+/// A body streamed to the engine.
+pub type UploadBody = BoxStream<'static, Result<Bytes, std::io::Error>>;
+
 /// A line of build output, or the build's error.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BuildOutput {
     Text(String),
     Error(String),
+}
+
+/// The kinds of swarm objects rcompose reads and writes (`stack`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SwarmKind {
+    Service,
+    Secret,
+    Config,
+    Task,
+    Node,
+}
+
+impl SwarmKind {
+    pub fn noun(self) -> &'static str {
+        match self {
+            SwarmKind::Service => "service",
+            SwarmKind::Secret => "secret",
+            SwarmKind::Config => "config",
+            SwarmKind::Task => "task",
+            SwarmKind::Node => "node",
+        }
+    }
+}
+
+/// The local node's place in a swarm.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SwarmInfo {
+    /// `active`, `inactive`, `pending`, `error`, `locked`.
+    pub state: String,
+    /// A manager: it can create services.
+    pub manager: bool,
+    pub node_id: String,
 }
 
 /// Every engine call rcompose makes. Errors carry what was being done; 404, 409 and 304 are
@@ -226,6 +325,16 @@ pub trait Engine: Send + Sync {
     /// Every container (running or not) carrying `label` (`key` or `key=value`).
     fn list_containers(&self, label: &str) -> EngineFuture<'_, Vec<ContainerSummary>>;
     fn inspect_container<'a>(&'a self, name: &'a str) -> EngineFuture<'a, ContainerDetails>;
+    /// The engine's data folder (`DockerRootDir`), where a local engine keeps container logs;
+    /// `None` when unknown.
+    fn root_dir(&self) -> EngineFuture<'_, Option<String>> {
+        Box::pin(futures::future::ready(Ok(None)))
+    }
+    /// The engine's own ID (`docker info`'s), to tell two endpoints of one engine apart from
+    /// two engines; `None` when unknown.
+    fn engine_id(&self) -> EngineFuture<'_, Option<String>> {
+        Box::pin(futures::future::ready(Ok(None)))
+    }
     fn create_container<'a>(&'a self, spec: &'a ContainerSpec) -> EngineFuture<'a, ()>;
     fn connect_network<'a>(
         &'a self,
@@ -258,6 +367,11 @@ pub trait Engine: Send + Sync {
     fn list_volumes(&self) -> EngineFuture<'_, Vec<ResourceSummary>>;
     fn create_volume<'a>(&'a self, spec: &'a VolumeSpec) -> EngineFuture<'a, ()>;
     fn remove_volume<'a>(&'a self, name: &'a str) -> EngineFuture<'a, ()>;
+    /// Volumes carrying `label` (`key` or `key=value`; every volume when empty).
+    fn volume_details(&self, label: &str) -> EngineFuture<'_, Vec<VolumeDetails>>;
+    fn inspect_volume<'a>(&'a self, name: &'a str) -> EngineFuture<'a, VolumeDetails>;
+    /// The disk usage of every volume (the engine walks them all: it may take a while).
+    fn volume_usage(&self) -> EngineFuture<'_, Vec<VolumeUsage>>;
 
     fn inspect_image<'a>(&'a self, name: &'a str) -> EngineFuture<'a, ImageDetails>;
     /// Pulls `name:tag`; the stream ends when the pull is done.
@@ -266,6 +380,19 @@ pub trait Engine: Send + Sync {
     fn build_image(&self, request: &BuildRequest, context: Vec<u8>) -> EngineStream<BuildOutput>;
     fn tag_image<'a>(&'a self, image: &'a str, repo: &'a str, tag: &'a str)
         -> EngineFuture<'a, ()>;
+    /// The ids of the images the engine has, smallest first.
+    fn image_ids(&self) -> EngineFuture<'_, Vec<String>>;
+    /// The engine's version (`20.10.24`).
+    fn version(&self) -> EngineFuture<'_, String>;
+
+    /// A container's whole filesystem as a tar stream.
+    fn export_container(&self, name: &str) -> EngineStream<Bytes>;
+    /// A new image from a container's changes; its id.
+    fn commit_container<'a>(&'a self, request: &'a CommitRequest) -> EngineFuture<'a, String>;
+    /// Pushes `name:tag` to its registry; the stream ends when the push is done.
+    fn push_image(&self, name: &str, tag: &str) -> EngineStream<()>;
+    /// Resource usage of a running container: one sample, or a sample a second.
+    fn stats(&self, name: &str, stream: bool) -> EngineStream<StatsSample>;
 
     /// Creates a process in a running container; its id.
     fn create_exec<'a>(
@@ -295,9 +422,50 @@ pub trait Engine: Send + Sync {
     /// Unpacks a tar into folder `dir` of the container.
     fn upload<'a>(&'a self, container: &'a str, dir: &'a str, tar: Vec<u8>)
         -> EngineFuture<'a, ()>;
+    /// As [`Engine::upload`], the files owned by the container's user (`copyUIDGID`): `watch`.
+    fn upload_owned<'a>(
+        &'a self,
+        container: &'a str,
+        dir: &'a str,
+        tar: Vec<u8>,
+    ) -> EngineFuture<'a, ()>;
+
+    /// Unpacks a tar streamed from `body` into folder `dir` of the container, keeping the
+    /// owners the archive names.
+    fn upload_stream<'a>(
+        &'a self,
+        container: &'a str,
+        dir: &'a str,
+        body: UploadBody,
+    ) -> EngineFuture<'a, ()>;
 
     /// Container events carrying `label`, replayed from Unix second `since`.
     fn events(&self, label: &str, since: i64) -> EngineStream<EventMessage>;
     /// The local node's swarm state (`active`, `inactive`, ...).
     fn swarm_state(&self) -> EngineFuture<'_, String>;
+
+    /// Whether this node is in a swarm and a manager.
+    fn swarm_info(&self) -> EngineFuture<'_, SwarmInfo>;
+    /// Swarm objects of `kind` as Engine API JSON (`ID`, `Version.Index`, `Spec`, ...), those
+    /// passing every filter (`("label", "key=value")`, `("service", NAME)`, the engine's
+    /// `("_up-to-date", "true")` for tasks of the service's current spec, ...).
+    fn list_swarm<'a>(
+        &'a self,
+        kind: SwarmKind,
+        filters: &'a [(&'a str, &'a str)],
+    ) -> EngineFuture<'a, Vec<serde_json::Value>>;
+    /// Creates a service, secret, config or overlay network from its Engine API spec; its id.
+    fn create_swarm<'a>(
+        &'a self,
+        kind: SwarmKind,
+        spec: &'a serde_json::Value,
+    ) -> EngineFuture<'a, String>;
+    /// Replaces a service's spec (at `version`, the one read).
+    fn update_service<'a>(
+        &'a self,
+        id: &'a str,
+        version: u64,
+        spec: &'a serde_json::Value,
+    ) -> EngineFuture<'a, ()>;
+    fn remove_swarm<'a>(&'a self, kind: SwarmKind, id: &'a str) -> EngineFuture<'a, ()>;
 }
