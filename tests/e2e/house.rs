@@ -2,6 +2,7 @@
 //! container of `run` planned like any other (its secret files written first).
 
 use std::path::Path;
+use std::time::Duration;
 
 use crate::harness::*;
 
@@ -9,6 +10,12 @@ fn stop_timeout_by_service() {
     let docker = docker();
     let s = Stack::fixture(&docker, "stop-timeout");
     ok(&s.rcompose(&["up", "-d"]));
+    for c in ["web", "web-api"] {
+        let name = format!("{}-{c}-1", s.name);
+        eventually(Duration::from_secs(20), "the TERM trap set", || {
+            s.exec(&name, &["test", "-f", "/tmp/ready"]).status.success()
+        });
+    }
     ok(&s.rcompose(&["stop"]));
     let exit = |c: &str| {
         s.inspect(&format!("{}-{c}-1", s.name))
