@@ -16,6 +16,8 @@ command -v python3 >/dev/null || need+=(python3)
 command -v podman >/dev/null || need+=(podman)
 command -v openssl >/dev/null || need+=(openssl)
 command -v tmux >/dev/null || need+=(tmux)
+[[ -x /usr/sbin/sshd ]] || need+=(openssh-server)
+command -v ssh >/dev/null || need+=(openssh-client)
 command -v docker >/dev/null || need+=(docker.io)
 command -v cc >/dev/null || need+=(build-essential pkg-config)
 if ((${#need[@]})); then

@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::time::Duration;
 
 use crate::harness::*;
 
@@ -448,6 +449,197 @@ fn a_tls_context_reaches_the_engine_with_its_certificates() {
     drop(proxy);
 }
 
+/// An sshd of the test's own on 127.0.0.1, letting root in with a key made for the test, and an
+/// `ssh` first in PATH that reads the test's client configuration (ssh reads the user's own
+/// `~/.ssh` from the password database, not from HOME).
+struct Sshd {
+    child: std::process::Child,
+    dir: tempfile::TempDir,
+    port: u16,
+}
+
+impl Drop for Sshd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Sshd {
+    fn start() -> Sshd {
+        let sshd = Path::new("/usr/sbin/sshd");
+        if !sshd.exists() {
+            // Never a pass: the runner reports this test as failed with the reason.
+            panic!(
+                "sshd is not installed here (apt-get install openssh-server): this test cannot run"
+            );
+        }
+        let dir = tempfile::tempdir().expect("temp dir");
+        let d = dir.path();
+        for key in ["host", "id"] {
+            ok(&run(Command::new("ssh-keygen")
+                .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+                .arg(d.join(key))));
+        }
+        std::fs::copy(d.join("id.pub"), d.join("authorized_keys")).expect("authorized_keys");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let p = |f: &str| d.join(f).display().to_string();
+        std::fs::write(
+            d.join("sshd_config"),
+            format!(
+                "Port {port}\nListenAddress 127.0.0.1\nHostKey {}\nAuthorizedKeysFile {}\n\
+                 PidFile {}\nStrictModes no\nPasswordAuthentication no\n\
+                 KbdInteractiveAuthentication no\nUsePAM no\nPermitRootLogin prohibit-password\n",
+                p("host"),
+                p("authorized_keys"),
+                p("sshd.pid")
+            ),
+        )
+        .expect("sshd_config");
+        std::fs::write(
+            d.join("ssh_config"),
+            format!(
+                "Host *\n  IdentityFile {}\n  IdentitiesOnly yes\n  UserKnownHostsFile {}\n  \
+                 StrictHostKeyChecking accept-new\n  BatchMode yes\n",
+                p("id"),
+                p("known_hosts")
+            ),
+        )
+        .expect("ssh_config");
+        std::fs::create_dir_all(d.join("bin")).expect("bin");
+        let wrapper = d.join("bin/ssh");
+        std::fs::write(
+            &wrapper,
+            format!(
+                "#!/bin/sh\nexec /usr/bin/ssh -F {} \"$@\"\n",
+                p("ssh_config")
+            ),
+        )
+        .expect("ssh wrapper");
+        std::fs::set_permissions(
+            &wrapper,
+            std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        )
+        .expect("chmod");
+        // sshd's privilege separation folder.
+        std::fs::create_dir_all("/run/sshd").expect("/run/sshd");
+        let child = Command::new(sshd)
+            .args(["-D", "-f"])
+            .arg(d.join("sshd_config"))
+            .arg("-E")
+            .arg(d.join("sshd.log"))
+            .spawn()
+            .expect("sshd");
+        let s = Sshd { child, dir, port };
+        eventually(Duration::from_secs(10), "sshd listening", || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+        s
+    }
+
+    /// PATH with the test's `ssh` first.
+    fn path_var(&self) -> String {
+        format!(
+            "{}:{}",
+            self.dir.path().join("bin").display(),
+            std::env::var("PATH").unwrap_or_default()
+        )
+    }
+
+    fn logins(&self) -> usize {
+        std::fs::read_to_string(self.dir.path().join("sshd.log"))
+            .unwrap_or_default()
+            .matches("Accepted publickey for root")
+            .count()
+    }
+}
+
+/// `ssh://` endpoints, from a context or DOCKER_HOST, reach the engine as the docker CLI reaches
+/// it: through `ssh ... docker system dial-stdio`, exec with its input closed at its end included.
+fn an_ssh_context_reaches_the_engine_through_dial_stdio() {
+    let docker = docker();
+    let s = Stack::fixture(&docker, "ssh");
+    let sshd = Sshd::start();
+    let host = format!("ssh://root@127.0.0.1:{}", sshd.port);
+    let config = DockerConfig::new();
+    ok(&config.docker(&[
+        "context",
+        "create",
+        "remote",
+        "--docker",
+        &format!("host={host}"),
+    ]));
+    let path = sshd.path_var();
+    let p = s.name.as_str();
+    let env = [("PATH", path.as_str())];
+    ok(&rcompose_with(
+        &config,
+        s.path(),
+        &env,
+        &["--context", "remote", "-p", p, "up", "-d"],
+    ));
+    assert_eq!(s.containers().len(), 1);
+    assert!(sshd.logins() > 0, "the engine was not reached through sshd");
+    let app = format!("{p}-app-1");
+    let out = ok(&rcompose_with(
+        &config,
+        s.path(),
+        &[("PATH", path.as_str()), ("DOCKER_HOST", host.as_str())],
+        &["-p", p, "ps", "--format", "{{.Name}} {{.State}}"],
+    ))
+    .clone();
+    assert_eq!(stdout(&out).trim(), format!("{app} running"));
+    // Input reaches the process and its end closes it: `cat` returns.
+    let mut c = Command::new(bin());
+    c.env("DOCKER_CONFIG", config.path())
+        .env("PATH", &path)
+        .env_remove("DOCKER_HOST")
+        .args(["--context", "remote", "-p", p, "exec", "-T", "app", "cat"])
+        .current_dir(s.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped());
+    let mut child = c.spawn().expect("exec");
+    {
+        use std::io::Write;
+        let mut input = child.stdin.take().expect("stdin");
+        input.write_all(b"over-ssh\n").expect("write");
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    let out = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("exec -T cat ends when its input ends")
+        .expect("exec output");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "over-ssh\n");
+    // An sshd that is not there: ssh's own words, and the endpoint.
+    let gone = format!("ssh://root@127.0.0.1:{}", {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port()
+    });
+    let out = rcompose_with(
+        &config,
+        s.path(),
+        &[("PATH", path.as_str()), ("DOCKER_HOST", gone.as_str())],
+        &["-p", p, "down"],
+    );
+    fails_naming(&out, &[gone.as_str(), "Connection refused"]);
+    assert_eq!(s.containers().len(), 1);
+    ok(&rcompose_with(
+        &config,
+        s.path(),
+        &env,
+        &["--context", "remote", "-p", p, "down"],
+    ));
+    assert!(s.containers().is_empty());
+}
+
 /// Runs `tests/conformance/testcontainers.sh COMPOSE...` on a fresh project; panics with its
 /// output when it fails.
 fn conformance(docker: &bollard::Docker, shape: &str, env: &[(&str, &Path)], compose: &[&str]) {
@@ -633,6 +825,7 @@ cases! {
     engine:
         contexts_and_docker_flags_choose_the_engine,
         a_tls_context_reaches_the_engine_with_its_certificates,
+        an_ssh_context_reaches_the_engine_through_dial_stdio,
         the_plugin_stops_when_the_docker_cli_is_told_to,
         a_stack_runs_on_podmans_docker_api;
     reference:

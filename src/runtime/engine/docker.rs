@@ -8,7 +8,9 @@ use bollard::Docker;
 use bytes::Bytes;
 use futures::{FutureExt, StreamExt, TryStreamExt};
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
+use super::ssh;
 use super::{
     Attached, BuildOutput, BuildRequest, CommitRequest, ContainerDetails, ContainerSummary, Engine,
     EngineError, EngineFuture, EngineStream, ErrorKind, EventMessage, ExecRequest, ImageDetails,
@@ -146,6 +148,8 @@ impl DockerEngine {
             )
         };
         let version = bollard::API_DEFAULT_VERSION;
+        // What ssh said when it could not reach the engine, for the error.
+        let ssh_said = Arc::new(Mutex::new(String::new()));
         let docker = if let Some(path) = endpoint.socket_path() {
             Docker::connect_with_unix(path, 120, version)
         } else if host.starts_with("tcp://")
@@ -167,18 +171,31 @@ impl DockerEngine {
                 }
                 None => Docker::connect_with_http(host, 120, version),
             }
+        } else if host.starts_with("ssh://") {
+            let target = ssh::SshTarget::parse(host).map_err(fail)?;
+            ssh::connect(target, 120, version, ssh_said.clone())
         } else {
             return Err(fail(
-                "this kind of endpoint is not supported (rcompose speaks to unix:// and tcp:// \
-                 engines)"
+                "this kind of endpoint is not supported (rcompose speaks to unix://, tcp:// and \
+                 ssh:// engines)"
                     .into(),
             ));
         }
         .map_err(|e| fail(e.to_string()))?;
-        let docker = docker
-            .negotiate_version()
-            .await
-            .map_err(|e| fail(format!("{e}. Is the docker daemon running?")))?;
+        let docker = match docker.negotiate_version().await {
+            Ok(d) => d,
+            Err(e) => {
+                // When ssh could not reach the engine, its own words say why.
+                let said = match host.starts_with("ssh://") {
+                    true => ssh::said(&ssh_said).await,
+                    false => None,
+                };
+                return Err(fail(match said {
+                    Some(said) => said,
+                    None => format!("{e}. Is the docker daemon running?"),
+                }));
+            }
+        };
         endpoint::set_current(endpoint);
         Ok(DockerEngine {
             docker,
