@@ -137,7 +137,7 @@ fn resolve(
                     files::canonicalize(
                         &mut o,
                         &ctx.scope.base_for(&other_dir),
-                        ctx.scope.as_written,
+                        ctx.scope,
                         &mut ctx.trail.warnings,
                     )?;
                     o

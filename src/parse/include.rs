@@ -149,6 +149,7 @@ fn load_entry(
         as_written: scope.as_written,
         resolve_paths: scope.resolve_paths,
         root: scope.root,
+        normalize: scope.normalize,
     };
     let mut inputs = Vec::new();
     for p in paths {
