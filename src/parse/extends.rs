@@ -370,6 +370,7 @@ mod tests {
             as_written: false,
             resolve_paths: true,
             root: &dir,
+            normalize: true,
         };
         let mut trail = Trail::default();
         let files = vec![(dir.join("compose.yaml"), text.to_string())];

@@ -403,6 +403,7 @@ mod load_tests {
             as_written: false,
             resolve_paths: true,
             root: dir,
+            normalize: true,
         };
         let main = dir.join("compose.yaml");
         let text = fs::read_to_string(&main).unwrap();
