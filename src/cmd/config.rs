@@ -134,6 +134,8 @@ pub(super) async fn run(ctx: &Context, mut args: ConfigArgs) -> Result<(), CliEr
     opts.no_normalize = args.no_normalize;
     // The reference hashes, for `--hash`, the service with its env files listed, not read.
     opts.list_env_files = args.hash.is_some();
+    // Nor does it check, for `--hash`, that container names are unique.
+    opts.container_names_unchecked = args.hash.is_some();
     let loaded = parse::load(&opts)?;
     for w in &loaded.warnings {
         super::warn::warn(w);

@@ -99,13 +99,14 @@ pub fn kind(v: &Value) -> &'static str {
     }
 }
 
-/// `command` / `entrypoint`: a string is split as a shell would.
+/// `command` / `entrypoint`: a string is split into words as the reference splits it
+/// ([`super::shellwords`]).
 pub fn command(v: &Value) -> Result<Value, String> {
     match v {
         Value::Null => Ok(Value::Null),
-        Value::String(s) => shell_words::split(s)
+        Value::String(s) => super::shellwords::split(s)
             .map(|w| json!(w))
-            .map_err(|e| format!("cannot split `{s}` into words: {e}")),
+            .map_err(|e| format!("{e}: cannot split `{s}` into words (unbalanced quote, `(`, `)` or backtick, or a trailing backslash)")),
         // Every entry a string, as the reference requires (quote numbers).
         Value::Array(items) => items
             .iter()
@@ -438,7 +439,8 @@ pub fn pull_policy(s: &str) -> Result<PullPolicy, String> {
     Ok(match s {
         "always" => PullPolicy::Always,
         "never" => PullPolicy::Never,
-        "missing" | "if_not_present" => PullPolicy::Missing,
+        "missing" => PullPolicy::Missing,
+        "if_not_present" => PullPolicy::IfNotPresent,
         "build" => PullPolicy::Build,
         "refresh" => PullPolicy::Refresh,
         "daily" => PullPolicy::Daily,
@@ -607,6 +609,13 @@ fn short_port(spec: &str) -> Result<Vec<Value>, String> {
 
 /// Short `volumes` entries of a service to long ones; bind sources are made absolute.
 pub fn service_volumes(v: &Value, base: &FsPath) -> Result<Value, String> {
+    service_volumes_as(v, base, true)
+}
+
+/// [`service_volumes`], the targets of long-syntax entries cleaned as paths only when
+/// `clean_long` (the reference leaves them as written with `config --no-normalize`; short ones
+/// are cleaned as they are read).
+pub fn service_volumes_as(v: &Value, base: &FsPath, clean_long: bool) -> Result<Value, String> {
     let Value::Array(items) = v else {
         if v.is_null() {
             return Ok(json!([]));
@@ -616,7 +625,7 @@ pub fn service_volumes(v: &Value, base: &FsPath) -> Result<Value, String> {
     let mut out = Vec::new();
     for item in items {
         match item {
-            Value::String(s) => out.push(short_volume(s, base)?),
+            Value::String(s) => out.push((short_volume(s, base)?, true)),
             Value::Object(m) => {
                 let mut m = m.clone();
                 let is_bind = m.get("type").and_then(Value::as_str) == Some("bind");
@@ -626,16 +635,16 @@ pub fn service_volumes(v: &Value, base: &FsPath) -> Result<Value, String> {
                         m.insert("source".into(), json!(abs));
                     }
                 }
-                out.push(Value::Object(m));
+                out.push((Value::Object(m), clean_long));
             }
             other => return Err(format!("expected a mount, found {}", kind(other))),
         }
     }
     // Within one file a target is mounted once: the last entry wins, in the first one's place.
     let mut unique: Vec<Value> = Vec::with_capacity(out.len());
-    for mut m in out {
+    for (mut m, clean_it) in out {
         // Targets are cleaned as paths (`/a/../b/` is `/b`).
-        if let Some(Value::String(t)) = m.get_mut("target") {
+        if let Some(Value::String(t)) = m.get_mut("target").filter(|_| clean_it) {
             if !t.is_empty() {
                 *t = clean(FsPath::new(t.as_str()));
             }
@@ -926,7 +935,7 @@ mod tests {
 
     #[test]
     fn pull_policies_mount_kinds_and_owners() {
-        assert_eq!(pull_policy("if_not_present"), Ok(PullPolicy::Missing));
+        assert_eq!(pull_policy("if_not_present"), Ok(PullPolicy::IfNotPresent));
         assert_eq!(pull_policy("every_2h"), Ok(PullPolicy::Every("2h".into())));
         assert_eq!(
             pull_policy("sometimes"),

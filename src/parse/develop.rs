@@ -116,7 +116,7 @@ fn exec(v: &Value) -> Option<WatchExec> {
         return None;
     };
     let command = match e.get("command") {
-        Some(Value::String(s)) => shell_words::split(s).unwrap_or_else(|_| vec![s.clone()]),
+        Some(Value::String(s)) => super::shellwords::split(s).unwrap_or_else(|_| vec![s.clone()]),
         other => strings(other),
     };
     let environment = match e.get("environment") {

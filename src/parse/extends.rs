@@ -137,7 +137,7 @@ fn resolve(
                     files::canonicalize(
                         &mut o,
                         &ctx.scope.base_for(&other_dir),
-                        ctx.scope.as_written,
+                        ctx.scope,
                         &mut ctx.trail.warnings,
                     )?;
                     o
@@ -370,6 +370,7 @@ mod tests {
             as_written: false,
             resolve_paths: true,
             root: &dir,
+            normalize: true,
         };
         let mut trail = Trail::default();
         let files = vec![(dir.join("compose.yaml"), text.to_string())];

@@ -25,6 +25,8 @@ pub(super) struct Scope<'a> {
     pub resolve_paths: bool,
     /// The main project's directory (`dir` is an included project's own).
     pub root: &'a FsPath,
+    /// Apply the reference's normalization (not with `config --no-normalize`).
+    pub normalize: bool,
 }
 
 impl Scope<'_> {
@@ -243,9 +245,10 @@ fn check(
 pub(super) fn canonicalize(
     raw: &mut Raw,
     dir: &FsPath,
-    as_written: bool,
+    scope: &Scope,
     warnings: &mut Vec<String>,
 ) -> Result<(), LoadError> {
+    let as_written = scope.as_written;
     let text = &raw.text;
     if as_written {
         // Not interpolated: only what the reference brings to long syntax then.
@@ -268,7 +271,7 @@ pub(super) fn canonicalize(
             }
         }
     }
-    super::canonicalize(&mut raw.tree, dir)
+    super::canonicalize(&mut raw.tree, dir, scope.normalize)
         .map_err(|(p, msg)| LoadError::new(msg).at(&raw.path, text, &p, false))?;
     if let Some(Value::Object(services)) = raw.tree.get_mut("services") {
         for (name, svc) in services.iter_mut() {
@@ -311,12 +314,7 @@ pub(super) fn load(
             let imported = include::apply(&mut raw, scope, trail);
             trail.including.pop();
             let imported = imported?;
-            canonicalize(
-                &mut raw,
-                &scope.base(),
-                scope.as_written,
-                &mut trail.warnings,
-            )?;
+            canonicalize(&mut raw, &scope.base(), scope, &mut trail.warnings)?;
             extends::apply(&mut raw, scope.dir, scope, trail)?;
             if let Some(imported) = imported {
                 // An included resource is never merged: one the file defines again, identical,
@@ -336,7 +334,7 @@ pub(super) fn load(
     if scope.as_written {
         super::drop_valueless_args(&mut tree);
     }
-    build_defaults(&mut tree, &scope.base());
+    build_defaults(&mut tree, &scope.base(), scope.normalize);
     Ok(tree)
 }
 
@@ -353,9 +351,10 @@ fn drop_identical(tree: &mut Value, imported: &Value) {
 }
 
 /// Once a project's files are merged: a `build` without `context` builds the project directory,
-/// with `Dockerfile` unless a dockerfile is named. (Per file, these defaults would override what
-/// an earlier file or an extended service set.)
-fn build_defaults(tree: &mut Value, dir: &FsPath) {
+/// with `Dockerfile` unless a dockerfile is named (that one only when `normalize`, as the
+/// reference names it). (Per file, these defaults would override what an earlier file or an
+/// extended service set.)
+fn build_defaults(tree: &mut Value, dir: &FsPath, normalize: bool) {
     let Some(Value::Object(services)) = tree.get_mut("services") else {
         return;
     };
@@ -366,7 +365,7 @@ fn build_defaults(tree: &mut Value, dir: &FsPath) {
         if !b.contains_key("context") {
             b.insert("context".into(), json!(canonical::absolute(".", dir)));
         }
-        if !b.contains_key("dockerfile") && !b.contains_key("dockerfile_inline") {
+        if normalize && !b.contains_key("dockerfile") && !b.contains_key("dockerfile_inline") {
             b.insert("dockerfile".into(), json!("Dockerfile"));
         }
     }
@@ -451,6 +450,7 @@ mod tests {
             as_written: false,
             resolve_paths: true,
             root: dir,
+            normalize: true,
         };
         let files = vec![
             (

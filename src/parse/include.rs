@@ -149,6 +149,7 @@ fn load_entry(
         as_written: scope.as_written,
         resolve_paths: scope.resolve_paths,
         root: scope.root,
+        normalize: scope.normalize,
     };
     let mut inputs = Vec::new();
     for p in paths {
@@ -402,6 +403,7 @@ mod load_tests {
             as_written: false,
             resolve_paths: true,
             root: dir,
+            normalize: true,
         };
         let main = dir.join("compose.yaml");
         let text = fs::read_to_string(&main).unwrap();

@@ -32,6 +32,7 @@ mod regressions;
 mod relpaths;
 pub mod render;
 pub mod shape;
+pub mod shellwords;
 pub mod units;
 pub mod validate;
 pub mod yaml;
@@ -70,8 +71,12 @@ pub struct LoadOptions {
     pub no_normalize: bool,
     /// Keep relative paths as written (`config --no-path-resolution`).
     pub no_path_resolution: bool,
-    /// Skip the checks that references name something defined (`config --no-consistency`).
+    /// Skip the checks that references name something defined, that dependencies have no cycle
+    /// and that container names are unique (`config --no-consistency`).
     pub no_consistency: bool,
+    /// Skip only the check that no two services share a `container_name` (`config --hash`, which
+    /// the reference answers without it).
+    pub container_names_unchecked: bool,
     /// Keep networks, volumes, secrets and configs no service uses (`--all-resources`).
     pub all_resources: bool,
 }
@@ -171,6 +176,7 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, LoadError> {
             as_written: opts.no_interpolate && !opts.typed_as_written,
             resolve_paths: !opts.no_path_resolution,
             root: &working_dir,
+            normalize: !opts.no_normalize,
         };
         let mut trail = files::Trail::default();
         let tree = files::load(inputs.clone(), &scope, &mut trail)?;
@@ -223,6 +229,7 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, LoadError> {
         &vars,
         opts.list_env_files,
         !opts.no_path_resolution,
+        !opts.no_normalize,
     )
     .map_err(|(p, msg)| locate(msg, &p, false))?;
 
@@ -288,7 +295,11 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, LoadError> {
             return Err(e);
         }
     }
-    validate::project(&project, !opts.no_consistency).map_err(|(p, msg, hint)| {
+    let checks = validate::Checks {
+        consistency: !opts.no_consistency,
+        unique_container_names: !opts.no_consistency && !opts.container_names_unchecked,
+    };
+    validate::project(&project, checks).map_err(|(p, msg, hint)| {
         let mut e = locate(msg, &p, true);
         e.hint = hint;
         e
@@ -489,8 +500,9 @@ fn active_profiles(opts: &LoadOptions, dotenv: &env::Vars) -> Vec<String> {
 
 type Located = (Path, String);
 
-/// Short syntax to long syntax for one file's services.
-fn canonicalize(tree: &mut Value, base: &FsPath) -> Result<(), Located> {
+/// Short syntax to long syntax for one file's services (`normalize`: also what the reference
+/// only does when it normalizes, not with `config --no-normalize`).
+fn canonicalize(tree: &mut Value, base: &FsPath, normalize: bool) -> Result<(), Located> {
     for kind in ["networks", "volumes", "secrets", "configs"] {
         let Some(Value::Object(section)) = tree.get_mut(kind) else {
             continue;
@@ -552,7 +564,7 @@ fn canonicalize(tree: &mut Value, base: &FsPath) -> Result<(), Located> {
                 *v = fix(v).map_err(|m| (item_path(v, fix, sp.key(key)), m))?;
             }
         }
-        if let Some(Value::String(p)) = s.get_mut("pull_policy") {
+        if let Some(Value::String(p)) = s.get_mut("pull_policy").filter(|_| normalize) {
             if p == "if_not_present" {
                 *p = "missing".into();
             }
@@ -605,8 +617,8 @@ fn canonicalize(tree: &mut Value, base: &FsPath) -> Result<(), Located> {
             }
         }
         if let Some(v) = s.get_mut("volumes") {
-            *v = canonical::service_volumes(v, base).map_err(|m| {
-                let one = |x: &Value| canonical::service_volumes(x, base);
+            *v = canonical::service_volumes_as(v, base, normalize).map_err(|m| {
+                let one = |x: &Value| canonical::service_volumes_as(x, base, normalize);
                 (item_path(v, one, sp.key("volumes")), m)
             })?;
         }
@@ -734,6 +746,16 @@ fn as_written(tree: &mut Value, base: &FsPath) -> Result<(), Located> {
         }
         if let Some(Value::Object(d)) = s.get_mut("develop") {
             if let Some(Value::Array(rules)) = d.get_mut("watch") {
+                // The reference's schema wants both, interpolated or not.
+                for (i, r) in rules.iter().enumerate() {
+                    let rp = || Path::root().key("services").key(name).key("develop");
+                    for key in ["path", "action"] {
+                        if r.is_object() && r.get(key).is_none() {
+                            let p = rp().key("watch").index(i);
+                            return Err((p, format!("the watch rule has no `{key}`")));
+                        }
+                    }
+                }
                 for r in rules.iter_mut().filter_map(Value::as_object_mut) {
                     for key in ["include", "ignore"] {
                         if let Some(Value::String(one)) = r.get(key) {
@@ -828,10 +850,14 @@ fn as_written(tree: &mut Value, base: &FsPath) -> Result<(), Located> {
                 }
             }
             if let Some(Value::Array(keys)) = b.get("ssh") {
+                // Key paths are made absolute, as when interpolated.
                 let map: Map<String, Value> = keys
                     .iter()
                     .filter_map(Value::as_str)
                     .map(|k| match k.split_once('=') {
+                        Some((id, path)) if !path.is_empty() => {
+                            (id.to_string(), json!(canonical::absolute(path, base)))
+                        }
                         Some((id, path)) => (id.to_string(), json!(path)),
                         None => (k.to_string(), Value::Null),
                     })
@@ -1045,6 +1071,7 @@ fn resolve_env_files(
     vars: &env::Vars,
     list_only: bool,
     resolve_paths: bool,
+    normalize: bool,
 ) -> Result<(), Located> {
     let Some(Value::Object(services)) = tree.get_mut("services") else {
         return Ok(());
@@ -1137,8 +1164,13 @@ fn resolve_env_files(
                 }
             }
         }
-        // Build arguments without a value take it from the environment, or are left out.
-        if let Some(Value::Object(args)) = s.get_mut("build").and_then(|b| b.get_mut("args")) {
+        // Build arguments without a value take it from the environment, or are left out (when
+        // normalized: `config --no-normalize` prints them without a value).
+        if let Some(Value::Object(args)) = s
+            .get_mut("build")
+            .and_then(|b| b.get_mut("args"))
+            .filter(|_| normalize)
+        {
             for (k, v) in args.iter_mut() {
                 if v.is_null() {
                     if let Some(val) = vars.get(k) {

@@ -829,13 +829,15 @@ pub struct ExtraHost {
     pub address: String,
 }
 
-/// `pull_policy` (`if_not_present` is read as `missing`).
+/// `pull_policy` (`if_not_present` is `missing`, the word kept for `config --no-normalize`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(try_from = "String", into = "String")]
 pub enum PullPolicy {
     Always,
     Never,
     Missing,
+    /// `missing` as written before normalization.
+    IfNotPresent,
     Build,
     Refresh,
     Daily,
@@ -960,6 +962,7 @@ impl std::fmt::Display for PullPolicy {
             PullPolicy::Always => "always",
             PullPolicy::Never => "never",
             PullPolicy::Missing => "missing",
+            PullPolicy::IfNotPresent => "if_not_present",
             PullPolicy::Build => "build",
             PullPolicy::Refresh => "refresh",
             PullPolicy::Daily => "daily",

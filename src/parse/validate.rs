@@ -1070,10 +1070,21 @@ fn cycle_text(c: &[String]) -> String {
     )
 }
 
+/// Which of [`project`]'s checks run.
+#[derive(Debug, Clone, Copy)]
+pub struct Checks {
+    /// References name something defined, dependencies have no cycle, a service with a
+    /// `container_name` has one replica (all skipped by `config --no-consistency`).
+    pub consistency: bool,
+    /// No two services share a `container_name`.
+    pub unique_container_names: bool,
+}
+
 /// Checks that every reference names something defined (unless not `consistency`), and the
 /// rules between attributes.
-pub fn project(project: &Project, consistency: bool) -> Result<(), Problem> {
-    if let Some(c) = cycle(project) {
+pub fn project(project: &Project, checks: Checks) -> Result<(), Problem> {
+    let consistency = checks.consistency;
+    if let Some(c) = cycle(project).filter(|_| consistency) {
         let explicit = Path::root()
             .key("services")
             .key(&c[0])
@@ -1095,8 +1106,10 @@ pub fn project(project: &Project, consistency: bool) -> Result<(), Problem> {
         let provider = svc.other.contains_key("provider");
         limits_agree(svc, &sp)?;
         platforms_agree(svc, &sp)?;
-        unique_container_name(project, svc)?;
-        if svc.container_name.is_some() && svc.replicas() > 1 {
+        if checks.unique_container_names {
+            unique_container_name(project, svc)?;
+        }
+        if consistency && svc.container_name.is_some() && svc.replicas() > 1 {
             return Err((
                 sp.key("container_name"),
                 format!("service `{name}` sets `container_name` and has {} replicas: container names must be unique", svc.replicas()),
@@ -1237,7 +1250,14 @@ mod tests {
             c,
             Some(vec!["a".into(), "b".into(), "c".into(), "a".into()])
         );
-        let (p, msg, _) = super::project(&project(&[("b", "b")]), true).unwrap_err();
+        let (p, msg, _) = super::project(
+            &project(&[("b", "b")]),
+            Checks {
+                consistency: true,
+                unique_container_names: true,
+            },
+        )
+        .unwrap_err();
         assert_eq!(p.to_string(), "services.b.depends_on.b");
         assert!(msg.contains("b -> b"), "{msg}");
     }
