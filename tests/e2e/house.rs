@@ -13,7 +13,9 @@ fn stop_timeout_by_service() {
     for c in ["web", "web-api"] {
         let name = format!("{}-{c}-1", s.name);
         eventually(Duration::from_secs(20), "the TERM trap set", || {
-            s.exec(&name, &["test", "-f", "/tmp/ready"]).status.success()
+            s.exec(&name, &["test", "-f", "/tmp/ready"])
+                .status
+                .success()
         });
     }
     ok(&s.rcompose(&["stop"]));
