@@ -25,7 +25,7 @@ pub struct BackupArgs {
         short = 'o',
         long,
         value_name = "FILE",
-        required_unless_present_any = ["to_host", "to_context"],
+        required_unless_present_any = ["to_host", "to_context", "to_project"],
         conflicts_with_all = ["to_host", "to_context"]
     )]
     pub output: Option<String>,
@@ -36,6 +36,10 @@ pub struct BackupArgs {
     /// Restore straight into the engine of docker context NAME (as `--to-host`)
     #[arg(long, value_name = "NAME")]
     pub to_context: Option<String>,
+    /// With `--to-host`/`--to-context`: restore into project NAME there (default: this
+    /// project's name); alone: into project NAME on this engine
+    #[arg(long, value_name = "NAME", conflicts_with = "output")]
+    pub to_project: Option<String>,
     /// With `--to-host`/`--to-context`: replace volumes of the other engine that are not empty
     #[arg(long)]
     pub force: bool,
@@ -133,10 +137,37 @@ async fn migrate(ctx: &Context, args: BackupArgs) -> Result<(), CliError> {
         "DOCKER_HOST" | "DOCKER_CONTEXT" => None,
         k => env(k),
     };
-    let to = endpoint::resolve(&flags, &target_env)?;
+    // Without --to-host/--to-context (only --to-project): this engine.
+    let to = if flags.host.is_none() && flags.context.is_none() {
+        endpoint::resolve(&ctx.docker.endpoint_flags(), &env)?
+    } else {
+        endpoint::resolve(&flags, &target_env)?
+    };
     let (project, has_model) = ctx.project_or_name()?;
+    // The project on the other side: this one, or the same files under another name.
+    let (into, into_model) = match &args.to_project {
+        None => (project.clone(), has_model),
+        Some(name) => {
+            let name = crate::parse::name::validate(name, "--to-project")?;
+            if has_model {
+                let mut o = ctx.load_options(&[]);
+                o.project_name = Some(name);
+                (Arc::new(crate::parse::load(&o)?.project), true)
+            } else {
+                let p = Project {
+                    name,
+                    ..Default::default()
+                };
+                (Arc::new(p), false)
+            }
+        }
+    };
     let (rt, renderer) = ctx.runtime().await?;
-    let label = args.to_context.clone().unwrap_or_else(|| to.host.clone());
+    let label = match (&args.to_context, &args.to_project) {
+        (Some(c), _) => c.clone(),
+        (None, Some(p)) if args.to_host.is_none() => format!("project {p}"),
+        _ => to.host.clone(),
+    };
     let report = renderer.reporter();
     let relabel: Reporter = Arc::new(move |mut e| {
         e.resource = format!("{} on {label}", e.resource);
@@ -150,9 +181,9 @@ async fn migrate(ctx: &Context, args: BackupArgs) -> Result<(), CliError> {
         force: args.force,
         timeout: args.timeout,
         ticks: opts.ticks,
-        has_model,
+        has_model: into_model,
     };
-    let result = rt.migrate(&target, project, &opts, &restore).await;
+    let result = rt.migrate(&target, project, into, &opts, &restore).await;
     renderer.finish();
     let (manifest, end) = result.map_err(failed)?;
     summary(ctx, &manifest, &end);

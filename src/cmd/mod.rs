@@ -360,9 +360,13 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
     let ctx = Context::new(cli.project, cli.docker);
     match cli.command {
         // Attached `up` stops the stack on Ctrl-C, and `run` removes its `--rm` container: they
-        // listen themselves.
+        // listen themselves; so do `backup` and `restore`.
         Command::Up(a) => up::run(&ctx, a).await,
         Command::Run(a) => run::run(&ctx, a).await,
+        // (`backup` and `restore` remove their helper containers and start the services they
+        // stopped; before they change anything, SIGINT ends them as it would.)
+        Command::Backup(a) => backup::backup(&ctx, a).await,
+        Command::Restore(a) => backup::restore(&ctx, a).await,
         other => interruptible(command(&ctx, other)).await,
     }
 }

@@ -318,7 +318,11 @@ impl<W: Write + Send + 'static> Writer<W> {
             Compression::None => Compressor::None(out),
         };
         let shared = std::sync::Arc::new(std::sync::Mutex::new(Finishing(Some(compressor))));
-        let closer: Box<dyn Write + Send> = Box::new(Closer(shared.clone()));
+        // Entries are written in small pieces (8 KiB copies): gathered before the compressor.
+        let closer: Box<dyn Write + Send> = Box::new(io::BufWriter::with_capacity(
+            1 << 20,
+            Closer(shared.clone()),
+        ));
         let mut tar = tar::Builder::new(closer);
         tar.mode(tar::HeaderMode::Complete);
         let json = serde_json::to_vec_pretty(manifest).map_err(io::Error::other)?;
@@ -337,9 +341,7 @@ impl<W: Write + Send + 'static> Writer<W> {
     pub fn volume(&mut self, key: &str, source: impl Read) -> io::Result<Counts> {
         let prefix = format!("volumes/{key}/");
         let mut counts = Counts::default();
-        let mut sums: Vec<u8> = Vec::new();
-        let mut in_chunk = 0usize;
-        let mut chunk = 0usize;
+        let mut sums = Sums::new(key);
         let mut archive = tar::Archive::new(source);
         for entry in archive.entries()? {
             let mut entry = entry?;
@@ -375,24 +377,140 @@ impl<W: Write + Send + 'static> Writer<W> {
                 let hash = hex::encode(hashing.hash.finalize());
                 counts.files += 1;
                 counts.bytes += hashing.bytes;
-                sums.extend(sum_line(&hash, &path));
-                in_chunk += 1;
-                if in_chunk == CHUNK {
-                    chunk += 1;
-                    let name = format!("checksums/{key}/{chunk:06}.sha256");
-                    append_file(&mut self.tar, &name, &sums)?;
-                    sums.clear();
-                    in_chunk = 0;
-                }
+                sums.add(&mut self.tar, &hash, &path)?;
             } else {
                 self.tar.append_data(&mut header, os(&path), &mut entry)?;
             }
         }
-        if in_chunk > 0 || chunk == 0 {
-            chunk += 1;
-            let name = format!("checksums/{key}/{chunk:06}.sha256");
-            append_file(&mut self.tar, &name, &sums)?;
+        sums.finish(&mut self.tar)?;
+        self.end.volumes.insert(key.to_string(), counts);
+        Ok(counts)
+    }
+
+    /// Copies one volume straight from its folder on this machine, giving the entries the
+    /// engine's archive endpoint would (the folder first, then each entry depth first in name
+    /// order; hard links by inode; `security.capability` as a PAX record; sockets skipped).
+    /// `progress` counts the file bytes read and says when to stop.
+    pub fn volume_dir(
+        &mut self,
+        key: &str,
+        root: &Path,
+        progress: &DirProgress,
+    ) -> io::Result<Counts> {
+        use std::os::unix::fs::{FileTypeExt, MetadataExt};
+        let prefix = format!("volumes/{key}/");
+        let mut counts = Counts::default();
+        let mut sums = Sums::new(key);
+        let mut links: HashMap<(u64, u64), Vec<u8>> = HashMap::new();
+        // Relative paths still to visit, the next one last.
+        let mut pending: Vec<Vec<u8>> = vec![Vec::new()];
+        let at = |rel: &[u8]| {
+            if rel.is_empty() {
+                root.to_path_buf()
+            } else {
+                root.join(os(rel))
+            }
+        };
+        let context = |rel: &[u8], e: io::Error| {
+            io::Error::new(e.kind(), format!("{}: {e}", at(rel).display()))
+        };
+        while let Some(rel) = pending.pop() {
+            progress.check()?;
+            let full = at(&rel);
+            let meta = match std::fs::symlink_metadata(&full) {
+                Ok(m) => m,
+                // Removed since its folder was read (a live copy): skipped, as tar does.
+                Err(e) if e.kind() == io::ErrorKind::NotFound && !rel.is_empty() => continue,
+                Err(e) => return Err(context(&rel, e)),
+            };
+            let ft = meta.file_type();
+            let mut header = tar::Header::new_gnu();
+            header.set_mode(meta.mode() & 0o7777);
+            header.set_uid(u64::from(meta.uid()));
+            header.set_gid(u64::from(meta.gid()));
+            header.set_mtime(meta.mtime().max(0) as u64);
+            header.set_size(0);
+            let path = join(&prefix, &rel);
+            if ft.is_dir() {
+                header.set_entry_type(tar::EntryType::Directory);
+                let mut dir_path = path.clone();
+                if !rel.is_empty() {
+                    dir_path.push(b'/');
+                }
+                self.tar
+                    .append_data(&mut header, os(&dir_path), io::empty())?;
+                let mut names = Vec::new();
+                for e in std::fs::read_dir(&full).map_err(|e| context(&rel, e))? {
+                    names.push(e.map_err(|e| context(&rel, e))?.file_name());
+                }
+                names.sort();
+                for n in names.into_iter().rev() {
+                    let mut child = rel.clone();
+                    if !child.is_empty() {
+                        child.push(b'/');
+                    }
+                    child.extend_from_slice(n.as_bytes());
+                    pending.push(child);
+                }
+            } else if ft.is_symlink() {
+                let target = std::fs::read_link(&full).map_err(|e| context(&rel, e))?;
+                header.set_entry_type(tar::EntryType::Symlink);
+                self.tar.append_link(&mut header, os(&path), &target)?;
+            } else if ft.is_file() {
+                if meta.nlink() > 1 {
+                    let inode = (meta.dev(), meta.ino());
+                    if let Some(first) = links.get(&inode) {
+                        header.set_entry_type(tar::EntryType::Link);
+                        self.tar.append_link(&mut header, os(&path), os(first))?;
+                        counts.entries += 1;
+                        continue;
+                    }
+                    links.insert(inode, path.clone());
+                }
+                if let Some(cap) = capability(&full) {
+                    self.tar
+                        .append_pax_extensions([("SCHILY.xattr.security.capability", &cap[..])])?;
+                }
+                let file = std::fs::File::open(&full).map_err(|e| context(&rel, e))?;
+                let size = meta.len();
+                header.set_entry_type(tar::EntryType::Regular);
+                header.set_size(size);
+                let mut source = Hashing {
+                    inner: Exactly {
+                        inner: file,
+                        left: size,
+                        progress,
+                    },
+                    hash: Sha256::new(),
+                    bytes: 0,
+                };
+                self.tar.append_data(&mut header, os(&path), &mut source)?;
+                let hash = hex::encode(source.hash.finalize());
+                counts.files += 1;
+                counts.bytes += size;
+                sums.add(&mut self.tar, &hash, &path)?;
+            } else if ft.is_char_device() || ft.is_block_device() || ft.is_fifo() {
+                let kind = if ft.is_char_device() {
+                    tar::EntryType::Char
+                } else if ft.is_block_device() {
+                    tar::EntryType::Block
+                } else {
+                    tar::EntryType::Fifo
+                };
+                header.set_entry_type(kind);
+                if !ft.is_fifo() {
+                    let dev = meta.rdev();
+                    header.set_device_major(libc::major(dev))?;
+                    header.set_device_minor(libc::minor(dev))?;
+                }
+                self.tar.append_data(&mut header, os(&path), io::empty())?;
+            } else {
+                // A socket: the engine's archive leaves it out too.
+                continue;
+            }
+            counts.entries += 1;
         }
+        sums.finish(&mut self.tar)?;
         self.end.volumes.insert(key.to_string(), counts);
         Ok(counts)
     }
@@ -402,7 +520,9 @@ impl<W: Write + Send + 'static> Writer<W> {
         let json = serde_json::to_vec_pretty(&self.end).map_err(io::Error::other)?;
         append_file(&mut self.tar, "end.json", &json)?;
         self.tar.finish()?;
-        drop(self.tar.into_inner()?);
+        let mut rest = self.tar.into_inner()?;
+        rest.flush()?;
+        drop(rest);
         handle
             .0
             .lock()
@@ -410,6 +530,121 @@ impl<W: Write + Send + 'static> Writer<W> {
             .finish()?;
         Ok(self.end)
     }
+}
+
+/// The `sha256sum` lines of one volume, written every [`CHUNK`] files.
+struct Sums {
+    key: String,
+    lines: Vec<u8>,
+    in_chunk: usize,
+    chunk: usize,
+}
+
+impl Sums {
+    fn new(key: &str) -> Self {
+        Sums {
+            key: key.to_string(),
+            lines: Vec::new(),
+            in_chunk: 0,
+            chunk: 0,
+        }
+    }
+
+    fn add<W: Write>(
+        &mut self,
+        tar: &mut tar::Builder<W>,
+        hash: &str,
+        path: &[u8],
+    ) -> io::Result<()> {
+        self.lines.extend(sum_line(hash, path));
+        self.in_chunk += 1;
+        if self.in_chunk == CHUNK {
+            self.write(tar)?;
+        }
+        Ok(())
+    }
+
+    fn write<W: Write>(&mut self, tar: &mut tar::Builder<W>) -> io::Result<()> {
+        self.chunk += 1;
+        let name = format!("checksums/{}/{:06}.sha256", self.key, self.chunk);
+        append_file(tar, &name, &self.lines)?;
+        self.lines.clear();
+        self.in_chunk = 0;
+        Ok(())
+    }
+
+    /// The last chunk (an empty one when the volume has no file).
+    fn finish<W: Write>(mut self, tar: &mut tar::Builder<W>) -> io::Result<()> {
+        if self.in_chunk > 0 || self.chunk == 0 {
+            self.write(tar)?;
+        }
+        Ok(())
+    }
+}
+
+/// Gives exactly `left` bytes: a file that shrank since its size was read is padded with
+/// zeros, one that grew is cut (a live copy), so the tar stays whole.
+struct Exactly<'c, R> {
+    inner: R,
+    left: u64,
+    progress: &'c DirProgress,
+}
+
+/// The bytes a copy from a folder has read, and a flag to stop it (Ctrl-C).
+#[derive(Debug, Default)]
+pub struct DirProgress {
+    pub copied: std::sync::atomic::AtomicU64,
+    pub stop: std::sync::atomic::AtomicBool,
+}
+
+impl DirProgress {
+    fn check(&self) -> io::Result<()> {
+        if self.stop.load(std::sync::atomic::Ordering::Relaxed) {
+            // Not `ErrorKind::Interrupted`: `io::copy` would retry it.
+            return Err(io::Error::other("the backup was interrupted"));
+        }
+        Ok(())
+    }
+}
+
+impl<R: Read> Read for Exactly<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.left == 0 {
+            return Ok(0);
+        }
+        self.progress.check()?;
+        let want = buf
+            .len()
+            .min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        let n = match self.inner.read(&mut buf[..want])? {
+            0 => {
+                buf[..want].fill(0);
+                want
+            }
+            n => n,
+        };
+        self.left -= n as u64;
+        self.progress
+            .copied
+            .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// A file's `security.capability` attribute, which the engine's archive carries.
+fn capability(path: &Path) -> Option<Vec<u8>> {
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).ok()?;
+    let mut buf = [0u8; 256];
+    // SAFETY: both strings are NUL-terminated and `buf` is writable for its length.
+    let n = unsafe {
+        libc::lgetxattr(
+            c.as_ptr(),
+            c"security.capability".as_ptr(),
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+        )
+    };
+    (n > 0).then(|| buf[..n as usize].to_vec())
 }
 
 /// Keeps hold of the compressor to end it after the tar.

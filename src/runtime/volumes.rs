@@ -7,6 +7,7 @@ use bytes::Bytes;
 use futures::StreamExt;
 use std::collections::BTreeMap;
 use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -18,7 +19,7 @@ use crate::graph::plan::Plan;
 use crate::graph::reconcile::UpPlanOptions;
 use crate::graph::stop::StopTimeouts;
 use crate::graph::volumes as select;
-use crate::parse::hooks::BackupHooks;
+use crate::parse::hooks::{BackupHooks, Hook};
 use crate::parse::Project;
 
 /// Where the volume is mounted in the helper container.
@@ -165,7 +166,56 @@ enum Msg {
     Begin(String),
     Data(Bytes),
     End,
+    /// A volume read from its folder on this machine; `done` says when it is copied.
+    Dir {
+        key: String,
+        folder: PathBuf,
+        progress: Arc<archive::DirProgress>,
+        done: tokio::sync::oneshot::Sender<()>,
+    },
     Finish,
+}
+
+/// Set to copy every volume through the engine's archive endpoint, never from its folder.
+const API_ONLY: &str = "RCOMPOSE_VOLUMES_API";
+
+/// The engine's data folder when volumes may be read from this machine: not asked to use
+/// the API only, run as root (the engine's files are root's), the engine not remapping owners.
+async fn local_root(engine: &dyn Engine) -> Option<PathBuf> {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let root_user = unsafe { libc::geteuid() } == 0;
+    if std::env::var_os(API_ONLY).is_some() || !root_user {
+        return None;
+    }
+    engine
+        .plain_root_dir()
+        .await
+        .ok()
+        .flatten()
+        .map(PathBuf::from)
+}
+
+/// The folder of volume `v` under the engine's data folder `root`, when reading it gives what
+/// the archive endpoint of `helper` (a container mounting it) would: the `local` driver with no
+/// options (others mount the data elsewhere, and only while in use) and the helper's own folder
+/// under `root` (so the engine is on this machine, in this mount namespace).
+fn volume_folder(root: &Path, helper_id: &str, v: &VolumeEntry) -> Option<PathBuf> {
+    let hex = !helper_id.is_empty() && helper_id.bytes().all(|b| b.is_ascii_hexdigit());
+    let plain = v.driver == "local" && v.driver_opts.is_empty() && !v.name.contains('/');
+    let ours = root.join("containers").join(helper_id).is_dir();
+    let folder = root.join("volumes").join(&v.name).join("_data");
+    (hex && plain && ours && folder.is_dir()).then_some(folder)
+}
+
+/// Stops a copy from a folder when the task waiting for it goes away (Ctrl-C).
+struct StopOnDrop(Arc<archive::DirProgress>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0
+            .stop
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// The engine's tar of one volume, read from the channel until [`Msg::End`].
@@ -223,6 +273,15 @@ fn write_archive(
                 };
                 writer.volume(&key, &mut r)?;
                 r.drain()?;
+            }
+            Some(Msg::Dir {
+                key,
+                folder,
+                progress,
+                done,
+            }) => {
+                writer.volume_dir(&key, &folder, &progress)?;
+                let _ = done.send(());
             }
             Some(Msg::Finish) => return writer.finish(handle),
             _ => return Err(io::Error::other("the backup was interrupted")),
@@ -368,30 +427,31 @@ impl Runtime {
         self.run_backup(project, prepared, opts, out).await
     }
 
-    /// Backs up volumes of the project straight into a restore on the engine of `target`:
-    /// the archive passes through a pipe of bounded memory, nothing is written to disk. The
-    /// target refuses (a volume with content, without `--force`) before any service stops here.
+    /// Backs up volumes of the project straight into a restore into project `into` on the
+    /// engine of `target`: the archive passes through a pipe of bounded memory, nothing is
+    /// written to disk. The target refuses (a volume with content, without `--force`) before
+    /// any service stops here.
     pub async fn migrate(
         &self,
         target: &Runtime,
         project: Arc<Project>,
+        into: Arc<Project>,
         opts: &BackupOptions,
         restore: &RestoreOptions,
     ) -> Result<(Manifest, archive::End), Error> {
         let (here, there) = futures::join!(self.engine.engine_id(), target.engine.engine_id());
         if let (Ok(Some(a)), Ok(Some(b))) = (here, there) {
-            if a == b {
+            if a == b && into.name == project.name {
                 return Err(api(format!(
                     "the other engine is this one (engine ID {a}): a volume cannot be restored \
-                     into itself; to copy into another project use `backup -o FILE` and \
-                     `rcompose -p NAME restore -i FILE`"
+                     into itself; to copy into another project on it add `--to-project NAME`"
                 ))
                 .into());
             }
         }
         let prepared = self.prepare_backup(&project, opts).await?;
         target
-            .plan_restore(&project, &prepared.manifest, restore)
+            .plan_restore(&into, &prepared.manifest, restore)
             .await?;
         let (writer, reader) = pipe::pipe();
         let reader = Arc::new(Mutex::new(Some(reader)));
@@ -406,7 +466,7 @@ impl Runtime {
         let out = Box::new(io::BufWriter::with_capacity(256 << 10, writer));
         let (sent, received) = tokio::join!(
             self.run_backup(project.clone(), prepared, opts, out),
-            target.restore(project, restore, open, false)
+            target.restore(into, restore, open, false)
         );
         match (sent, received) {
             (Ok(done), Ok(_)) => Ok(done),
@@ -627,9 +687,12 @@ impl Runtime {
             self.run_hooks(&project.name, service, &h.pre, "pre-backup")
                 .await?;
         }
-        self.execute(project.clone(), &stop, false).await?;
         let helpers = Helpers::default();
-        let copy = self.copy_out(manifest.clone(), opts, out, &helpers);
+        // From the first stop on, Ctrl-C starts the services again.
+        let copy = async {
+            self.execute(project.clone(), &stop, false).await?;
+            self.copy_out(manifest.clone(), opts, out, &helpers).await
+        };
         let end = self.guarded(&project, &helpers, copy, &start).await;
         // After the copy, also a failed one (a post hook cleans up after its pre hook); a
         // failing post hook is a warning: the archive is whole.
@@ -654,7 +717,7 @@ impl Runtime {
         &self,
         project: &str,
         service: &str,
-        commands: &[Vec<String>],
+        commands: &[Hook],
         what: &str,
     ) -> Result<(), Error> {
         if commands.is_empty() {
@@ -687,9 +750,13 @@ impl Runtime {
                 Status::Working,
                 format!("Running {what} hook"),
             ));
-            for cmd in commands {
+            for hook in commands {
+                let cmd = &hook.cmd;
                 let request = ExecRequest {
                     cmd: cmd.clone(),
+                    env: hook.env.clone(),
+                    user: hook.user.clone(),
+                    workdir: hook.workdir.clone(),
                     attach_output: true,
                     ..Default::default()
                 };
@@ -737,11 +804,55 @@ impl Runtime {
         let compression = opts.compression;
         let writer =
             tokio::task::spawn_blocking(move || write_archive(out, compression, manifest, rx));
+        let root = local_root(engine).await;
         let sent: Result<(), EngineError> = async {
             for v in &volumes {
                 let what = format!("Volume {}", v.name);
                 (self.report)(progress::event(&what, Status::Working, "Backing up"));
                 let helper = self.create_helper(helpers, &v.image, &v.name, true).await?;
+                let folder = match &root {
+                    Some(root) => {
+                        let id = engine.inspect_container(&helper).await?.id;
+                        volume_folder(root, &id, v)
+                    }
+                    None => None,
+                };
+                if let Some(folder) = folder {
+                    let shared = Arc::new(archive::DirProgress::default());
+                    let _stop = StopOnDrop(shared.clone());
+                    let (done, mut copied) = tokio::sync::oneshot::channel();
+                    let msg = Msg::Dir {
+                        key: v.key.clone(),
+                        folder,
+                        progress: shared.clone(),
+                        done,
+                    };
+                    if tx.send(msg).await.is_err() {
+                        return Ok(());
+                    }
+                    let started = Instant::now();
+                    let bytes = || shared.copied.load(std::sync::atomic::Ordering::Relaxed);
+                    loop {
+                        tokio::select! {
+                            r = &mut copied => match r {
+                                Ok(()) => break,
+                                // The writer failed: its error is the cause.
+                                Err(_) => return Ok(()),
+                            },
+                            _ = tokio::time::sleep(std::time::Duration::from_millis(500)),
+                                if opts.ticks => {
+                                let text = format!("Backing up {}", rate(bytes(), started));
+                                (self.report)(
+                                    progress::event(&what, Status::Working, text).bytes(bytes()),
+                                );
+                            }
+                        }
+                    }
+                    helpers.remove(engine, &helper).await;
+                    let text = format!("Backed up {}", rate(bytes(), started));
+                    (self.report)(progress::event(&what, Status::Done, text).bytes(bytes()));
+                    continue;
+                }
                 if tx.send(Msg::Begin(v.key.clone())).await.is_err() {
                     return Ok(());
                 }
@@ -912,21 +1023,25 @@ impl Runtime {
             // `up` makes them again and starts them in order: only the others are started.
             start = crate::graph::plan::Plan::default();
         }
-        if let Err(e) = self.execute(project.clone(), &stop, false).await {
-            let _ = go_tx.send(None);
-            let _ = reader.await;
-            return Err(e);
-        }
         let helpers = Helpers::default();
-        let work = self.write_volumes(
-            &planned,
-            &to_remove,
-            &helpers,
-            go_tx,
-            &mut data_rx,
-            reader,
-            opts.ticks,
-        );
+        // From the first stop on, Ctrl-C starts the services again.
+        let work = async {
+            if let Err(e) = self.execute(project.clone(), &stop, false).await {
+                let _ = go_tx.send(None);
+                let _ = reader.await;
+                return Err(e);
+            }
+            self.write_volumes(
+                &planned,
+                &to_remove,
+                &helpers,
+                go_tx,
+                &mut data_rx,
+                reader,
+                opts.ticks,
+            )
+            .await
+        };
         let done = self.guarded(&project, &helpers, work, &start).await;
         if !recreated.is_empty() {
             let up = super::UpOptions {

@@ -191,6 +191,27 @@ fn backup_restore_round_trip() {
         image_ids(&docker).is_subset(&images),
         "no image was created"
     );
+    // Read from the volume's folder (root, a local engine) or through the engine's archive
+    // endpoint: the same entries, owners, modes, sizes, times and links.
+    let through_api = dir.path().join("api.tar").to_string_lossy().to_string();
+    ok(&run(s
+        .rcompose_cmd(&["backup", "--compress", "none", "-o", &through_api])
+        .env("RCOMPOSE_VOLUMES_API", "1")));
+    let entries = |file: &str| -> String {
+        let all = stdout(ok(&run(Command::new("tar").args([
+            "--numeric-owner",
+            "--full-time",
+            "-tvf",
+            file,
+        ]))));
+        all.lines()
+            .filter(|l| l.contains(" volumes/"))
+            .map(|l| format!("{l}\n"))
+            .collect()
+    };
+    let local = entries(&f);
+    assert!(local.lines().count() > 10_000, "{}", local.len());
+    assert_eq!(local, entries(&through_api));
     // Plain tar reads it.
     let names = stdout(ok(&run(Command::new("tar").args(["-tf", &f]))));
     assert_eq!(names.lines().next(), Some("manifest.json"));
@@ -212,6 +233,13 @@ fn backup_restore_round_trip() {
     assert_eq!(labels.get("tier").map(String::as_str), Some("db"));
     assert_eq!(helpers_left(&other.name), "");
     assert!(image_ids(&docker).is_subset(&images));
+
+    // Straight into another project on this engine, no file in between.
+    let copy = Stack::fixture(&docker, "backup_restore_round_trip");
+    ok(&s.rcompose(&["backup", "--to-project", &copy.name]));
+    assert_eq!(listing(&format!("{}_data", copy.name)), before);
+    assert_eq!(helpers_left(&copy.name), "");
+    assert_eq!(helpers_left(&s.name), "");
 
     // Not over a volume with content, unless forced; a corrupt archive changes nothing.
     let again = other.rcompose(&["restore", "-i", &f]);
@@ -516,11 +544,74 @@ fn backup_runs_the_services_hooks() {
     assert_eq!(helpers_left(&s.name), "");
 }
 
+/// Ctrl-C while a backup copies: exit 130, the helper container removed, the stopped services
+/// started again (dependencies first), no process left behind.
+fn backup_interrupted_cleans_up() {
+    let docker = docker();
+    let s = Stack::fixture(&docker, "backup_interrupted_cleans_up");
+    ok(&s.rcompose(&["up", "-d"]));
+    let db = format!("{}-db-1", s.name);
+    let web = format!("{}-web-1", s.name);
+    ok(&s.exec(
+        &db,
+        &[
+            "sh",
+            "-c",
+            "dd if=/dev/urandom of=/data/big bs=1M count=64 2>/dev/null",
+        ],
+    ));
+    // To a pipe nobody reads: the copy blocks once the pipe is full, so it is surely under way.
+    let mut child = s
+        .rcompose_cmd(&["backup", "--compress", "none", "-o", "-"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn backup");
+    let before = chrono::Utc::now();
+    eventually(
+        std::time::Duration::from_secs(30),
+        "the copy started",
+        || !helpers_left(&s.name).is_empty(),
+    );
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(
+        s.containers().values().all(|c| c.state != "running"),
+        "the services are stopped for the copy"
+    );
+    ok(&run(Command::new("kill")
+        .arg("-INT")
+        .arg(child.id().to_string())));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let status = loop {
+        if let Some(st) = child.try_wait().expect("wait") {
+            break st;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("backup still runs 60 s after SIGINT");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    let mut err = String::new();
+    if let Some(mut e) = child.stderr.take() {
+        let _ = std::io::Read::read_to_string(&mut e, &mut err);
+    }
+    drop(child.stdout.take());
+    assert_eq!(status.code(), Some(130), "{err}");
+    assert_eq!(helpers_left(&s.name), "", "the helper container is removed");
+    let c = s.containers();
+    assert_eq!(c[&db].state, "running", "{err}");
+    assert_eq!(c[&web].state, "running", "{err}");
+    assert!(time_of(&s, &db, "started") > before);
+    assert!(time_of(&s, &db, "started") <= time_of(&s, &web, "started"));
+}
+
 cases! {
     engine:
         backup_restore_round_trip,
         restore_streams_from_stdin_and_replaces_a_live_volume,
         migrates_to_another_engine,
         backup_includes_anonymous_volumes,
-        backup_runs_the_services_hooks;
+        backup_runs_the_services_hooks,
+        backup_interrupted_cleans_up;
 }

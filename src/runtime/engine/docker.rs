@@ -384,6 +384,18 @@ impl Engine for DockerEngine {
         async move { Ok(self.info().await?.docker_root_dir.filter(|d| !d.is_empty())) }.boxed()
     }
 
+    fn plain_root_dir(&self) -> EngineFuture<'_, Option<String>> {
+        async move {
+            let info = self.info().await?;
+            let remapped = info.security_options.iter().flatten().any(|o| {
+                o.split(',')
+                    .any(|kv| kv == "name=userns" || kv == "name=rootless")
+            });
+            Ok(info.docker_root_dir.filter(|d| !d.is_empty() && !remapped))
+        }
+        .boxed()
+    }
+
     fn engine_id(&self) -> EngineFuture<'_, Option<String>> {
         async move { Ok(self.info().await?.id.filter(|d| !d.is_empty())) }.boxed()
     }

@@ -331,6 +331,12 @@ pub trait Engine: Send + Sync {
     fn root_dir(&self) -> EngineFuture<'_, Option<String>> {
         Box::pin(futures::future::ready(Ok(None)))
     }
+    /// The engine's data folder when the files in it carry the owners its API reports: not a
+    /// rootless engine, no user-namespace remapping (`docker info`'s security options);
+    /// `None` when unknown.
+    fn plain_root_dir(&self) -> EngineFuture<'_, Option<String>> {
+        Box::pin(futures::future::ready(Ok(None)))
+    }
     /// The engine's own ID (`docker info`'s), to tell two endpoints of one engine apart from
     /// two engines; `None` when unknown.
     fn engine_id(&self) -> EngineFuture<'_, Option<String>> {
