@@ -552,14 +552,22 @@ mod tests {
         );
         let e = connect_error(Endpoint {
             context: "default".into(),
-            host: "ssh://user@host".into(),
+            host: "npipe:////./pipe/docker_engine".into(),
             tls: None,
         })
         .await;
         assert!(
-            e.contains("ssh://user@host") && e.contains("not supported"),
+            e.contains("npipe:////./pipe/docker_engine") && e.contains("not supported"),
             "{e}"
         );
+        // A path after an ssh host is refused before ssh runs.
+        let e = connect_error(Endpoint {
+            context: "default".into(),
+            host: "ssh://user@127.0.0.1/var/run".into(),
+            tls: None,
+        })
+        .await;
+        assert!(e.contains("extra path after the host"), "{e}");
         // TLS files are checked before anything is dialled.
         let e = connect_error(Endpoint {
             context: "secure".into(),
