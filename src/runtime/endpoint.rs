@@ -195,7 +195,9 @@ pub fn resolve(
         .and_then(|s| s.as_bool())
         .unwrap_or(false);
     let tls_dir = config.join("contexts").join("tls").join(&id).join("docker");
-    let tls = if tls_dir.join("ca.pem").exists()
+    // As the docker CLI: TLS when the context has material, or skips verification.
+    let tls = if skip_verify
+        || tls_dir.join("ca.pem").exists()
         || tls_dir.join("cert.pem").exists()
         || tls_dir.join("key.pem").exists()
     {

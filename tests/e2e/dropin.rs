@@ -430,6 +430,41 @@ fn a_tls_context_reaches_the_engine_with_its_certificates() {
     ))
     .clone();
     assert!(stdout(&out).contains(&want), "{}", stdout(&out));
+    // Without checking the engine's certificate (no CA at hand), the client's still presented:
+    // a context with skip-tls-verify, and --tls without --tlsverify.
+    let skip = format!(
+        "host={host},cert={},key={},skip-tls-verify=true",
+        c("client.pem"),
+        c("client-key.pem")
+    );
+    ok(&config.docker(&["context", "create", "skip", "--docker", &skip]));
+    let out = ok(&rcompose_with(
+        &config,
+        s.path(),
+        &[],
+        &["--context", "skip", "-p", p, "ps"],
+    ))
+    .clone();
+    assert!(stdout(&out).contains(&want), "{}", stdout(&out));
+    let out = ok(&rcompose_with(
+        &config,
+        s.path(),
+        &[],
+        &[
+            "-H",
+            &host,
+            "--tls",
+            "--tlscert",
+            &c("client.pem"),
+            "--tlskey",
+            &c("client-key.pem"),
+            "-p",
+            p,
+            "ps",
+        ],
+    ))
+    .clone();
+    assert!(stdout(&out).contains(&want), "{}", stdout(&out));
     // Without the material the engine refuses, and the error names the context and endpoint.
     let out = rcompose_with(
         &config,

@@ -10,7 +10,7 @@ use futures::{FutureExt, StreamExt, TryStreamExt};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use super::ssh;
+use super::{insecure_tls, ssh};
 use super::{
     Attached, BuildOutput, BuildRequest, CommitRequest, ContainerDetails, ContainerSummary, Engine,
     EngineError, EngineFuture, EngineStream, ErrorKind, EventMessage, ExecRequest, ImageDetails,
@@ -157,6 +157,12 @@ impl DockerEngine {
             || host.starts_with("https://")
         {
             match &endpoint.tls {
+                // `--tls` without `--tlsverify`, or a context's `SkipTLSVerify`.
+                Some(t) if !t.verify => {
+                    let client = (t.cert.exists() && t.key.exists())
+                        .then_some((t.cert.as_path(), t.key.as_path()));
+                    Ok(insecure_tls::connect(host, client, 120, version).map_err(fail)?)
+                }
                 Some(t) => {
                     for f in [&t.ca, &t.cert, &t.key] {
                         if !f.exists() {

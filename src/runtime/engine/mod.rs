@@ -7,6 +7,7 @@ pub(crate) mod docker;
 pub(crate) mod dry;
 #[cfg(test)]
 pub(crate) mod fake;
+mod insecure_tls;
 mod ssh;
 
 use bytes::Bytes;
