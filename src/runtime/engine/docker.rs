@@ -192,9 +192,10 @@ impl DockerEngine {
             Ok(d) => d,
             Err(e) => {
                 // When ssh could not reach the engine, its own words say why.
-                let said = match host.starts_with("ssh://") {
-                    true => ssh::said(&ssh_said).await,
-                    false => None,
+                let said = if host.starts_with("ssh://") {
+                    ssh::said(&ssh_said).await
+                } else {
+                    None
                 };
                 return Err(fail(match said {
                     Some(said) => said,

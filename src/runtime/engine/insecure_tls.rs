@@ -6,10 +6,8 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use bollard::{BollardRequest, ClientVersion, Docker};
+use bollard::{ClientVersion, Docker};
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
 use rustls::pki_types::pem::PemObject;
@@ -46,21 +44,12 @@ pub(crate) fn connect(
     let mut http = HttpConnector::new();
     http.enforce_http(false);
     let https = hyper_rustls::HttpsConnector::from((http, config));
-    let client = Arc::new(Client::builder(TokioExecutor::new()).build(https));
     let addr = host
         .strip_prefix("tcp://")
         .or_else(|| host.strip_prefix("https://"))
         .unwrap_or(host);
-    Docker::connect_with_custom_transport(
-        move |req: BollardRequest| {
-            let client = client.clone();
-            async move { Ok(client.request(req).await?) }
-        },
-        Some(format!("https://{addr}")),
-        timeout,
-        version,
-    )
-    .map_err(|e| e.to_string())
+    super::transport::over(https, format!("https://{addr}"), timeout, version)
+        .map_err(|e| e.to_string())
 }
 
 /// Accepts every engine certificate; handshake signatures are still checked, so the engine

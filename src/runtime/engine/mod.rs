@@ -9,6 +9,7 @@ pub(crate) mod dry;
 pub(crate) mod fake;
 mod insecure_tls;
 mod ssh;
+mod transport;
 
 use bytes::Bytes;
 use futures::future::BoxFuture;

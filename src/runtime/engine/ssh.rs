@@ -10,10 +10,9 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
-use bollard::{BollardRequest, ClientVersion, Docker};
+use bollard::{ClientVersion, Docker};
 use hyper_util::client::legacy::connect::{Connected, Connection};
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 
@@ -101,16 +100,7 @@ pub(crate) fn connect(
         args: Arc::new(target.args()),
         stderr,
     };
-    let client = Arc::new(Client::builder(TokioExecutor::new()).build(connector));
-    Docker::connect_with_custom_transport(
-        move |req: BollardRequest| {
-            let client = client.clone();
-            async move { Ok(client.request(req).await?) }
-        },
-        Some("http://docker.ssh"),
-        timeout,
-        version,
-    )
+    super::transport::over(connector, "http://docker.ssh".into(), timeout, version)
 }
 
 /// What ssh wrote on its standard error, once it has (it may still be writing when the
