@@ -125,12 +125,18 @@ fn expand(
     found: &mut Vec<PathBuf>,
 ) -> Result<(), EngineError> {
     let all: Vec<&Rule> = rules.iter().collect();
-    let mut dirs = Vec::new();
-    rules::walk(dir, &all, &mut dirs, found);
-    for d in &dirs {
-        watches.add(d)?;
-    }
-    Ok(())
+    let mut failed = None;
+    rules::walk(
+        dir,
+        &all,
+        &mut |d| {
+            if failed.is_none() {
+                failed = watches.add(d).err();
+            }
+        },
+        found,
+    );
+    failed.map_or(Ok(()), Err)
 }
 
 /// Adds a changed path to the batch, for every rule that wants it.
@@ -202,10 +208,19 @@ impl Runtime {
                 )));
                 continue;
             }
-            let (mut dirs, mut files) = (Vec::new(), Vec::new());
-            rules::walk(&r.root, &[r], &mut dirs, &mut files);
-            for d in &dirs {
-                watches.add(d)?;
+            let (mut failed, mut files) = (None, Vec::new());
+            rules::walk(
+                &r.root,
+                &[r],
+                &mut |d| {
+                    if failed.is_none() {
+                        failed = watches.add(d).err();
+                    }
+                },
+                &mut files,
+            );
+            if let Some(e) = failed {
+                return Err(e.into());
             }
             if r.rule.initial_sync && r.rule.action.syncs() {
                 let set = initial.entry(i).or_default();

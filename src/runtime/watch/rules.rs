@@ -187,13 +187,19 @@ impl Rule {
     }
 }
 
-/// Every file and folder under `dir` (real paths) that `rules` do not skip: folders to watch,
-/// files found (for an initial sync, or a folder that appeared).
-pub(super) fn walk(dir: &Path, rules: &[&Rule], dirs: &mut Vec<PathBuf>, files: &mut Vec<PathBuf>) {
+/// Every file and folder under `dir` (real paths) that `rules` do not skip: `enter` is called
+/// with each folder before its entries are read (so that a watch set there misses nothing created
+/// meanwhile); files found (for an initial sync, or a folder that appeared) go to `files`.
+pub(super) fn walk(
+    dir: &Path,
+    rules: &[&Rule],
+    enter: &mut dyn FnMut(&Path),
+    files: &mut Vec<PathBuf>,
+) {
     if rules.iter().all(|r| r.skips_dir(dir)) {
         return;
     }
-    dirs.push(dir.to_path_buf());
+    enter(dir);
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
@@ -203,7 +209,7 @@ pub(super) fn walk(dir: &Path, rules: &[&Rule], dirs: &mut Vec<PathBuf>, files: 
         };
         let p = e.path();
         if ft.is_dir() {
-            walk(&p, rules, dirs, files);
+            walk(&p, rules, enter, files);
         } else {
             files.push(p);
         }
@@ -272,9 +278,34 @@ mod tests {
         let (mut dirs, mut files) = (vec![], vec![]);
         std::fs::write(root.join("node_modules/x/y.js"), "").unwrap();
         std::fs::write(root.join("src/a.js"), "").unwrap();
-        walk(&root, &[&plain], &mut dirs, &mut files);
+        walk(
+            &root,
+            &[&plain],
+            &mut |d| dirs.push(d.to_path_buf()),
+            &mut files,
+        );
         assert_eq!(dirs, vec![root.clone(), root.join("src")]);
         assert_eq!(files, vec![root.join("src/a.js")]);
+    }
+
+    /// A folder is entered (watched) before it is read: what is written there meanwhile is
+    /// either seen by the walk or reported by the watch, never lost between the two.
+    #[test]
+    fn a_folder_is_entered_before_it_is_read() {
+        let t = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(t.path()).unwrap();
+        std::fs::create_dir_all(root.join("d1/sub")).unwrap();
+        let r = rule(&root, &[], &[]);
+        let mut files = vec![];
+        walk(
+            &root,
+            &[&r],
+            &mut |d| std::fs::write(d.join("late"), "").unwrap(),
+            &mut files,
+        );
+        files.sort();
+        let want = ["d1/late", "d1/sub/late", "late"].map(|f| root.join(f));
+        assert_eq!(files, want);
     }
 
     #[test]
