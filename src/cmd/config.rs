@@ -251,26 +251,35 @@ pub(super) async fn run(ctx: &Context, mut args: ConfigArgs) -> Result<(), CliEr
     };
     let text = match lines {
         Some(l) => l.iter().map(|x| format!("{x}\n")).collect::<String>(),
-        None => match args.format.unwrap_or(Format::Yaml) {
-            Format::Json => {
-                let mut tree = render::project(&project, render::Flavour::Json);
-                if !args.no_interpolate {
-                    render::escape_dollars(&mut tree);
-                }
-                ssh_key_json(&tree)?;
-                // As the reference: Go's indented JSON, without a final newline.
-                parse::emit::json_pretty(&tree)
+        None => {
+            let flavour = match args.format.unwrap_or(Format::Yaml) {
+                Format::Json => render::Flavour::Json,
+                Format::Yaml => render::Flavour::Yaml,
+            };
+            let mut tree = render::project(&project, flavour);
+            if !args.no_interpolate {
+                render::escape_dollars(&mut tree);
             }
-            Format::Yaml => {
-                let mut tree = render::project(&project, render::Flavour::Yaml);
-                if !args.no_interpolate {
-                    render::escape_dollars(&mut tree);
+            let text = match flavour {
+                render::Flavour::Json => {
+                    ssh_key_json(&tree)?;
+                    // As the reference: Go's indented JSON, without a final newline.
+                    parse::emit::json_pretty(&tree)
                 }
-                parse::yaml::to_string(&tree).map_err(CliError::new)?
-            }
-        },
+                render::Flavour::Yaml => parse::yaml::to_string(&tree).map_err(CliError::new)?,
+            };
+            left_to_exit(tree);
+            text
+        }
     };
+    left_to_exit(project);
     print(&args, text)
+}
+
+/// Leaves a tree the process no longer needs to the exit: freeing a large project piece by
+/// piece costs a tenth of `config`'s time, and the system takes the memory back at once.
+fn left_to_exit<T>(tree: T) {
+    std::mem::forget(tree);
 }
 
 /// The reference cannot print a `build.ssh` key with a path as JSON (its marshaller writes
