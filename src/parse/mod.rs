@@ -39,6 +39,7 @@ pub mod yaml;
 
 use indexmap::IndexMap;
 use serde_json::{json, Map, Value};
+use std::collections::HashMap;
 use std::path::{Path as FsPath, PathBuf};
 
 pub use error::{LoadError, LoadErrorKind};
@@ -1076,6 +1077,8 @@ fn resolve_env_files(
     let Some(Value::Object(services)) = tree.get_mut("services") else {
         return Ok(());
     };
+    // Services often share one env file: each is read once (by path and format).
+    let mut read_before: HashMap<(PathBuf, bool), env::Vars> = HashMap::new();
     for (name, svc) in services.iter_mut() {
         let Value::Object(s) = svc else { continue };
         let mut from_files = Map::new();
@@ -1124,17 +1127,22 @@ fn resolve_env_files(
                     });
                     continue;
                 }
-                if !abs.is_file() {
-                    if required {
-                        return Err((p, format!("env file `{}` not found", abs.display())));
+                let key = (abs, raw);
+                if !read_before.contains_key(&key) {
+                    let abs = &key.0;
+                    if !abs.is_file() {
+                        if required {
+                            return Err((p, format!("env file `{}` not found", abs.display())));
+                        }
+                        continue;
                     }
-                    continue;
+                    let lookup = |k: &str| vars.get(k).cloned();
+                    let read =
+                        env::read_file(abs, raw, &lookup).map_err(|e| (p.clone(), e.message))?;
+                    read_before.insert(key.clone(), read);
                 }
-                let lookup = |k: &str| vars.get(k).cloned();
-                let read =
-                    env::read_file(&abs, raw, &lookup).map_err(|e| (p.clone(), e.message))?;
-                for (k, v) in read {
-                    from_files.insert(k, Value::String(v));
+                for (k, v) in read_before.get(&key).into_iter().flatten() {
+                    from_files.insert(k.clone(), Value::String(v.clone()));
                 }
             }
         }

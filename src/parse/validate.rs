@@ -314,54 +314,80 @@ const NESTED_KEYS: &[(&str, &[&str])] = &[
 ];
 
 /// Checks the keys of the mappings [`NESTED_KEYS`] names inside service `service` (at `sp`).
+/// The path of a node is written out only when it is wrong (a service has dozens of nodes).
 fn nested_keys(service: &Value, sp: &Path) -> Result<(), Problem> {
-    fn walk(v: &Value, steps: &[&str], p: Path, known: &[&str], what: &str) -> Result<(), Problem> {
+    /// One step down from the service, borrowed.
+    #[derive(Clone, Copy)]
+    enum Step<'a> {
+        Key(&'a str),
+        Index(usize),
+    }
+    fn at(sp: &Path, trail: &[Step]) -> Path {
+        trail.iter().fold(sp.clone(), |p, s| match s {
+            Step::Key(k) => p.key(k),
+            Step::Index(i) => p.index(*i),
+        })
+    }
+    fn walk<'a>(
+        v: &'a Value,
+        steps: &[&str],
+        trail: &mut Vec<Step<'a>>,
+        check: &dyn Fn(&Map<String, Value>, &[Step]) -> Result<(), Problem>,
+    ) -> Result<(), Problem> {
+        let Value::Object(m) = v else {
+            return Ok(());
+        };
         let Some((step, rest)) = steps.split_first() else {
-            return match v {
-                Value::Object(m) => known_keys(m, &p, known, what),
-                _ => Ok(()),
-            };
+            return check(m, trail);
         };
         let (key, each) = match step.strip_suffix("[]") {
             Some(k) => (k, true),
             None => (*step, false),
         };
-        let children: Vec<(Path, &Value)> = match (key, v) {
-            ("*", Value::Object(m)) => m
-                .iter()
-                .filter(|(k, _)| !k.starts_with("x-"))
-                .map(|(k, c)| (p.key(k), c))
-                .collect(),
-            (k, Value::Object(m)) => m.get(k).map(|c| (p.key(k), c)).into_iter().collect(),
-            _ => vec![],
-        };
-        for (cp, child) in children {
-            match (each, child) {
+        let mut visit = |k: &'a str, child: &'a Value| -> Result<(), Problem> {
+            trail.push(Step::Key(k));
+            let r = match (each, child) {
                 (true, Value::Array(items)) => {
-                    for (i, item) in items.iter().enumerate() {
-                        walk(item, rest, cp.index(i), known, what)?;
-                    }
+                    items.iter().enumerate().try_for_each(|(i, item)| {
+                        trail.push(Step::Index(i));
+                        let r = walk(item, rest, trail, check);
+                        trail.pop();
+                        r
+                    })
                 }
-                (true, _) => {}
-                (false, c) => walk(c, rest, cp, known, what)?,
+                (true, _) => Ok(()),
+                (false, c) => walk(c, rest, trail, check),
+            };
+            trail.pop();
+            r
+        };
+        if key == "*" {
+            for (k, c) in m.iter().filter(|(k, _)| !k.starts_with("x-")) {
+                visit(k, c)?;
             }
+            Ok(())
+        } else {
+            m.get_key_value(key)
+                .map_or(Ok(()), |(k, c)| visit(k.as_str(), c))
         }
-        Ok(())
     }
     for (pattern, known) in NESTED_KEYS {
         let steps: Vec<&str> = pattern.split('.').collect();
-        let what = steps
-            .last()
-            .map(|w| w.trim_end_matches("[]"))
-            .map(|w| {
-                if w == "*" {
-                    format!("`{}` entry", steps[0])
-                } else {
-                    format!("`{w}`")
-                }
-            })
-            .unwrap_or_default();
-        walk(service, &steps, sp.clone(), known, &what)?;
+        let check = |m: &Map<String, Value>, trail: &[Step]| {
+            let Some(k) = m
+                .keys()
+                .find(|k| !k.starts_with("x-") && !known.contains(&k.as_str()))
+            else {
+                return Ok(());
+            };
+            let what = match steps.last().map(|w| w.trim_end_matches("[]")) {
+                Some("*") => format!("`{}` entry", steps[0]),
+                Some(w) => format!("`{w}`"),
+                None => String::new(),
+            };
+            Err(unknown(at(sp, trail).key(k), k, known, &what))
+        };
+        walk(service, &steps, &mut Vec::new(), &check)?;
     }
     Ok(())
 }
