@@ -322,6 +322,8 @@ fn nested_keys(service: &Value, sp: &Path) -> Result<(), Problem> {
         Key(&'a str),
         Index(usize),
     }
+    /// Checks one mapping reached at a trail of steps.
+    type Check<'c> = dyn Fn(&Map<String, Value>, &[Step]) -> Result<(), Problem> + 'c;
     fn at(sp: &Path, trail: &[Step]) -> Path {
         trail.iter().fold(sp.clone(), |p, s| match s {
             Step::Key(k) => p.key(k),
@@ -332,7 +334,7 @@ fn nested_keys(service: &Value, sp: &Path) -> Result<(), Problem> {
         v: &'a Value,
         steps: &[&str],
         trail: &mut Vec<Step<'a>>,
-        check: &dyn Fn(&Map<String, Value>, &[Step]) -> Result<(), Problem>,
+        check: &Check,
     ) -> Result<(), Problem> {
         let Value::Object(m) = v else {
             return Ok(());
