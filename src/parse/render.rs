@@ -117,11 +117,14 @@ pub fn service(svc: &Service, flavour: Flavour) -> Value {
 pub fn project(p: &Project, flavour: Flavour) -> Value {
     let mut root = Map::new();
     root.insert("name".into(), json!(p.name));
-    let mut services = Map::new();
-    for (name, svc) in &p.services {
-        services.insert(name.clone(), service(svc, flavour));
-    }
-    root.insert("services".into(), Value::Object(services));
+    // Each service is shaped once, by `service`; the root is shaped with `services` still empty.
+    let mut services: Vec<(String, Value)> = p
+        .services
+        .iter()
+        .map(|(name, svc)| (name.clone(), service(svc, flavour)))
+        .collect();
+    shape::sort_keys(&mut services, flavour);
+    root.insert("services".into(), Value::Object(Map::new()));
     if !p.networks.is_empty() {
         root.insert("networks".into(), section(&p.networks, drop_empty_strings));
     }
@@ -144,5 +147,8 @@ pub fn project(p: &Project, flavour: Flavour) -> Value {
     let mut root = Value::Object(root);
     whole_numbers(&mut root);
     shape::project(&mut root, flavour);
+    if let Some(Value::Object(m)) = root.get_mut("services") {
+        m.extend(services);
+    }
     root
 }
