@@ -1253,6 +1253,12 @@ fn typed_map<T: serde::de::DeserializeOwned>(
     };
     out.reserve(m.len());
     for (k, v) in m {
+        // The common case without keeping a path at each step; a failure is read again with
+        // one, to say where.
+        if let Ok(typed) = T::deserialize(&v) {
+            out.insert(k, typed);
+            continue;
+        }
         let base = Path::root().key(section).key(&k);
         let typed: T = serde_path_to_error::deserialize(v).map_err(|e| {
             let mut p = base.clone();
