@@ -539,9 +539,12 @@ pub fn keys(tree: &Value, reset: &[Path]) -> Result<(), Problem> {
         nested_keys(svc, &sp)?;
         service_values(s, &sp)?;
         for (k, v) in s {
-            let p = sp.key(k);
             let nullable = NULLABLE.contains(&k.as_str()) || k.starts_with("x-");
-            if v.is_null() && !nullable && !reset.contains(&p) {
+            if !v.is_null() || nullable {
+                continue;
+            }
+            let p = sp.key(k);
+            if !reset.contains(&p) {
                 return Err(null_problem(p, k, "a value"));
             }
         }
