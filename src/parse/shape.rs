@@ -546,7 +546,10 @@ fn structure(m: &mut Map<String, Value>, fields: &[Field], flavour: Flavour) {
     let mut old = std::mem::take(m);
     for field in fields {
         // The leftovers are sorted below: their order does not matter.
-        let value = old.swap_remove(field.name);
+        let (key, value) = match old.swap_remove_entry(field.name) {
+            Some((key, value)) => (Some(key), Some(value)),
+            None => (None, None),
+        };
         let value = match (value, field.presence, flavour) {
             (None, Presence::JsonAlways, Flavour::Json) => Some(Value::Null),
             (None, Presence::ValueStruct, Flavour::Json) => Some(Value::Object(Map::new())),
@@ -558,11 +561,13 @@ fn structure(m: &mut Map<String, Value>, fields: &[Field], flavour: Flavour) {
         if omitted(&value, field, flavour) {
             continue;
         }
-        let name = match (flavour, field.json) {
-            (Flavour::Json, Some(json)) => json,
-            _ => field.name,
+        // The key as read is kept where the printed name is the same.
+        let name = match (flavour, field.json, key) {
+            (Flavour::Json, Some(json), _) => json.to_string(),
+            (_, _, Some(key)) => key,
+            _ => field.name.to_string(),
         };
-        m.insert(name.to_string(), value);
+        m.insert(name, value);
     }
     // Keys no table knows, then extensions: sorted.
     let mut rest: Vec<(String, Value)> = old.into_iter().collect();

@@ -191,16 +191,19 @@ impl<'de> Visitor<'de> for Node<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut out = yaml_serde::Mapping::new();
         while let Some(key) = map.next_key_seed(self)? {
-            if out.contains_key(&key) {
-                let what = match &key {
-                    yaml_serde::Value::String(s) => format!("with key {s:?}"),
-                    yaml_serde::Value::Number(n) => format!("with key {n}"),
-                    _ => "in YAML map".to_string(),
-                };
-                return Err(de::Error::custom(format!("duplicate entry {what}")));
+            match out.entry(key) {
+                yaml_serde::mapping::Entry::Occupied(taken) => {
+                    let what = match taken.key() {
+                        yaml_serde::Value::String(s) => format!("with key {s:?}"),
+                        yaml_serde::Value::Number(n) => format!("with key {n}"),
+                        _ => "in YAML map".to_string(),
+                    };
+                    return Err(de::Error::custom(format!("duplicate entry {what}")));
+                }
+                yaml_serde::mapping::Entry::Vacant(place) => {
+                    place.insert(map.next_value_seed(self)?);
+                }
             }
-            let value = map.next_value_seed(self)?;
-            out.insert(key, value);
         }
         Ok(yaml_serde::Value::Mapping(out))
     }
