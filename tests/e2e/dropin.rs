@@ -56,6 +56,17 @@ fn rcompose_with(config: &DockerConfig, dir: &Path, env: &[(&str, &str)], args: 
     run(&mut c)
 }
 
+/// `rcompose ARGS` (as [`rcompose_with`]) succeeds and prints `want`.
+#[track_caller]
+fn shows(config: &DockerConfig, dir: &Path, env: &[(&str, &str)], args: &[&str], want: &str) {
+    let out = ok(&rcompose_with(config, dir, env, args)).clone();
+    assert!(
+        stdout(&out).contains(want),
+        "no `{want}` in: {}",
+        stdout(&out)
+    );
+}
+
 fn fails_naming(out: &Output, words: &[&str]) {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(out));
     for w in words {
@@ -88,27 +99,24 @@ fn contexts_and_docker_flags_choose_the_engine() {
             .collect::<Vec<_>>(),
     ));
     assert_eq!(s.containers().len(), 1, "{:?}", s.containers().keys());
-    let ps_names = |out: &Output| stdout(out).to_string();
     let want = format!("{p}-app-1");
     // --context, DOCKER_CONTEXT and the current context reach the same engine.
-    let out = ok(&rcompose_with(
+    shows(
         &config,
         s.path(),
         &[],
         &["--context", "good", "-p", p, "ps"],
-    ))
-    .clone();
-    assert!(ps_names(&out).contains(&want), "{}", stdout(&out));
-    let out = ok(&rcompose_with(
+        &want,
+    );
+    shows(
         &config,
         s.path(),
         &[("DOCKER_CONTEXT", "good")],
         &["-p", p, "ps"],
-    ))
-    .clone();
-    assert!(ps_names(&out).contains(&want));
+        &want,
+    );
     let out = ok(&config.docker(&["--context", "good", "compose", "-p", p, "ps"])).clone();
-    assert!(ps_names(&out).contains(&want));
+    assert!(stdout(&out).contains(&want), "{}", stdout(&out));
 
     // A context whose engine is not there fails, naming it, and never reaches the local engine.
     ok(&config.docker(&["context", "use", "bad"]));
@@ -143,14 +151,13 @@ fn contexts_and_docker_flags_choose_the_engine() {
     );
     fails_naming(&out, &["cannot specify both --host and --context"]);
     // DOCKER_HOST wins over the current context, as in the docker CLI.
-    let out = ok(&rcompose_with(
+    shows(
         &config,
         s.path(),
         &[("DOCKER_HOST", &host)],
         &["-p", p, "ps"],
-    ))
-    .clone();
-    assert!(ps_names(&out).contains(&want));
+        &want,
+    );
     // docker's other global flags are accepted before `compose`.
     ok(&config.docker(&[
         "-D",
@@ -400,16 +407,15 @@ fn a_tls_context_reaches_the_engine_with_its_certificates() {
     ));
     assert_eq!(s.containers().len(), 1);
     let want = format!("{p}-app-1");
-    let out = ok(&rcompose_with(
+    shows(
         &config,
         s.path(),
         &[("DOCKER_CONTEXT", "secure")],
         &["-p", p, "ps"],
-    ))
-    .clone();
-    assert!(stdout(&out).contains(&want), "{}", stdout(&out));
+        &want,
+    );
     // The same engine through docker's TLS flags.
-    let out = ok(&rcompose_with(
+    shows(
         &config,
         s.path(),
         &[],
@@ -427,9 +433,8 @@ fn a_tls_context_reaches_the_engine_with_its_certificates() {
             p,
             "ps",
         ],
-    ))
-    .clone();
-    assert!(stdout(&out).contains(&want), "{}", stdout(&out));
+        &want,
+    );
     // Without checking the engine's certificate (no CA at hand), the client's still presented:
     // a context with skip-tls-verify, and --tls without --tlsverify.
     let skip = format!(
@@ -438,15 +443,14 @@ fn a_tls_context_reaches_the_engine_with_its_certificates() {
         c("client-key.pem")
     );
     ok(&config.docker(&["context", "create", "skip", "--docker", &skip]));
-    let out = ok(&rcompose_with(
+    shows(
         &config,
         s.path(),
         &[],
         &["--context", "skip", "-p", p, "ps"],
-    ))
-    .clone();
-    assert!(stdout(&out).contains(&want), "{}", stdout(&out));
-    let out = ok(&rcompose_with(
+        &want,
+    );
+    shows(
         &config,
         s.path(),
         &[],
@@ -462,9 +466,8 @@ fn a_tls_context_reaches_the_engine_with_its_certificates() {
             p,
             "ps",
         ],
-    ))
-    .clone();
-    assert!(stdout(&out).contains(&want), "{}", stdout(&out));
+        &want,
+    );
     // Without the material the engine refuses, and the error names the context and endpoint.
     let out = rcompose_with(
         &config,

@@ -112,6 +112,28 @@ impl Watches {
             Err(e) => Err(watch_error(dir, e)),
         }
     }
+
+    /// Watches every folder under `dir` that `rules` do not skip, each before it is read (what
+    /// is written there meanwhile is then either found or reported); files found go to `found`.
+    fn walk(
+        &mut self,
+        dir: &Path,
+        rules: &[&Rule],
+        found: &mut Vec<PathBuf>,
+    ) -> Result<(), EngineError> {
+        let mut failed = None;
+        rules::walk(
+            dir,
+            rules,
+            &mut |d| {
+                if failed.is_none() {
+                    failed = self.add(d).err();
+                }
+            },
+            found,
+        );
+        failed.map_or(Ok(()), Err)
+    }
 }
 
 /// The changes of one batch, by rule.
@@ -125,18 +147,7 @@ fn expand(
     found: &mut Vec<PathBuf>,
 ) -> Result<(), EngineError> {
     let all: Vec<&Rule> = rules.iter().collect();
-    let mut failed = None;
-    rules::walk(
-        dir,
-        &all,
-        &mut |d| {
-            if failed.is_none() {
-                failed = watches.add(d).err();
-            }
-        },
-        found,
-    );
-    failed.map_or(Ok(()), Err)
+    watches.walk(dir, &all, found)
 }
 
 /// Adds a changed path to the batch, for every rule that wants it.
@@ -208,20 +219,8 @@ impl Runtime {
                 )));
                 continue;
             }
-            let (mut failed, mut files) = (None, Vec::new());
-            rules::walk(
-                &r.root,
-                &[r],
-                &mut |d| {
-                    if failed.is_none() {
-                        failed = watches.add(d).err();
-                    }
-                },
-                &mut files,
-            );
-            if let Some(e) = failed {
-                return Err(e.into());
-            }
+            let mut files = Vec::new();
+            watches.walk(&r.root, &[r], &mut files)?;
             if r.rule.initial_sync && r.rule.action.syncs() {
                 let set = initial.entry(i).or_default();
                 set.extend(files.into_iter().filter(|f| r.wants(f)));
