@@ -81,6 +81,7 @@ pub struct RestoreArgs {
 fn failed(e: runtime::Error) -> CliError {
     match e {
         runtime::Error::Interrupted => CliError::Interrupted,
+        runtime::Error::InterruptedLeaving(said) => CliError::InterruptedLeaving(said),
         e => CliError::Runtime(e),
     }
 }

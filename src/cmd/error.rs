@@ -39,6 +39,9 @@ pub enum CliError {
     /// Ctrl-C during an attached `up`.
     #[error("interrupted")]
     Interrupted,
+    /// Ctrl-C that left something the user must know of: said, and the exit code of Ctrl-C.
+    #[error("interrupted; {0}")]
+    InterruptedLeaving(String),
 }
 
 impl CliError {

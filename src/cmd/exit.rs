@@ -18,7 +18,7 @@ pub fn code(result: &Result<(), CliError>) -> i32 {
     match result {
         Ok(()) => SUCCESS,
         Err(CliError::Exit(c)) => *c,
-        Err(CliError::Interrupted) => INTERRUPTED,
+        Err(CliError::Interrupted | CliError::InterruptedLeaving(_)) => INTERRUPTED,
         Err(CliError::BrokenPipe) => BROKEN_PIPE,
         Err(_) => FAILURE,
     }
@@ -41,6 +41,7 @@ mod tests {
         assert_eq!(code(&Ok(())), 0);
         assert_eq!(code(&Err(CliError::Exit(3))), 3);
         assert_eq!(code(&Err(CliError::Interrupted)), 130);
+        assert_eq!(code(&Err(CliError::InterruptedLeaving("x".into()))), 130);
         assert_eq!(code(&Err(CliError::BrokenPipe)), 141);
         assert_eq!(code(&Err(CliError::NoSuchService("x".into()))), 1);
         assert_eq!(of_usage(clap::error::ErrorKind::DisplayHelp), 0);

@@ -332,7 +332,11 @@ pub fn run(args: Vec<OsString>) -> i32 {
     let result = rt.block_on(dispatch(cli));
     // A read of standard input may still be blocked: do not wait for it.
     rt.shutdown_background();
-    if matches!(result, Err(CliError::Interrupted)) && console::Term::stderr().is_term() {
+    if matches!(
+        result,
+        Err(CliError::Interrupted | CliError::InterruptedLeaving(_))
+    ) && console::Term::stderr().is_term()
+    {
         // After the terminal's `^C`, as the reference: the prompt comes back on its own line.
         eprintln!();
     }

@@ -72,6 +72,9 @@ pub enum Error {
     /// Stopped by Ctrl-C (SIGINT) before the operation ended (after cleaning up).
     #[error("interrupted")]
     Interrupted,
+    /// Stopped by Ctrl-C, leaving what the message says (a restore's volumes).
+    #[error("interrupted; {0}")]
+    InterruptedLeaving(String),
     /// Steps of a plan that failed (the rest of the plan ran).
     #[error("{}", lines(.0))]
     Failed(Vec<EngineError>),

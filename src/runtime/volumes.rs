@@ -123,6 +123,19 @@ fn mounts(c: &ContainerSummary, volume: &str) -> bool {
     c.mounts.iter().any(|m| m.name == volume)
 }
 
+/// The project's container (not a one-off) of the service and number that mounted `a`.
+fn holder<'a>(
+    containers: &'a [ContainerSummary],
+    a: &AnonymousMount,
+) -> Option<&'a ContainerSummary> {
+    let number = a.number.to_string();
+    containers.iter().find(|c| {
+        service_of(c) == Some(&a.service)
+            && c.labels.get(labels::NUMBER) == Some(&number)
+            && c.labels.get(labels::ONEOFF).map(String::as_str) != Some("True")
+    })
+}
+
 fn unique_name() -> String {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -158,6 +171,40 @@ impl Helpers {
         for n in names {
             self.remove(engine, &n).await;
         }
+    }
+}
+
+/// What a restore changed, kept outside its work so that Ctrl-C, which drops the work, can
+/// still undo and say it.
+#[derive(Clone, Default)]
+struct Touched(Arc<Mutex<TouchedNames>>);
+
+#[derive(Default)]
+struct TouchedNames {
+    /// Volumes made (or made again) by this restore.
+    created: Vec<String>,
+    /// Volumes whose files this restore began to write.
+    written: Vec<String>,
+}
+
+impl Touched {
+    fn created(&self, name: &str) {
+        if let Ok(mut t) = self.0.lock() {
+            t.created.push(name.to_string());
+        }
+    }
+
+    fn written(&self, name: &str) {
+        if let Ok(mut t) = self.0.lock() {
+            t.written.push(name.to_string());
+        }
+    }
+
+    fn names(&self) -> (Vec<String>, Vec<String>) {
+        self.0
+            .lock()
+            .map(|t| (t.created.clone(), t.written.clone()))
+            .unwrap_or_default()
     }
 }
 
@@ -590,6 +637,42 @@ impl Runtime {
         })
     }
 
+    /// The project's containers, after creating (as `rcompose create` would, without starting
+    /// them) those of the services whose anonymous volumes the archive holds and this engine
+    /// lacks: when the compose file is at hand and declares the services.
+    async fn anonymous_holders(
+        &self,
+        project: &Arc<Project>,
+        opts: &RestoreOptions,
+        anonymous: &[&VolumeEntry],
+    ) -> Result<Vec<ContainerSummary>, Error> {
+        let engine = self.engine.as_ref();
+        let containers = observe::containers(engine, &project.name).await?;
+        let mut missing: Vec<String> = anonymous
+            .iter()
+            .filter_map(|v| v.anonymous.as_ref())
+            .filter(|a| holder(&containers, a).is_none())
+            .map(|a| a.service.clone())
+            .filter(|s| opts.has_model && project.services.contains_key(s))
+            .collect();
+        if missing.is_empty() {
+            return Ok(containers);
+        }
+        missing.sort();
+        missing.dedup();
+        let create = super::UpOptions {
+            plan: UpPlanOptions {
+                services: missing,
+                no_start: true,
+                ..Default::default()
+            },
+            timeout: opts.timeout,
+            ..Default::default()
+        };
+        self.up(project.clone(), &create).await?;
+        Ok(observe::containers(engine, &project.name).await?)
+    }
+
     /// The anonymous volume mounted where `a` says, in the project's container of that
     /// service and number.
     async fn anonymous_target(
@@ -598,13 +681,7 @@ impl Runtime {
         containers: &[ContainerSummary],
         a: &AnonymousMount,
     ) -> Result<String, Error> {
-        let number = a.number.to_string();
-        let container = containers.iter().find(|c| {
-            service_of(c) == Some(&a.service)
-                && c.labels.get(labels::NUMBER) == Some(&number)
-                && c.labels.get(labels::ONEOFF).map(String::as_str) != Some("True")
-        });
-        let Some(c) = container else {
+        let Some(c) = holder(containers, a) else {
             return Err(api(format!(
                 "the archive has an anonymous volume of service {} (container {}, at {}): \
                  project {} has no such container to restore it into; create it first \
@@ -1024,6 +1101,7 @@ impl Runtime {
             start = crate::graph::plan::Plan::default();
         }
         let helpers = Helpers::default();
+        let touched = Touched::default();
         // From the first stop on, Ctrl-C starts the services again.
         let work = async {
             if let Err(e) = self.execute(project.clone(), &stop, false).await {
@@ -1035,6 +1113,7 @@ impl Runtime {
                 &planned,
                 &to_remove,
                 &helpers,
+                &touched,
                 go_tx,
                 &mut data_rx,
                 reader,
@@ -1042,7 +1121,13 @@ impl Runtime {
             )
             .await
         };
-        let done = self.guarded(&project, &helpers, work, &start).await;
+        let mut done = self.guarded(&project, &helpers, work, &start).await;
+        if matches!(done, Err(Error::Interrupted)) {
+            let undone = self.undo(&planned, &touched).await;
+            if let Some(said) = undone.strip_prefix("; ") {
+                done = Err(Error::InterruptedLeaving(said.to_string()));
+            }
+        }
         if !recreated.is_empty() {
             let up = super::UpOptions {
                 plan: UpPlanOptions {
@@ -1063,7 +1148,7 @@ impl Runtime {
     /// Where each volume of the archive goes, and whether the engine has it with content.
     async fn plan_restore(
         &self,
-        project: &Project,
+        project: &Arc<Project>,
         manifest: &Manifest,
         opts: &RestoreOptions,
     ) -> Result<Vec<Planned>, Error> {
@@ -1094,33 +1179,11 @@ impl Runtime {
         let mut full: Vec<String> = Vec::new();
         let mut anon_full: Vec<String> = Vec::new();
         let helpers = Helpers::default();
-        let containers = if picked.iter().any(|v| v.anonymous.is_some()) {
-            observe::containers(engine, &project.name).await?
-        } else {
-            Vec::new()
-        };
+        // Named volumes are checked first: nothing is created for an archive refused.
+        let (anonymous, named): (Vec<&VolumeEntry>, Vec<&VolumeEntry>) =
+            picked.iter().partition(|v| v.anonymous.is_some());
         let result: Result<(), Error> = async {
-            for v in picked {
-                if let Some(a) = &v.anonymous {
-                    let name = self.anonymous_target(project, &containers, a).await?;
-                    let image = self.helper_image(std::slice::from_ref(&v.image)).await?;
-                    let h = self.create_helper(&helpers, &image, &name, true).await?;
-                    let empty = is_empty(engine, &h).await;
-                    helpers.remove(engine, &h).await;
-                    if !empty? {
-                        anon_full.push(format!("{name} ({} at {})", a.service, a.target));
-                    }
-                    planned.push(Planned {
-                        key: v.key.clone(),
-                        spec: convert::volume_as(&name, &v.driver, &v.driver_opts, &v.labels),
-                        name,
-                        image,
-                        existed: true,
-                        replaces: false,
-                        recreate: false,
-                    });
-                    continue;
-                }
+            for v in named {
                 let (name, spec) = match project.volumes.get(&v.key).filter(|_| opts.has_model) {
                     Some(decl) => (
                         decl.name.clone(),
@@ -1177,11 +1240,37 @@ impl Runtime {
                     recreate: replaces,
                 });
             }
+            if !full.is_empty() || anonymous.is_empty() {
+                return Ok(());
+            }
+            let containers = self.anonymous_holders(project, opts, &anonymous).await?;
+            for v in anonymous {
+                let Some(a) = &v.anonymous else { continue };
+                let name = self.anonymous_target(project, &containers, a).await?;
+                let image = self.helper_image(std::slice::from_ref(&v.image)).await?;
+                let h = self.create_helper(&helpers, &image, &name, true).await?;
+                let empty = is_empty(engine, &h).await;
+                helpers.remove(engine, &h).await;
+                if !empty? {
+                    anon_full.push(format!("{name} ({} at {})", a.service, a.target));
+                }
+                planned.push(Planned {
+                    key: v.key.clone(),
+                    spec: convert::volume_as(&name, &v.driver, &v.driver_opts, &v.labels),
+                    name,
+                    image,
+                    existed: true,
+                    replaces: false,
+                    recreate: false,
+                });
+            }
             Ok(())
         }
         .await;
         helpers.remove_all(engine).await;
         result?;
+        // In the archive's order.
+        planned.sort_by_key(|p| picked.iter().position(|v| v.key == p.key));
         if !anon_full.is_empty() {
             // An anonymous volume in use cannot be removed and made again: it must be new.
             return Err(api(format!(
@@ -1209,6 +1298,7 @@ impl Runtime {
         planned: &[Planned],
         to_remove: &[(String, String)],
         helpers: &Helpers,
+        touched: &Touched,
         go: std::sync::mpsc::Sender<Option<Vec<String>>>,
         data: &mut tokio::sync::mpsc::Receiver<(String, Option<Bytes>)>,
         reader: tokio::task::JoinHandle<io::Result<archive::End>>,
@@ -1217,7 +1307,6 @@ impl Runtime {
         let engine = self.engine.clone();
         // Made ready before the archive's data flows: volumes (re)created, helpers created.
         let mut ready: Vec<(String, String)> = Vec::new(); // key -> helper
-        let mut created: Vec<String> = Vec::new();
         let prepared: Result<(), EngineError> = async {
             for (name, _) in to_remove {
                 engine.remove_container(name, false).await?;
@@ -1228,7 +1317,7 @@ impl Runtime {
                 }
                 if p.recreate || !p.existed {
                     engine.create_volume(&p.spec).await?;
-                    created.push(p.name.clone());
+                    touched.created(&p.name);
                 }
                 let h = self
                     .create_helper(helpers, &p.image, &p.name, false)
@@ -1245,7 +1334,6 @@ impl Runtime {
         }
         let keys: Vec<String> = planned.iter().map(|p| p.key.clone()).collect();
         let _ = go.send(Some(keys));
-        let mut written: Vec<String> = Vec::new();
         let mut upload: Option<(
             String,
             tokio::sync::mpsc::Sender<Result<Bytes, io::Error>>,
@@ -1275,7 +1363,7 @@ impl Runtime {
                 let task =
                     tokio::spawn(async move { e.upload_stream(&helper, HELPER_PATH, body).await });
                 (self.report)(progress::event(&what, Status::Working, "Restoring"));
-                written.push(p.name.clone());
+                touched.written(&p.name);
                 upload = Some((key.clone(), tx, task, Instant::now(), 0, Instant::now()));
             }
             let Some(u) = upload.as_mut() else { continue };
@@ -1343,20 +1431,33 @@ impl Runtime {
             }
         };
         let failure = failure.unwrap_or_else(|| api("the restore failed"));
-        // Volumes this restore made are removed again; those it wrote into are named.
+        helpers.remove_all(engine.as_ref()).await;
+        let undone = self.undo(planned, touched).await;
+        Err(api(format!("{}{undone}", failure.message)).into())
+    }
+
+    /// After a failed or interrupted restore: removes the volumes it made that were not there
+    /// before, and says so, and names those it left half-written or emptied (the helper
+    /// containers must be gone). Empty when it changed nothing.
+    async fn undo(&self, planned: &[Planned], touched: &Touched) -> String {
+        let (created, written) = touched.names();
         let mut removed = Vec::new();
         let mut half = Vec::new();
-        helpers.remove_all(engine.as_ref()).await;
+        let mut emptied = Vec::new();
         for p in planned {
             if created.contains(&p.name) && !p.existed {
-                if engine.remove_volume(&p.name).await.is_ok() {
+                if self.engine.remove_volume(&p.name).await.is_ok() {
                     removed.push(p.name.clone());
+                } else {
+                    half.push(p.name.clone());
                 }
             } else if written.contains(&p.name) {
                 half.push(p.name.clone());
+            } else if created.contains(&p.name) {
+                emptied.push(p.name.clone());
             }
         }
-        let mut message = failure.message.clone();
+        let mut message = String::new();
         if !removed.is_empty() {
             message.push_str(&format!(
                 "; the volumes this restore created were removed: {}",
@@ -1369,7 +1470,13 @@ impl Runtime {
                 half.join(", ")
             ));
         }
-        Err(api(message).into())
+        if !emptied.is_empty() {
+            message.push_str(&format!(
+                "; these volumes were emptied and not written: {}",
+                emptied.join(", ")
+            ));
+        }
+        message
     }
 }
 

@@ -448,6 +448,27 @@ fn migrates_to_another_engine() {
         stderr(&restored)
     );
     same_on_host("a pipe");
+
+    // 4. With --anonymous: the other engine has no container of the service yet; the restore
+    // creates it there (not started, as `create`) and writes its anonymous volume.
+    ok(&s.exec(&db, &["sh", "-c", "echo anon > /cache/note"]));
+    ok(&host.docker(&["volume", "rm", &data]));
+    ok(&rcompose(&["backup", "--anonymous", "--to-host", &url]));
+    same_on_host("--anonymous");
+    let there = host.docker(&["inspect", "--format", "{{.State.Status}}", &db]);
+    assert_eq!(stdout(ok(&there)).trim(), "created");
+    let note = host.docker(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "--volumes-from",
+        &db,
+        IMAGE,
+        "cat",
+        "/cache/note",
+    ]);
+    assert_eq!(stdout(ok(&note)), "anon\n");
 }
 
 fn backup_includes_anonymous_volumes() {
@@ -477,7 +498,11 @@ fn backup_includes_anonymous_volumes() {
 
     // Found again in the second project's container of the same service, number and path.
     let other = Stack::fixture(&docker, "backup_includes_anonymous_volumes");
-    let none = other.rcompose(&["restore", "-i", &f]);
+    // Without the compose file, the container cannot be made: refused, nothing changed.
+    let bare = tempfile::tempdir().expect("temp dir");
+    let none = run(Command::new(bin())
+        .args(["-p", &other.name, "restore", "-i", &f])
+        .current_dir(bare.path()));
     assert_eq!(none.status.code(), Some(1), "{}", stderr(&none));
     assert!(
         stderr(&none).contains("rcompose create app"),
@@ -485,9 +510,12 @@ fn backup_includes_anonymous_volumes() {
         stderr(&none)
     );
     assert!(other.volumes().is_empty(), "nothing was changed");
-    ok(&other.rcompose(&["up", "-d"]));
+    assert!(other.containers().is_empty(), "nothing was changed");
+    // With it, the container is created (not started) as `create` would, then written into.
     ok(&other.rcompose(&["restore", "-i", &f]));
     let other_app = format!("{}-app-1", other.name);
+    assert_eq!(other.containers()[&other_app].state, "created");
+    ok(&other.rcompose(&["up", "-d"]));
     let got = stdout(ok(
         &other.exec(&other_app, &["sh", "-c", "cat /cache/x/note /data/d"])
     ));
@@ -606,6 +634,127 @@ fn backup_interrupted_cleans_up() {
     assert!(time_of(&s, &db, "started") <= time_of(&s, &web, "started"));
 }
 
+/// Feeds the first `part` bytes of `archive` to `rcompose restore ARGS -i -` of `s`, then, once
+/// they are read and the copy is under way, sends Ctrl-C. Its exit status and stderr.
+fn interrupt_restore(
+    s: &Stack,
+    args: &[&str],
+    archive: &[u8],
+    part: usize,
+) -> (Option<i32>, String) {
+    let mut cmd_args = vec!["restore"];
+    cmd_args.extend_from_slice(args);
+    cmd_args.extend_from_slice(&["-i", "-"]);
+    let mut child = s
+        .rcompose_cmd(&cmd_args)
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn restore");
+    let mut input = child.stdin.take().expect("stdin");
+    let head = archive[..part].to_vec();
+    let (fed_tx, fed_rx) = std::sync::mpsc::channel::<()>();
+    let (end_tx, end_rx) = std::sync::mpsc::channel::<()>();
+    let feeder = std::thread::spawn(move || {
+        let _ = std::io::Write::write_all(&mut input, &head);
+        let _ = fed_tx.send(());
+        // Standard input stays open: the restore waits for the rest.
+        let _ = end_rx.recv();
+    });
+    fed_rx
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("the restore read the first part of the archive");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert!(
+        !helpers_left(&s.name).is_empty(),
+        "the copy is under way when Ctrl-C comes"
+    );
+    ok(&run(Command::new("kill")
+        .arg("-INT")
+        .arg(child.id().to_string())));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let status = loop {
+        if let Some(st) = child.try_wait().expect("wait") {
+            break st;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("restore still runs 60 s after SIGINT");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    let _ = end_tx.send(());
+    let _ = feeder.join();
+    let mut err = String::new();
+    if let Some(mut e) = child.stderr.take() {
+        let _ = std::io::Read::read_to_string(&mut e, &mut err);
+    }
+    (status.code(), err)
+}
+
+/// Ctrl-C while a restore writes: exit 130, no helper left; a volume the restore created is
+/// removed again, and one it was replacing is named as half-written; the services run again.
+fn restore_interrupted_says_what_it_left() {
+    let docker = docker();
+    let s = Stack::fixture(&docker, "restore_interrupted_says_what_it_left");
+    ok(&s.rcompose(&["up", "-d"]));
+    let db = format!("{}-db-1", s.name);
+    let web = format!("{}-web-1", s.name);
+    ok(&s.exec(
+        &db,
+        &[
+            "sh",
+            "-c",
+            "dd if=/dev/urandom of=/data/big bs=1M count=64 2>/dev/null",
+        ],
+    ));
+    let backup = s
+        .rcompose_cmd(&["backup", "--compress", "none", "-o", "-"])
+        .output()
+        .expect("backup");
+    assert!(backup.status.success(), "{}", stderr(&backup));
+    let archive = backup.stdout;
+    let part = archive.len() / 2;
+
+    // Into a project that has no such volume: the volume made for it is removed again.
+    let other = Stack::fixture(&docker, "restore_interrupted_says_what_it_left");
+    let (code, err) = interrupt_restore(&other, &[], &archive, part);
+    let other_data = format!("{}_data", other.name);
+    assert_eq!(code, Some(130), "{err}");
+    assert!(
+        err.contains(&format!(
+            "the volumes this restore created were removed: {other_data}"
+        )),
+        "{err}"
+    );
+    assert!(
+        !run(Command::new("docker").args(["volume", "inspect", &other_data]))
+            .status
+            .success(),
+        "the half-written volume is gone"
+    );
+    assert_eq!(helpers_left(&other.name), "");
+
+    // Over the live project's volume: named as half-written, the services started again.
+    let data = format!("{}_data", s.name);
+    let (code, err) = interrupt_restore(&s, &["--force"], &archive, part);
+    assert_eq!(code, Some(130), "{err}");
+    assert!(
+        err.contains(&format!("these volumes are left half-written: {data}")),
+        "{err}"
+    );
+    assert_eq!(helpers_left(&s.name), "");
+    eventually(
+        std::time::Duration::from_secs(30),
+        "services running",
+        || {
+            let c = s.containers();
+            c.get(&db).is_some_and(|c| c.state == "running")
+                && c.get(&web).is_some_and(|c| c.state == "running")
+        },
+    );
+}
+
 cases! {
     engine:
         backup_restore_round_trip,
@@ -613,5 +762,6 @@ cases! {
         migrates_to_another_engine,
         backup_includes_anonymous_volumes,
         backup_runs_the_services_hooks,
-        backup_interrupted_cleans_up;
+        backup_interrupted_cleans_up,
+        restore_interrupted_says_what_it_left;
 }
