@@ -24,6 +24,7 @@ mod probe;
 mod progress;
 mod pull;
 mod stack;
+mod unpack;
 mod volumes;
 mod wait;
 mod watch;

@@ -247,11 +247,77 @@ async fn local_root(engine: &dyn Engine) -> Option<PathBuf> {
 /// options (others mount the data elsewhere, and only while in use) and the helper's own folder
 /// under `root` (so the engine is on this machine, in this mount namespace).
 fn volume_folder(root: &Path, helper_id: &str, v: &VolumeEntry) -> Option<PathBuf> {
+    local_folder(root, helper_id, &v.name, &v.driver, v.driver_opts.is_empty())
+}
+
+/// [`volume_folder`] of a volume by its name, driver and whether it has driver options.
+fn local_folder(
+    root: &Path,
+    helper_id: &str,
+    name: &str,
+    driver: &str,
+    no_options: bool,
+) -> Option<PathBuf> {
     let hex = !helper_id.is_empty() && helper_id.bytes().all(|b| b.is_ascii_hexdigit());
-    let plain = v.driver == "local" && v.driver_opts.is_empty() && !v.name.contains('/');
+    let plain = driver == "local" && no_options && !name.contains('/');
     let ours = root.join("containers").join(helper_id).is_dir();
-    let folder = root.join("volumes").join(&v.name).join("_data");
+    let folder = root.join("volumes").join(name).join("_data");
     (hex && plain && ours && folder.is_dir()).then_some(folder)
+}
+
+/// Where a restore writes a volume on this machine: its folder, when [`local_root`] allows and
+/// the engine says the volume is mounted from there (else the archive endpoint writes it).
+async fn restore_folder(
+    engine: &dyn Engine,
+    root: Option<&Path>,
+    helper: &str,
+    volume: &str,
+) -> Result<Option<PathBuf>, EngineError> {
+    let Some(root) = root else { return Ok(None) };
+    let id = engine.inspect_container(helper).await?.id;
+    let v = engine.inspect_volume(volume).await?;
+    Ok(
+        local_folder(root, &id, &v.name, &v.driver, v.options.is_empty())
+            .filter(|f| Path::new(&v.mountpoint) == f),
+    )
+}
+
+/// A volume's tar as the restore passes it on, read on a blocking thread.
+struct BodyRead {
+    rx: tokio::sync::mpsc::Receiver<Result<Bytes, io::Error>>,
+    current: Bytes,
+}
+
+impl Read for BodyRead {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.current.is_empty() {
+            match self.rx.blocking_recv() {
+                Some(Ok(b)) => self.current = b,
+                Some(Err(e)) => return Err(e),
+                None => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.current.len());
+        buf[..n].copy_from_slice(&self.current[..n]);
+        let _ = self.current.split_to(n);
+        Ok(n)
+    }
+}
+
+/// Writes the tar read from `rx` into `folder`, then reads what is left of it.
+fn write_folder(
+    rx: tokio::sync::mpsc::Receiver<Result<Bytes, io::Error>>,
+    folder: &Path,
+    volume: &str,
+) -> Result<(), EngineError> {
+    let mut body = BodyRead {
+        rx,
+        current: Bytes::new(),
+    };
+    let fail = |e: io::Error| api(format!("writing volume {volume}: {e}"));
+    super::unpack::unpack(&mut body, folder).map_err(fail)?;
+    io::copy(&mut body, &mut io::sink()).map_err(fail)?;
+    Ok(())
 }
 
 /// Stops a copy from a folder when the task waiting for it goes away (Ctrl-C).
@@ -1306,7 +1372,9 @@ impl Runtime {
     ) -> Result<Vec<(String, Counts)>, Error> {
         let engine = self.engine.clone();
         // Made ready before the archive's data flows: volumes (re)created, helpers created.
-        let mut ready: Vec<(String, String)> = Vec::new(); // key -> helper
+        // key -> (helper, the volume's folder when written from here)
+        let mut ready: Vec<(String, (String, Option<PathBuf>))> = Vec::new();
+        let root = local_root(engine.as_ref()).await;
         let prepared: Result<(), EngineError> = async {
             for (name, _) in to_remove {
                 engine.remove_container(name, false).await?;
@@ -1322,7 +1390,8 @@ impl Runtime {
                 let h = self
                     .create_helper(helpers, &p.image, &p.name, false)
                     .await?;
-                ready.push((p.key.clone(), h));
+                let folder = restore_folder(engine.as_ref(), root.as_deref(), &h, &p.name).await?;
+                ready.push((p.key.clone(), (h, folder)));
             }
             Ok(())
         }
@@ -1349,19 +1418,26 @@ impl Runtime {
             };
             let what = format!("Volume {}", p.name);
             if upload.as_ref().is_none_or(|u| u.0 != key) {
-                let helper = ready
+                let (helper, folder) = ready
                     .iter()
                     .find(|(k, _)| *k == key)
                     .map(|(_, h)| h.clone())
                     .unwrap_or_default();
                 let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, io::Error>>(8);
-                let body = futures::stream::unfold(rx, |mut rx| async move {
-                    rx.recv().await.map(|item| (item, rx))
-                })
-                .boxed();
-                let e = engine.clone();
-                let task =
-                    tokio::spawn(async move { e.upload_stream(&helper, HELPER_PATH, body).await });
+                let task = match folder {
+                    Some(folder) => {
+                        let name = p.name.clone();
+                        tokio::task::spawn_blocking(move || write_folder(rx, &folder, &name))
+                    }
+                    None => {
+                        let body = futures::stream::unfold(rx, |mut rx| async move {
+                            rx.recv().await.map(|item| (item, rx))
+                        })
+                        .boxed();
+                        let e = engine.clone();
+                        tokio::spawn(async move { e.upload_stream(&helper, HELPER_PATH, body).await })
+                    }
+                };
                 (self.report)(progress::event(&what, Status::Working, "Restoring"));
                 touched.written(&p.name);
                 upload = Some((key.clone(), tx, task, Instant::now(), 0, Instant::now()));
