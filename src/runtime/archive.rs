@@ -171,6 +171,122 @@ impl<R: Read> Read for Hashing<R> {
     }
 }
 
+/// Files whose checksums may be pending before the copy waits for them.
+const HASHED_AHEAD: usize = 256;
+/// The bytes of a file sent to the hashing thread at once.
+const HASH_CHUNK: usize = 128 * 1024;
+
+/// A thread that hashes files while the copy goes on: chunks in, one digest per file out, in
+/// the order the files were sent. Memory stays bounded by the channel.
+struct Offload {
+    chunks: Option<std::sync::mpsc::SyncSender<Option<Vec<u8>>>>,
+    digests: std::sync::mpsc::Receiver<String>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Offload {
+    fn start() -> io::Result<Self> {
+        let (chunks, rx) = std::sync::mpsc::sync_channel::<Option<Vec<u8>>>(32);
+        let (tx, digests) = std::sync::mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("rcompose-sha256".into())
+            .spawn(move || {
+                let mut hash = Sha256::new();
+                for chunk in rx {
+                    match chunk {
+                        Some(c) => hash.update(&c),
+                        None => {
+                            let done = std::mem::replace(&mut hash, Sha256::new());
+                            if tx.send(hex::encode(done.finalize())).is_err() {
+                                return;
+                            }
+                        }
+                    }
+                }
+            })?;
+        Ok(Offload {
+            chunks: Some(chunks),
+            digests,
+            thread: Some(thread),
+        })
+    }
+
+    /// A reader of one file that passes what it reads on to the thread.
+    fn file<R: Read>(&self, inner: R) -> Sending<'_, R> {
+        Sending {
+            inner,
+            pending: Vec::with_capacity(HASH_CHUNK),
+            to: self,
+        }
+    }
+
+    fn send(&self, chunk: Option<Vec<u8>>) -> io::Result<()> {
+        self.chunks
+            .as_ref()
+            .and_then(|c| c.send(chunk).ok())
+            .ok_or_else(|| io::Error::other("the hashing thread stopped"))
+    }
+
+    /// Writes the checksum lines of the `waiting` files (in the order they were sent).
+    fn sums<W: Write>(
+        &self,
+        waiting: &mut Vec<Vec<u8>>,
+        sums: &mut Sums,
+        tar: &mut tar::Builder<W>,
+    ) -> io::Result<()> {
+        for path in waiting.drain(..) {
+            let digest = self
+                .digests
+                .recv()
+                .map_err(|_| io::Error::other("the hashing thread stopped"))?;
+            sums.add(tar, &digest, &path)?;
+        }
+        Ok(())
+    }
+
+    fn stop(&mut self) {
+        self.chunks = None;
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Offload {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Reads one file through, passing what it reads to an [`Offload`].
+struct Sending<'o, R> {
+    inner: R,
+    pending: Vec<u8>,
+    to: &'o Offload,
+}
+
+impl<R: Read> Read for Sending<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.pending.extend_from_slice(&buf[..n]);
+        if self.pending.len() >= HASH_CHUNK {
+            let full = std::mem::replace(&mut self.pending, Vec::with_capacity(HASH_CHUNK));
+            self.to.send(Some(full))?;
+        }
+        Ok(n)
+    }
+}
+
+impl<R> Sending<'_, R> {
+    /// The file is read: its digest comes next.
+    fn end(mut self) -> io::Result<()> {
+        if !self.pending.is_empty() {
+            self.to.send(Some(std::mem::take(&mut self.pending)))?;
+        }
+        self.to.send(None)
+    }
+}
+
 fn is_file(kind: tar::EntryType) -> bool {
     matches!(kind, tar::EntryType::Regular | tar::EntryType::Continuous)
 }
@@ -402,6 +518,9 @@ impl<W: Write + Send + 'static> Writer<W> {
         let mut counts = Counts::default();
         let mut sums = Sums::new(key);
         let mut links: HashMap<(u64, u64), Vec<u8>> = HashMap::new();
+        // Files are hashed on a second thread; their checksum lines follow a little behind.
+        let mut hasher = Offload::start()?;
+        let mut waiting: Vec<Vec<u8>> = Vec::new();
         // Relative paths still to visit, the next one last.
         let mut pending: Vec<Vec<u8>> = vec![Vec::new()];
         let at = |rel: &[u8]| {
@@ -475,20 +594,19 @@ impl<W: Write + Send + 'static> Writer<W> {
                 let size = meta.len();
                 header.set_entry_type(tar::EntryType::Regular);
                 header.set_size(size);
-                let mut source = Hashing {
-                    inner: Exactly {
-                        inner: file,
-                        left: size,
-                        progress,
-                    },
-                    hash: Sha256::new(),
-                    bytes: 0,
-                };
+                let mut source = hasher.file(Exactly {
+                    inner: file,
+                    left: size,
+                    progress,
+                });
                 self.tar.append_data(&mut header, os(&path), &mut source)?;
-                let hash = hex::encode(source.hash.finalize());
+                source.end()?;
                 counts.files += 1;
                 counts.bytes += size;
-                sums.add(&mut self.tar, &hash, &path)?;
+                waiting.push(path);
+                if waiting.len() >= HASHED_AHEAD {
+                    hasher.sums(&mut waiting, &mut sums, &mut self.tar)?;
+                }
             } else if ft.is_char_device() || ft.is_block_device() || ft.is_fifo() {
                 let kind = if ft.is_char_device() {
                     tar::EntryType::Char
@@ -510,6 +628,8 @@ impl<W: Write + Send + 'static> Writer<W> {
             }
             counts.entries += 1;
         }
+        hasher.sums(&mut waiting, &mut sums, &mut self.tar)?;
+        hasher.stop();
         sums.finish(&mut self.tar)?;
         self.end.volumes.insert(key.to_string(), counts);
         Ok(counts)

@@ -186,7 +186,9 @@ mod tests {
             std::fs::read_link(dest.path().join("s")).unwrap(),
             Path::new("d/f")
         );
-        assert!(std::os::unix::fs::FileTypeExt::is_fifo(&at("p").file_type()));
+        assert!(std::os::unix::fs::FileTypeExt::is_fifo(
+            &at("p").file_type()
+        ));
     }
 
     #[test]

@@ -247,7 +247,13 @@ async fn local_root(engine: &dyn Engine) -> Option<PathBuf> {
 /// options (others mount the data elsewhere, and only while in use) and the helper's own folder
 /// under `root` (so the engine is on this machine, in this mount namespace).
 fn volume_folder(root: &Path, helper_id: &str, v: &VolumeEntry) -> Option<PathBuf> {
-    local_folder(root, helper_id, &v.name, &v.driver, v.driver_opts.is_empty())
+    local_folder(
+        root,
+        helper_id,
+        &v.name,
+        &v.driver,
+        v.driver_opts.is_empty(),
+    )
 }
 
 /// [`volume_folder`] of a volume by its name, driver and whether it has driver options.
@@ -1435,7 +1441,9 @@ impl Runtime {
                         })
                         .boxed();
                         let e = engine.clone();
-                        tokio::spawn(async move { e.upload_stream(&helper, HELPER_PATH, body).await })
+                        tokio::spawn(
+                            async move { e.upload_stream(&helper, HELPER_PATH, body).await },
+                        )
                     }
                 };
                 (self.report)(progress::event(&what, Status::Working, "Restoring"));
