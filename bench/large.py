@@ -16,9 +16,13 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from run import ROOT, cleanup, machine, service, write_section  # noqa: E402
+
+# A row: the engine's own time for the list `ps` makes, over the reference's `ps`.
+FLOOR = "engine floor of ps: its one filtered list (curl)"
 
 COMMANDS = {
     "config": ["config"],
@@ -69,12 +73,18 @@ def main():
         cleanup(project)
         tools = {"rcompose": [a.rcompose, "-p", project], "reference": ["docker", "compose", "-p", project]}
         res = {(c, t): [] for c in COMMANDS for t in tools}
+        # The engine's floor for `ps`: the one filtered list it makes, asked by curl.
+        filters = urllib.parse.quote(json.dumps({"label": [f"com.docker.compose.project={project}"]}))
+        floor_cmd = ["curl", "-sf", "--unix-socket", "/var/run/docker.sock", "-o", "/dev/null",
+                     f"http://docker/v1.41/containers/json?all=1&filters={filters}"]
+        res[(FLOOR, "rcompose")] = []
         try:
             subprocess.run(tools["rcompose"] + ["--progress", "quiet", "up", "-d"], cwd=work, check=True)
             for r in range(a.rounds):
                 for c, args in COMMANDS.items():
                     for t in (list(tools) if r % 2 == 0 else list(tools)[::-1]):
                         res[(c, t)].append(timed(tools[t] + args, work))
+                res[(FLOOR, "rcompose")].append(timed(floor_cmd, work))
                 print(f"{n} services: round {r + 1} done", file=sys.stderr)
             for i, t in enumerate(["rcompose", "reference"]):
                 if i:
@@ -85,12 +95,13 @@ def main():
             cleanup(project)
         for (c, t), v in res.items():
             med[(n, c, t)] = statistics.median(v)
+        med[(n, FLOOR, "reference")] = med[(n, "ps", "reference")]
     table = [
         "| command | " + " | ".join(f"{n}: rcompose | {n}: reference | {n}: ratio" for n in sizes)
         + (" | rcompose growth |" if len(sizes) > 1 else " |"),
         "|---|" + "---|---|---|" * len(sizes) + ("---|" if len(sizes) > 1 else ""),
     ]
-    for c in list(COMMANDS) + ["down"]:
+    for c in list(COMMANDS) + ["down", FLOOR]:
         cells = []
         for n in sizes:
             m, ref = med[(n, c, "rcompose")], med[(n, c, "reference")]
@@ -104,7 +115,9 @@ def main():
             f"## Large projects ({datetime.date.today()}, {a.rounds} rounds, medians in seconds; `down` once)\n\n"
             f"Machine: {machine()}.\n\n"
             f"{' and '.join(map(str, sizes))} independent services, up (each printed one line); each command "
-            "run by both tools alternately, output to /dev/null; `down` once per tool. growth: rcompose at "
+            "run by both tools alternately, output to /dev/null; `down` once per tool. The last row is the "
+            "engine alone answering the one filtered container list `ps` makes (curl on its socket), over the "
+            "reference's `ps`: no client can go below it. growth: rcompose at "
             f"{sizes[-1]} over rcompose at {sizes[0]} ({sizes[-1] / sizes[0]:.2f} is linear). "
             "Run: `bench/large.py --write BENCHMARKS.md`.\n\n" + text
         )

@@ -34,6 +34,9 @@ volumes:
 
 
 def measure(cmd, cwd, stdin=None):
+    # The disk's write-back of one run must not slow the next: each starts with nothing dirty,
+    # and its time runs until what it wrote is on disk (`sync`), for every tool alike.
+    os.sync()
     t = time.perf_counter()
     with open(os.devnull, "wb") as null:
         src = open(stdin, "rb") if stdin else subprocess.DEVNULL
@@ -41,6 +44,7 @@ def measure(cmd, cwd, stdin=None):
         _, status, usage = os.wait4(p.pid, 0)
         if stdin:
             src.close()
+    os.sync()
     dt = time.perf_counter() - t
     if status != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed: {p.stderr.read().decode()[-500:]}")
@@ -154,7 +158,9 @@ def main():
             "the documented `docker run --rm -v VOL:/data -v DIR:/backup IMAGE tar cf|xf ...` (its work is in "
             "the engine and the container, so its client memory says nothing). host tar: GNU `tar cf|xf` of "
             "the volume's folder on the host, the physical limit. A restore's times include making the "
-            "volume. Run: `bench/volumes.py --write BENCHMARKS.md`.\n\n" + text
+            "volume. Every run starts after a `sync` and its time ends after one: it counts until what it wrote is "
+            "on disk, so that one run's write-back does not slow the next. "
+            "Run: `bench/volumes.py --write BENCHMARKS.md`.\n\n" + text
         )
         write_section(a.write, body, "volumes")
 
