@@ -280,9 +280,11 @@ fn restore_streams_from_stdin_and_replaces_a_live_volume() {
         &db,
         &["sh", "-c", "echo second > /data/f; echo extra > /data/g"],
     ));
-    // From standard input, over the live project's volume.
+    // From standard input, over the live project's volume, through the engine's archive
+    // endpoint (the other tests write local volumes into their folders).
     let restored = s
         .rcompose_cmd(&["restore", "--force", "-i", "-"])
+        .env("RCOMPOSE_VOLUMES_API", "1")
         .stdin(std::fs::File::open(&file).expect("open"))
         .output()
         .expect("restore");
