@@ -162,6 +162,23 @@ fn json_row(r: &ContainerRow, project: &str, no_trunc: bool) -> serde_json::Valu
 }
 
 pub(super) async fn run(ctx: &Context, args: PsArgs) -> Result<(), CliError> {
+    // With `-p` the project's name is known before its files are read: the engine's list is
+    // asked for while they are. (Any status flag or filter lists stopped containers too; a
+    // wrong one fails below.)
+    let all = args.all || !args.status.is_empty() || !args.filter.is_empty();
+    let early = match &ctx.args.project_name {
+        Some(name) => Some(match ctx.runtime().await {
+            Ok((rt, _)) => {
+                let name = name.clone();
+                Ok((
+                    name.clone(),
+                    tokio::spawn(async move { rt.ps(&name, all).await }),
+                ))
+            }
+            Err(e) => Err(e),
+        }),
+        None => None,
+    };
     let (project, has_model) = ctx.project_or_name()?;
     if has_model {
         for s in &args.names {
@@ -189,10 +206,16 @@ pub(super) async fn run(ctx: &Context, args: PsArgs) -> Result<(), CliError> {
             )));
         }
     }
-    let (rt, _) = ctx.runtime().await?;
-    let rows = rt
-        .ps(&project.name, args.all || !statuses.is_empty())
-        .await?;
+    let rows = match early {
+        Some(Err(e)) => return Err(e),
+        Some(Ok((name, listed))) if name == project.name => listed
+            .await
+            .map_err(|e| CliError::new(format!("listing the containers: {e}")))??,
+        _ => {
+            let (rt, _) = ctx.runtime().await?;
+            rt.ps(&project.name, all).await?
+        }
+    };
     let rows: Vec<ContainerRow> = rows
         .into_iter()
         .filter(|r| args.names.is_empty() || args.names.contains(&r.service))
