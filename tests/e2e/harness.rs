@@ -505,6 +505,23 @@ impl Drop for Swarm {
         for s in self.stacks.borrow().iter() {
             let _ = run(Command::new("docker").args(["stack", "rm", s]));
         }
+        // The volumes the stacks' tasks made stay after `stack rm`: removed once their
+        // containers are gone.
+        for s in self.stacks.borrow().iter() {
+            let label = format!("label=com.docker.stack.namespace={s}");
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while Instant::now() < deadline {
+                let left = run(Command::new("docker").args(["ps", "-aq", "--filter", &label]));
+                if String::from_utf8_lossy(&left.stdout).trim().is_empty() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(250));
+            }
+            let vols = run(Command::new("docker").args(["volume", "ls", "-q", "--filter", &label]));
+            for v in String::from_utf8_lossy(&vols.stdout).split_whitespace() {
+                let _ = run(Command::new("docker").args(["volume", "rm", v]));
+            }
+        }
         if self.made {
             let _ = run(Command::new("docker").args(["swarm", "leave", "--force"]));
             if !self.had_gwbridge {
