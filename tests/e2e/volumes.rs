@@ -574,6 +574,30 @@ fn backup_runs_the_services_hooks() {
     assert_eq!(helpers_left(&s.name), "");
 }
 
+/// Sends SIGINT to `child` (a running `rcompose what`) and waits up to 60 s for it to end:
+/// its exit status and stderr.
+fn interrupt(child: &mut std::process::Child, what: &str) -> (std::process::ExitStatus, String) {
+    ok(&run(Command::new("kill")
+        .arg("-INT")
+        .arg(child.id().to_string())));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let status = loop {
+        if let Some(st) = child.try_wait().expect("wait") {
+            break st;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("{what} still runs 60 s after SIGINT");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    let mut err = String::new();
+    if let Some(mut e) = child.stderr.take() {
+        let _ = std::io::Read::read_to_string(&mut e, &mut err);
+    }
+    (status, err)
+}
+
 /// Ctrl-C while a backup copies: exit 130, the helper container removed, the stopped services
 /// started again (dependencies first), no process left behind.
 fn backup_interrupted_cleans_up() {
@@ -608,24 +632,7 @@ fn backup_interrupted_cleans_up() {
         s.containers().values().all(|c| c.state != "running"),
         "the services are stopped for the copy"
     );
-    ok(&run(Command::new("kill")
-        .arg("-INT")
-        .arg(child.id().to_string())));
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    let status = loop {
-        if let Some(st) = child.try_wait().expect("wait") {
-            break st;
-        }
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("backup still runs 60 s after SIGINT");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    };
-    let mut err = String::new();
-    if let Some(mut e) = child.stderr.take() {
-        let _ = std::io::Read::read_to_string(&mut e, &mut err);
-    }
+    let (status, err) = interrupt(&mut child, "backup");
     drop(child.stdout.take());
     assert_eq!(status.code(), Some(130), "{err}");
     assert_eq!(helpers_left(&s.name), "", "the helper container is removed");
@@ -671,26 +678,9 @@ fn interrupt_restore(
         !helpers_left(&s.name).is_empty(),
         "the copy is under way when Ctrl-C comes"
     );
-    ok(&run(Command::new("kill")
-        .arg("-INT")
-        .arg(child.id().to_string())));
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    let status = loop {
-        if let Some(st) = child.try_wait().expect("wait") {
-            break st;
-        }
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("restore still runs 60 s after SIGINT");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    };
+    let (status, err) = interrupt(&mut child, "restore");
     let _ = end_tx.send(());
     let _ = feeder.join();
-    let mut err = String::new();
-    if let Some(mut e) = child.stderr.take() {
-        let _ = std::io::Read::read_to_string(&mut e, &mut err);
-    }
     (status.code(), err)
 }
 
