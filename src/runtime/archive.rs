@@ -851,6 +851,9 @@ struct Current<'s> {
     counts: Counts,
 }
 
+/// Bytes read past the tar's end, at most, so that the writer can finish.
+const TRAILER_MAX: u64 = 1 << 20;
+
 /// Reads an archive (decompressed), verifying every file's checksum and the counts of
 /// `end.json`. `wanted` says, from the manifest, which volume keys to pass on as tars.
 pub fn read(
@@ -997,6 +1000,10 @@ pub fn read(
             )));
         }
     }
+    // The tar ends at its first zero block; the writer still sends the second one and the end
+    // of the compressed frame. Reading them lets a backup piped into this restore end well
+    // (closing early would break its pipe); bounded, and what is there does not matter.
+    let _ = io::copy(&mut archive.into_inner().take(TRAILER_MAX), &mut io::sink());
     Ok(end)
 }
 
@@ -1218,6 +1225,36 @@ mod tests {
             let bytes = archive(c);
             let back = restore(&bytes).unwrap();
             assert_eq!(listing(&back), listing(&engine_tar()), "{c:?}");
+        }
+    }
+
+    /// A reader that counts what was taken from it.
+    struct Counted<'a>(&'a [u8], std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+    impl Read for Counted<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            // A little at a time, as from a pipe: no buffer takes the end along by chance.
+            let most = buf.len().min(64);
+            let n = self.0.read(&mut buf[..most])?;
+            self.1.fetch_add(n, std::sync::atomic::Ordering::SeqCst);
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_whole_archive_is_read_to_its_last_byte() {
+        // A backup piped into a restore must not find its pipe closed before its last write.
+        for c in [Compression::Zstd, Compression::Gzip, Compression::None] {
+            let bytes = archive(c);
+            let taken = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+            read(
+                decompress(Counted(&bytes, taken.clone())).unwrap(),
+                &mut |m| Ok(m.volumes.iter().map(|v| v.key.clone()).collect()),
+                &mut |_| Ok(()),
+            )
+            .unwrap();
+            let taken = taken.load(std::sync::atomic::Ordering::SeqCst);
+            assert_eq!(taken, bytes.len(), "{c:?}");
         }
     }
 
