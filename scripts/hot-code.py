@@ -15,14 +15,19 @@ names it has that the binary lacks are ignored at link time.
 
     scripts/hot-code.py [--rcompose target/release/rcompose]
 
+Each command also runs twice at full speed under `perf` (when present), and the functions whose
+code page-faulted in are added: some code runs only at full speed.
+
 Needs valgrind, the engine and the test image (scripts/setup.sh). Cleans up by label.
 """
 
 import argparse
+import bisect
 import collections
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -82,11 +87,52 @@ def ran(binary, args, cwd, syms):
         return names
 
 
+def faulted(binary, args, cwd, starts, names):
+    """The binary's functions whose code faulted in, in a real-time run under `perf` (this
+    catches what only runs at full speed, such as tasks still alive when the runtime ends)."""
+    with tempfile.NamedTemporaryFile(prefix="perf-") as f:
+        p = subprocess.run(
+            ["perf", "record", "-q", "-e", "page-faults", "-c", "1", "-d", "-o", f.name, binary] + args,
+            cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        )
+        if p.returncode != 0:
+            raise RuntimeError(f"{' '.join(args)} failed under perf: {p.stderr[-800:]}")
+        out = subprocess.run(
+            ["perf", "script", "-i", f.name, "--show-mmap-events", "-F", "ip,addr"],
+            check=True, capture_output=True, text=True,
+        ).stdout
+    base = None
+    got = set()
+    real = os.path.realpath(binary)
+    for line in out.splitlines():
+        m = re.search(r"\[(0x[0-9a-f]+)\(0x[0-9a-f]+\) @ (0x[0-9a-f]+|0) .*\]: [r-][w-][x-][ps] (.*)$", line)
+        if m and m.group(3).strip() == real and int(m.group(2), 16) == 0 and base is None:
+            base = int(m.group(1), 16)
+            continue
+        if base is None or "PERF_RECORD" in line:
+            continue
+        try:
+            addr, ip = (int(w, 16) for w in line.split()[:2])
+        except ValueError:
+            continue
+        # Code faults only: the instruction is at the faulting address (data faults are not).
+        if abs(addr - ip) > 16:
+            continue
+        at = addr - base
+        i = bisect.bisect_right(starts, at) - 1
+        if i >= 0:
+            got.add(names[i])
+    return got
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rcompose", default=os.path.join(ROOT, "target/release/rcompose"))
     a = ap.parse_args()
     syms = symbols(a.rcompose)
+    by_address = sorted((at, name) for name, at in syms.items())
+    starts, names = [at for at, _ in by_address], [name for _, name in by_address]
+    perf = shutil.which("perf") is not None
     work = tempfile.mkdtemp(prefix="rcompose-hot-code-")
     with open(os.path.join(work, "compose.yaml"), "w") as f:
         json.dump(wide30(), f)
@@ -97,6 +143,9 @@ def main():
     try:
         for name, args in WORKLOADS:
             got = ran(a.rcompose, ["-p", project] + args, work, syms)
+            if perf:
+                for _ in range(2):
+                    got |= faulted(a.rcompose, ["-p", project] + args, work, starts, names)
             print(f"{name}: {len(got)} functions", file=sys.stderr)
             count.update(got)
             runs[name] = got

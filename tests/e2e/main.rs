@@ -2,6 +2,7 @@
 //! run by `runner` (see there for how to add a test).
 
 mod behaviour;
+mod binary;
 mod convergence;
 mod dropin;
 mod early_probe;
@@ -27,6 +28,7 @@ mod watch;
 fn main() -> std::process::ExitCode {
     runner::main(&[
         behaviour::TESTS,
+        binary::TESTS,
         convergence::TESTS,
         dropin::TESTS,
         early_probe::TESTS,
