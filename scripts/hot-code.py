@@ -137,7 +137,6 @@ def main():
     with open(os.path.join(work, "compose.yaml"), "w") as f:
         json.dump(wide30(), f)
     project = f"hot-code-{os.getpid()}"
-    count = collections.Counter()
     runs = {}
     cleanup(project)
     try:
@@ -147,13 +146,13 @@ def main():
                 for _ in range(2):
                     got |= faulted(a.rcompose, ["-p", project] + args, work, starts, names)
             print(f"{name}: {len(got)} functions", file=sys.stderr)
-            count.update(got)
             runs[name] = got
     finally:
         cleanup(project)
     def first(n):
         return next((i for i, name in enumerate(LAYERS) if n in runs[name]), len(LAYERS))
 
+    count = collections.Counter(n for got in runs.values() for n in got)
     order = sorted(count, key=lambda n: (first(n), -count[n], syms[n]))
     with open(OUT, "w") as f:
         f.write("".join(n + "\n" for n in order))
