@@ -150,8 +150,16 @@ impl DockerEngine {
         let version = bollard::API_DEFAULT_VERSION;
         // What ssh said when it could not reach the engine, for the error.
         let ssh_said = Arc::new(Mutex::new(String::new()));
+        // A local engine's API version comes from `/_ping`, as the docker CLI asks: bollard's
+        // `/version` makes engines before 23 run `runc --version` (15 ms or more, every command).
+        let pinged = match endpoint.socket_path() {
+            Some(path) => ping_version(path)
+                .await
+                .map_err(|e| fail(format!("{e}. Is the docker daemon running?")))?,
+            None => None,
+        };
         let docker = if let Some(path) = endpoint.socket_path() {
-            Docker::connect_with_unix(path, 120, version)
+            Docker::connect_with_unix(path, 120, pinged.as_ref().unwrap_or(version))
         } else if host.starts_with("tcp://")
             || host.starts_with("http://")
             || host.starts_with("https://")
@@ -188,7 +196,11 @@ impl DockerEngine {
             ));
         }
         .map_err(|e| fail(e.to_string()))?;
-        let docker = match docker.negotiate_version().await {
+        let negotiated = match pinged {
+            Some(_) => Ok(docker),
+            None => docker.negotiate_version().await,
+        };
+        let docker = match negotiated {
             Ok(d) => d,
             Err(e) => {
                 // When ssh could not reach the engine, its own words say why.
@@ -278,6 +290,51 @@ async fn post_json(
     let status = response.status().as_u16();
     let bytes = response.into_body().collect().await?.to_bytes();
     Ok((status, String::from_utf8_lossy(&bytes).into_owned()))
+}
+
+/// The API version to speak to the engine on unix socket `socket`: the lower of its own (the
+/// `Api-Version` header of `/_ping`) and bollard's; `None` when the engine does not say.
+async fn ping_version(socket: &str) -> Result<Option<bollard::ClientVersion>, String> {
+    use hyperlocal::UnixClientExt;
+    let client: hyper_util::client::legacy::Client<_, http_body_util::Empty<Bytes>> =
+        hyper_util::client::legacy::Client::unix();
+    let request = hyper::Request::get(hyper::Uri::from(hyperlocal::Uri::new(socket, "/_ping")))
+        .body(http_body_util::Empty::new())
+        .map_err(|e| e.to_string())?;
+    let response = client.request(request).await.map_err(|e| {
+        // The cause (no such file, permission denied) is in the error's source.
+        let mut said = e.to_string();
+        let mut cause = std::error::Error::source(&e);
+        while let Some(c) = cause {
+            said = format!("{said}: {c}");
+            cause = c.source();
+        }
+        format!("connecting to {socket}: {said}")
+    })?;
+    if !response.status().is_success() {
+        return Err(format!(
+            "the engine answered {} to /_ping",
+            response.status()
+        ));
+    }
+    let theirs = response
+        .headers()
+        .get("api-version")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once('.'))
+        .and_then(|(major, minor)| Some((major.parse().ok()?, minor.parse().ok()?)));
+    let ours = bollard::API_DEFAULT_VERSION;
+    Ok(theirs.map(|(major_version, minor_version)| {
+        let v = bollard::ClientVersion {
+            major_version,
+            minor_version,
+        };
+        if (major_version, minor_version) < (ours.major_version, ours.minor_version) {
+            v
+        } else {
+            *ours
+        }
+    }))
 }
 
 /// One GET on the engine's unix socket: the status and the body.
