@@ -424,7 +424,31 @@ async fn command(ctx: &Context, command: Command) -> Result<(), CliError> {
     }
 }
 
-/// What every command gets: the global flags, resolved against the environment.
+/// The engine being connected to while a command loads its project ([`Context::connect_early`]).
+pub enum Early {
+    Connecting(
+        tokio::task::JoinHandle<Result<Runtime, crate::runtime::EngineError>>,
+        progress::Renderer,
+    ),
+    /// The endpoint could not be resolved.
+    Failed(CliError),
+}
+
+impl Early {
+    /// The connected runtime and its renderer, as [`Context::runtime`] gives them.
+    pub async fn runtime(self) -> Result<(Runtime, progress::Renderer), CliError> {
+        match self {
+            Early::Connecting(task, renderer) => {
+                let rt = task
+                    .await
+                    .map_err(|e| CliError::new(format!("connecting to the engine: {e}")))??;
+                Ok((rt, renderer))
+            }
+            Early::Failed(e) => Err(e),
+        }
+    }
+}
+
 /// Engine calls at once without `--parallel`: more gain nothing (the engine does the work of a
 /// project's containers in turn) and only make each call wait longer inside the engine.
 const DEFAULT_PARALLEL: usize = 64;
@@ -438,6 +462,7 @@ fn early_probe() -> bool {
     std::env::var(EARLY_PROBE).map_or(true, |v| v.trim() != "0")
 }
 
+/// What every command gets: the global flags, resolved against the environment.
 pub struct Context {
     pub args: ProjectArgs,
     pub docker: dockercli::DockerArgs,
@@ -544,7 +569,43 @@ impl Context {
             .ok_or_else(|| CliError::new(format!("service \"{service}\" has no container {index}")))
     }
 
-    pub async fn runtime(&self) -> Result<(Runtime, progress::Renderer), CliError> {
+    /// The project's name as its files most likely give it (see [`parse::likely_name`]).
+    pub fn likely_name(&self) -> Option<String> {
+        parse::likely_name(&self.load_options(&[]))
+    }
+
+    /// Connects to the engine on a task of its own while the command goes on (loading the
+    /// project) and, with a name, asks at once for `what` of that project
+    /// ([`Runtime::prefetch`]).
+    pub fn connect_early(&self, name: Option<String>, what: crate::runtime::Prefetch) -> Early {
+        let (renderer, endpoint, parallel) = match self.engine_target() {
+            Ok(t) => t,
+            Err(e) => return Early::Failed(e),
+        };
+        let reporter = renderer.reporter();
+        let dry = self.args.dry_run;
+        let task = tokio::spawn(async move {
+            let rt = Runtime::connect(&endpoint, reporter, parallel).await?;
+            let rt = if dry { rt.dry_run() } else { rt };
+            if let Some(n) = name {
+                rt.prefetch(&n, what);
+            }
+            Ok(rt)
+        });
+        Early::Connecting(task, renderer)
+    }
+
+    /// The renderer, the engine's endpoint and the bound on parallel calls.
+    fn engine_target(
+        &self,
+    ) -> Result<
+        (
+            progress::Renderer,
+            crate::runtime::endpoint::Endpoint,
+            Option<usize>,
+        ),
+        CliError,
+    > {
         let renderer = progress::Renderer::new(self.progress);
         // Unset: a bound, so that a large project queues in rcompose instead of in the engine
         // (where its 500th request would time out); `-1` (or 0): no bound, as asked.
@@ -555,12 +616,18 @@ impl Context {
         let endpoint = crate::runtime::endpoint::resolve(&self.docker.endpoint_flags(), &|k| {
             std::env::var(k).ok()
         })?;
-        if self.args.dry_run {
-            let renderer = renderer.dry_run();
-            let rt = Runtime::connect(&endpoint, renderer.reporter(), parallel).await?;
-            return Ok((rt.dry_run(), renderer));
-        }
+        let renderer = if self.args.dry_run {
+            renderer.dry_run()
+        } else {
+            renderer
+        };
+        Ok((renderer, endpoint, parallel))
+    }
+
+    pub async fn runtime(&self) -> Result<(Runtime, progress::Renderer), CliError> {
+        let (renderer, endpoint, parallel) = self.engine_target()?;
         let rt = Runtime::connect(&endpoint, renderer.reporter(), parallel).await?;
+        let rt = if self.args.dry_run { rt.dry_run() } else { rt };
         Ok((rt, renderer))
     }
 }

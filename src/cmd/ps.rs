@@ -7,7 +7,7 @@ use serde_json::json;
 use super::out::{out, outln};
 use super::template::Template;
 use super::{CliError, Context};
-use crate::runtime::ContainerRow;
+use crate::runtime::{ContainerRow, Prefetch};
 
 #[derive(Debug, Args)]
 pub struct PsArgs {
@@ -162,23 +162,10 @@ fn json_row(r: &ContainerRow, project: &str, no_trunc: bool) -> serde_json::Valu
 }
 
 pub(super) async fn run(ctx: &Context, args: PsArgs) -> Result<(), CliError> {
-    // With `-p` the project's name is known before its files are read: the engine's list is
-    // asked for while they are. (Any status flag or filter lists stopped containers too; a
-    // wrong one fails below.)
+    // The engine is asked for the project's containers (under the name its files most likely
+    // give) while they are parsed.
     let all = args.all || !args.status.is_empty() || !args.filter.is_empty();
-    let early = match &ctx.args.project_name {
-        Some(name) => Some(match ctx.runtime().await {
-            Ok((rt, _)) => {
-                let name = name.clone();
-                Ok((
-                    name.clone(),
-                    tokio::spawn(async move { rt.ps(&name, all).await }),
-                ))
-            }
-            Err(e) => Err(e),
-        }),
-        None => None,
-    };
+    let early = ctx.connect_early(ctx.likely_name(), Prefetch::Containers);
     let (project, has_model) = ctx.project_or_name()?;
     if has_model {
         for s in &args.names {
@@ -206,16 +193,8 @@ pub(super) async fn run(ctx: &Context, args: PsArgs) -> Result<(), CliError> {
             )));
         }
     }
-    let rows = match early {
-        Some(Err(e)) => return Err(e),
-        Some(Ok((name, listed))) if name == project.name => listed
-            .await
-            .map_err(|e| CliError::new(format!("listing the containers: {e}")))??,
-        _ => {
-            let (rt, _) = ctx.runtime().await?;
-            rt.ps(&project.name, all).await?
-        }
-    };
+    let (rt, _) = early.runtime().await?;
+    let rows = rt.ps(&project.name, all).await?;
     let rows: Vec<ContainerRow> = rows
         .into_iter()
         .filter(|r| args.names.is_empty() || args.names.contains(&r.service))

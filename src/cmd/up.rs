@@ -9,7 +9,7 @@ use crate::graph::{self, Cycle, ServiceGraph};
 use crate::parse::path::Path;
 use crate::parse::{self, Project};
 use crate::runtime::ProjectLock;
-use crate::runtime::{Error, Runtime, UpOptions};
+use crate::runtime::{Error, Prefetch, Runtime, UpOptions};
 
 #[derive(Debug, Args)]
 pub struct UpArgs {
@@ -314,6 +314,15 @@ struct Attach {
 
 /// `up` up to the attachment of the logs: what attaching needs, when the logs are to be attached.
 async fn converge(ctx: &Context, args: &UpArgs) -> Result<Option<Attach>, CliError> {
+    // While the files are parsed, the engine is asked for the project's state under the name
+    // they most likely give: only when that project's lock is free now, and with the lock held
+    // from then on, so that no other command changes the project between the lists and the plan.
+    let guess = ctx.likely_name();
+    let early_lock = guess.as_deref().and_then(ProjectLock::try_now);
+    let early = ctx.connect_early(
+        guess.clone().filter(|_| early_lock.is_some()),
+        Prefetch::Everything,
+    );
     let mut project = ctx.load(&args.services)?;
     crate::parse::validate::runnable(&project).map_err(CliError::new)?;
     apply_scale(&mut project, &args.create.scale)?;
@@ -353,12 +362,18 @@ async fn converge(ctx: &Context, args: &UpArgs) -> Result<Option<Attach>, CliErr
         wait: args.wait,
         wait_timeout: args.wait_timeout.map(std::time::Duration::from_secs),
     };
-    let (rt, renderer) = ctx.runtime().await?;
+    let (rt, renderer) = early.runtime().await?;
     if args.no_start && args.detach {
         // `create` (which is `up -d --no-start` here): the reference's header says so.
         renderer.title("Creating");
     }
-    let lock = ProjectLock::acquire(&project.name).await?;
+    let lock = match early_lock {
+        Some(lock) if guess.as_deref() == Some(project.name.as_str()) => lock,
+        other => {
+            drop(other);
+            ProjectLock::acquire(&project.name).await?
+        }
+    };
     // No cycle here: checked above.
     let selected = graph::select(&project, &args.services, !args.no_deps).unwrap_or_default();
     if !ctx.args.dry_run {

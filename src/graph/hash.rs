@@ -6,8 +6,20 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::parse::{emit, render, Service};
+use std::collections::HashMap;
 
+use crate::parse::{emit, render, Project, Service};
+
+/// Every service's config hash: computed while the engine answers a large project's lists.
+pub fn services(project: &Project) -> HashMap<String, String> {
+    project
+        .services
+        .iter()
+        .map(|(name, svc)| (name.clone(), service(svc)))
+        .collect()
+}
+
+/// The config hash of one service.
 pub fn service(svc: &Service) -> String {
     let mut s = svc.clone();
     s.build = None;

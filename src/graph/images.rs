@@ -14,10 +14,12 @@ pub struct NeverPulled {
 }
 
 fn selected<'a>(project: &'a Project, services: &'a [String]) -> impl Iterator<Item = &'a Service> {
+    // A set: `services` is every service of a large project when none is named.
+    let wanted: std::collections::HashSet<&str> = services.iter().map(String::as_str).collect();
     project
         .services
         .values()
-        .filter(move |s| services.is_empty() || services.contains(&s.name))
+        .filter(move |s| wanted.is_empty() || wanted.contains(s.name.as_str()))
 }
 
 /// The services of `services` (all when empty) whose image `pull_policy` asks to pull before

@@ -128,14 +128,12 @@ impl ServiceGraph {
 
     /// `names` and everything they depend on, transitively, in file order.
     pub fn with_dependencies(&self, names: &[String]) -> Vec<String> {
-        let mut seen: Vec<&str> = Vec::new();
+        let mut seen: std::collections::HashSet<&str> = Default::default();
         let mut stack: Vec<&str> = names.iter().map(String::as_str).collect();
         while let Some(n) = stack.pop() {
-            if seen.contains(&n) {
-                continue;
+            if seen.insert(n) {
+                stack.extend(self.dependencies(n));
             }
-            seen.push(n);
-            stack.extend(self.dependencies(n));
         }
         self.services()
             .filter(|s| seen.contains(s))

@@ -1,6 +1,7 @@
 //! Pure planning: (project, observed state) to the plan of `up`, and labels to the plan of `down`.
 
 use indexmap::IndexMap;
+use std::collections::HashMap;
 
 use super::hash;
 use super::observed::{Observed, ObservedContainer};
@@ -38,6 +39,9 @@ pub struct UpPlanOptions {
     pub secrets_root: std::path::PathBuf,
     /// `service_healthy` gates run the dependency's healthcheck early (see [`super::probe`]).
     pub early_probe: bool,
+    /// service -> its config hash, computed ahead ([`hash::services`]); the others are hashed
+    /// while planning.
+    pub config_hashes: HashMap<String, String>,
 }
 
 /// Which existing containers `up` replaces (`--force-recreate`, `--no-recreate`,
@@ -170,9 +174,17 @@ pub fn up(project: &Project, observed: &Observed, opts: &UpPlanOptions) -> Resul
         true => vec![],
         false => topological(&graph, &selected),
     };
+    // Each service's containers, found once: a per-service scan is quadratic in large projects.
+    let mut by_service: HashMap<&str, Vec<&ObservedContainer>> = HashMap::new();
+    for c in observed.containers.iter().filter(|c| !c.oneoff) {
+        by_service.entry(c.service.as_str()).or_default().push(c);
+    }
     for name in &order {
         let svc = &project.services[name.as_str()];
-        let want = hash::service(svc);
+        let want = match opts.config_hashes.get(name.as_str()) {
+            Some(h) => h.clone(),
+            None => hash::service(svc),
+        };
         let mut resource_deps: Vec<usize> = svc
             .networks
             .keys()
@@ -220,11 +232,7 @@ pub fn up(project: &Project, observed: &Observed, opts: &UpPlanOptions) -> Resul
             dep_waits.push(i);
         }
 
-        let mut existing: Vec<&ObservedContainer> = observed
-            .containers
-            .iter()
-            .filter(|c| !c.oneoff && c.service == *name)
-            .collect();
+        let mut existing = by_service.remove(name.as_str()).unwrap_or_default();
         // The canonical name first, so that leftovers of an interrupted recreation lose.
         existing.sort_by_key(|c| {
             (
@@ -541,18 +549,26 @@ pub(crate) fn shared_services(svc: &Service) -> Vec<String> {
 
 /// `selected` with every service after its dependencies (file order otherwise).
 pub(crate) fn topological(graph: &ServiceGraph, selected: &[String]) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    fn visit(g: &ServiceGraph, s: &str, sel: &[String], out: &mut Vec<String>) {
-        if out.iter().any(|o| o == s) || !sel.iter().any(|x| x == s) {
+    use std::collections::HashSet;
+    fn visit<'a>(
+        g: &'a ServiceGraph,
+        s: &'a str,
+        sel: &HashSet<&str>,
+        done: &mut HashSet<&'a str>,
+        out: &mut Vec<String>,
+    ) {
+        if !sel.contains(s) || !done.insert(s) {
             return;
         }
         for d in g.dependencies(s) {
-            visit(g, d, sel, out);
+            visit(g, d, sel, done, out);
         }
         out.push(s.to_string());
     }
+    let sel: HashSet<&str> = selected.iter().map(String::as_str).collect();
+    let (mut done, mut out) = (HashSet::new(), Vec::new());
     for s in selected {
-        visit(graph, s, selected, &mut out);
+        visit(graph, s, &sel, &mut done, &mut out);
     }
     out
 }

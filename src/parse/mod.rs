@@ -22,6 +22,8 @@ mod hostile;
 mod include;
 pub mod interpolate;
 mod lenient;
+#[cfg(test)]
+mod likely_name_tests;
 mod merge;
 pub mod model;
 pub mod name;
@@ -103,8 +105,19 @@ pub struct Loaded {
     pub as_written: Option<Value>,
 }
 
-/// Loads the project the options describe.
-pub fn load(opts: &LoadOptions) -> Result<Loaded, LoadError> {
+/// A project's files and environment, read but not yet parsed: the first stage of [`load`].
+struct Read {
+    dotenv: env::Vars,
+    /// The environment interpolation sees: `.env` under the OS environment.
+    vars: env::Vars,
+    warnings: Vec<String>,
+    working_dir: PathBuf,
+    /// Each file's path and text, in order.
+    inputs: Vec<(PathBuf, String)>,
+}
+
+/// Finds and reads the project's files and environment files.
+fn read(opts: &LoadOptions) -> Result<Read, LoadError> {
     let os = &opts.os_env;
     let cwd = &opts.cwd;
     let start = match &opts.project_directory {
@@ -159,6 +172,77 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, LoadError> {
             discover::Source::File(p) => (p.clone(), files::read_text(p)?),
         });
     }
+    Ok(Read {
+        dotenv,
+        vars,
+        warnings: found_warnings,
+        working_dir,
+        inputs,
+    })
+}
+
+/// The name the project most likely has, found without parsing its files: `-p`, then
+/// `COMPOSE_PROJECT_NAME`, then a top-level `name:` line, then the folder. A guess, which lets a
+/// command ask the engine for the project's state while the files load ([`load`] decides);
+/// `None` when the name cannot be told without parsing (an interpolated `name:`).
+pub fn likely_name(opts: &LoadOptions) -> Option<String> {
+    let from_env = || {
+        opts.os_env
+            .get("COMPOSE_PROJECT_NAME")
+            .filter(|v| !v.is_empty())
+            .cloned()
+    };
+    let Ok(read) = read(opts) else {
+        return opts.project_name.clone().or_else(from_env);
+    };
+    let tree = match read
+        .inputs
+        .iter()
+        .rev()
+        .find_map(|(_, t)| top_level_name(t))
+    {
+        Some(Some(n)) => json!({ "name": n }),
+        Some(None) => {
+            let decided = opts.project_name.is_some()
+                || from_env().is_some()
+                || read
+                    .dotenv
+                    .get("COMPOSE_PROJECT_NAME")
+                    .is_some_and(|v| !v.is_empty());
+            if !decided {
+                return None;
+            }
+            json!({})
+        }
+        None => json!({}),
+    };
+    project_name(opts, &tree, &read.working_dir, &read.dotenv).ok()
+}
+
+/// The value of a top-level `name:` line of a compose file's text; `Some(None)` when it is not a
+/// plain value (interpolated, an alias, a block).
+fn top_level_name(text: &str) -> Option<Option<String>> {
+    let v = text.lines().rev().find_map(|l| l.strip_prefix("name:"))?;
+    let v = v.split(" #").next().unwrap_or_default().trim();
+    let v = match (v.strip_prefix('"'), v.strip_prefix('\'')) {
+        (Some(q), _) => q.strip_suffix('"').unwrap_or("\""),
+        (_, Some(q)) => q.strip_suffix('\'').unwrap_or("'"),
+        _ => v,
+    };
+    let plain = !v.contains(['$', '&', '*', '{', '[', '|', '>', '"', '\'', '\\']);
+    Some(plain.then(|| v.to_string()))
+}
+
+/// Loads the project the options describe.
+pub fn load(opts: &LoadOptions) -> Result<Loaded, LoadError> {
+    let cwd = &opts.cwd;
+    let Read {
+        dotenv,
+        mut vars,
+        warnings: found_warnings,
+        working_dir,
+        inputs,
+    } = read(opts)?;
     let config_files: Vec<PathBuf> = inputs.iter().map(|f| f.0.clone()).collect();
     // `${COMPOSE_PROJECT_NAME}` is the name in use: `-p` wins over the environment and `.env`.
     if let Some(p) = &opts.project_name {

@@ -45,6 +45,14 @@ fn open_lock_file(dir: &Path, name: &str) -> std::io::Result<File> {
 }
 
 impl ProjectLock {
+    /// The lock when it is free now; `None` when another command holds it (or it cannot be
+    /// taken), without a word: the caller takes it later with [`ProjectLock::acquire`].
+    pub fn try_now(project: &str) -> Option<ProjectLock> {
+        let file = open_lock_file(&lock_dir().ok()?, &lock_name(project)).ok()?;
+        file.try_lock().ok()?;
+        Some(ProjectLock { _file: file })
+    }
+
     /// Takes the lock of `project`, waiting (and saying so on stderr) while another command holds it.
     pub async fn acquire(project: &str) -> Result<ProjectLock, EngineError> {
         let dir = lock_dir()?;

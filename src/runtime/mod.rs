@@ -18,6 +18,7 @@ mod logs;
 mod observe;
 mod oneoff;
 mod pipe;
+mod prefetch;
 mod preflight;
 mod private;
 mod probe;
@@ -51,6 +52,7 @@ pub use labels::COMPOSE_VERSION;
 pub use lock::{ProjectLock, WatchLock};
 pub use logs::{LogEvent, LogOptions, Stream};
 pub use oneoff::OneOff;
+pub use prefetch::Prefetch;
 pub use preflight::swarm_only_warning;
 pub use progress::{Event, Reporter, Status};
 pub use stack::{DeployOptions, DeployReport, StackServiceRow, StackTaskRow};
@@ -105,6 +107,8 @@ pub struct Runtime {
     pub report: Reporter,
     /// Bound on concurrent engine calls (`--parallel`, `COMPOSE_PARALLEL_LIMIT`).
     pub parallel: Option<usize>,
+    /// Lists asked for before the project was loaded ([`Runtime::prefetch`]).
+    early: prefetch::Slot,
 }
 
 /// Options of `up` that reach the engine.
@@ -158,7 +162,16 @@ impl Runtime {
             dry: false,
             report,
             parallel,
+            early: prefetch::Slot::default(),
         }
+    }
+
+    /// Asks the engine now for what the command will first observe of `project` (its name as
+    /// [`crate::parse::likely_name`] guesses it), so that the engine answers while the project
+    /// loads. The first observation of that project through this runtime (or a clone) takes the
+    /// answer; a command asks only when nothing changes the project before that observation.
+    pub fn prefetch(&self, project: &str, what: Prefetch) {
+        self.early.start(&self.engine, project, what);
     }
 
     /// The same engine seen through [`engine::dry::DryRun`]: reads are real, changes are only
@@ -317,11 +330,12 @@ impl Runtime {
             .collect();
         // Every volume by its name: one made by another project (or tool) is reused with a warning.
         let external_vols: Vec<String> = project.volumes.values().map(|v| v.name.clone()).collect();
-        let observed = observe::snapshot(
+        let observed = observe::snapshot_with(
             self.engine.as_ref(),
             &project.name,
             &external_nets,
             &external_vols,
+            self.early.take(&project.name),
         )
         .await?;
         observed.check_external(project)?;
@@ -410,10 +424,15 @@ impl Runtime {
         opts: &UpOptions,
         lock: Option<ProjectLock>,
     ) -> Result<Plan, Error> {
-        let observed = self.observe_for_up(&project).await?;
+        // The hashes are computed while the engine answers the lists asked for early.
+        let hashes = crate::graph::hash::services(&project);
+        let (observed, images) =
+            tokio::join!(self.observe_for_up(&project), self.image_ids(&project));
+        let observed = observed?;
         let mut plan_opts = opts.plan.clone();
         plan_opts.timeout = opts.timeout;
-        plan_opts.images = self.image_ids(&project).await;
+        plan_opts.images = images;
+        plan_opts.config_hashes = hashes;
         plan_opts.missing_images = self.missing_images(&project, &plan_opts.images);
         plan_opts.secrets_root = private::secrets_root()?;
         let plan = reconcile::up(&project, &observed, &plan_opts)?;
@@ -771,7 +790,10 @@ impl Runtime {
 
     /// The project's containers for `ps`, sorted by name.
     pub async fn ps(&self, project: &str, all: bool) -> Result<Vec<ContainerRow>, EngineError> {
-        let list = observe::containers(self.engine.as_ref(), project).await?;
+        let list = match self.early.take(project) {
+            Some(early) => early.containers().await?,
+            None => observe::containers(self.engine.as_ref(), project).await?,
+        };
         let mut rows: Vec<ContainerRow> = list
             .iter()
             .filter(|c| c.labels.contains_key(labels::CONFIG_HASH))

@@ -2,6 +2,7 @@
 
 use super::engine::{ContainerSummary, Engine, EngineError};
 use super::labels;
+use super::prefetch::Prefetched;
 use crate::graph::observed::{Observed, ObservedContainer, ObservedResource};
 
 /// Lists every container of the project (running or not).
@@ -49,11 +50,27 @@ pub(super) async fn snapshot(
     network_names: &[String],
     volume_names: &[String],
 ) -> Result<Observed, EngineError> {
-    let (cs, nets, vols) = tokio::join!(
-        containers(engine, project),
-        engine.list_networks(),
-        engine.list_volumes(),
-    );
+    snapshot_with(engine, project, network_names, volume_names, None).await
+}
+
+/// [`snapshot`] from the lists asked for early, when there are some.
+pub(super) async fn snapshot_with(
+    engine: &dyn Engine,
+    project: &str,
+    network_names: &[String],
+    volume_names: &[String],
+    early: Option<Prefetched>,
+) -> Result<Observed, EngineError> {
+    let (cs, nets, vols) = match early {
+        Some(early) => early.everything(engine).await,
+        None => {
+            tokio::join!(
+                containers(engine, project),
+                engine.list_networks(),
+                engine.list_volumes(),
+            )
+        }
+    };
     let containers = cs?
         .iter()
         .filter(|c| c.labels.contains_key(labels::CONFIG_HASH))
