@@ -30,7 +30,12 @@ fn both(
 }
 
 /// A file's text, the OS environment, the `.env` file and `-p`.
-type Case = (String, Vec<(&'static str, &'static str)>, &'static str, Option<&'static str>);
+type Case = (
+    String,
+    Vec<(&'static str, &'static str)>,
+    &'static str,
+    Option<&'static str>,
+);
 
 const SVC: &str = "services:\n  web:\n    image: nginx\n";
 

@@ -2,6 +2,7 @@
 //! dependents), keep data, health-gated starts from the event stream, `--wait`, orphans, scale,
 //! the lifecycle commands, concurrent and interrupted runs.
 
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::harness::*;
@@ -303,6 +304,42 @@ fn an_interrupted_up_converges_on_the_next() {
     assert!(cs.contains_key(&n("api")) && !cs.contains_key(&aside));
 }
 
+/// Without `-p`, `up` and `ps` ask the engine under the name the file most likely gives while
+/// they load it: a literal `name:` (guessed right), an interpolated one (not guessed), and a
+/// file in JSON, whose name the guess does not see (guessed wrong: the folder's). Each converges
+/// once, a second `up` changes nothing, and `ps` lists the project's containers.
+fn a_project_named_by_its_files_is_observed_under_that_name() {
+    let docker = docker();
+    let command = r#"["sh", "-c", "trap 'exit 0' TERM; sleep 100000 & wait"]"#;
+    let yaml = format!("services:\n  web:\n    image: rcompose-test:latest\n    init: true\n    command: {command}\n");
+    for i in 0..3 {
+        let s = Stack::new(&docker, &format!("named-by-file-{i}"), "");
+        let text = match i {
+            0 => format!("name: {}\n{yaml}", s.name),
+            1 => format!("name: ${{PNAME}}\n{yaml}"),
+            _ => format!(
+                r#"{{"name": "{}", "services": {{"web": {{"image": "rcompose-test:latest", "init": true, "command": {command}}}}}}}"#,
+                s.name
+            ),
+        };
+        std::fs::write(s.path().join("compose.yaml"), text).expect("write");
+        let tool = |args: &[&str]| {
+            run(Command::new(bin())
+                .args(args)
+                .env("PNAME", &s.name)
+                .current_dir(s.path()))
+        };
+        ok(&tool(&["--progress", "quiet", "up", "-d"]));
+        let ids = s.ids();
+        assert_eq!(ids.len(), 1, "case {i}: {ids:?}");
+        ok(&tool(&["--progress", "quiet", "up", "-d"]));
+        assert_eq!(s.ids(), ids, "case {i}: a second up changed the project");
+        let listed = stdout(ok(&tool(&["ps", "-q", "--no-trunc"])));
+        let want: Vec<&str> = ids.values().map(String::as_str).collect();
+        assert_eq!(listed.lines().collect::<Vec<_>>(), want, "case {i}");
+    }
+}
+
 cases! {
     engine:
         a_change_recreates_the_service_and_restarts_its_restart_dependents,
@@ -312,5 +349,6 @@ cases! {
         scale_up_and_down,
         lifecycle_commands_follow_dependencies,
         concurrent_ups_end_in_one_stack,
-        an_interrupted_up_converges_on_the_next;
+        an_interrupted_up_converges_on_the_next,
+        a_project_named_by_its_files_is_observed_under_that_name;
 }
