@@ -1,4 +1,12 @@
 fn main() {
+    // One malloc arena for every thread: a command's few threads allocate at the same moment
+    // (the engine's answers decoded while the project loads), and glibc's arena per thread would
+    // each keep its own pages (about 0.3 MiB more at the peak of a no-op `up`).
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets a malloc parameter; called before any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 1);
+    }
     let code = rcompose::run(std::env::args_os().collect());
     std::process::exit(code);
 }
