@@ -319,10 +319,9 @@ pub fn run(args: Vec<OsString>) -> i32 {
             return exit::of_usage(e.kind());
         }
     };
-    // One worker beside the main thread, which runs the command itself: a client's work is
-    // waiting on the engine, and each further worker's stack costs memory in every command.
+    // A worker per core (tokio's default) beside the main thread, which runs the command: the
+    // engine's answers are decoded there while the main thread loads the project.
     let rt = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
         .enable_all()
         .build()
     {
