@@ -141,7 +141,9 @@ fn tall_stack(n: usize) -> String {
 fn a_tall_stack_keeps_its_progress_view_within_the_terminal() {
     let docker = docker();
     let s = Stack::new(&docker, "tall-view", &tall_stack(40));
-    let term = Tmux::new(20, 100, s.path());
+    // Wide enough for `Started` beside the longest container name a whole run gives (the
+    // name grows with the process id and the test counter); the height is what is tested.
+    let term = Tmux::new(20, 130, s.path());
     term.type_line(&format!("clear; {} -p {} up -d", bin().display(), s.name));
     let mut live_frames = 0;
     let mut screens_without_header = Vec::new();
