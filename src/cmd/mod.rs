@@ -319,9 +319,11 @@ pub fn run(args: Vec<OsString>) -> i32 {
             return exit::of_usage(e.kind());
         }
     };
-    // A worker per core (tokio's default) beside the main thread, which runs the command: the
-    // engine's answers are decoded there while the main thread loads the project.
+    // One worker beside the main thread, which runs the command: the engine's answers are
+    // decoded there while the main thread loads the project. A second worker bought no time on
+    // client-bound commands and cost each of them memory (its stack and allocations).
     let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
         .enable_all()
         .build()
     {
@@ -426,6 +428,21 @@ async fn command(ctx: &Context, command: Command) -> Result<(), CliError> {
     }
 }
 
+/// A project's files, read once, and the name they most likely give ([`Context::guess`]).
+pub struct Guess {
+    pub name: Option<String>,
+    read: Result<parse::Read, parse::LoadError>,
+}
+
+/// A loaded project, its warnings printed to stderr.
+fn warned(loaded: Result<parse::Loaded, parse::LoadError>) -> Result<Project, CliError> {
+    let loaded = loaded?;
+    for w in &loaded.warnings {
+        warn::warn(w);
+    }
+    Ok(loaded.project)
+}
+
 /// The engine being connected to while a command loads its project ([`Context::connect_early`]).
 pub enum Early {
     Connecting(
@@ -515,17 +532,32 @@ impl Context {
 
     /// Loads the project, printing warnings to stderr.
     pub fn load(&self, services: &[String]) -> Result<Project, CliError> {
-        let loaded = parse::load(&self.load_options(services))?;
-        for w in &loaded.warnings {
-            warn::warn(w);
-        }
-        Ok(loaded.project)
+        warned(parse::load(&self.load_options(services)))
+    }
+
+    /// [`Context::load`] from the files [`Context::guess`] read.
+    pub fn load_guessed(&self, guess: Guess, services: &[String]) -> Result<Project, CliError> {
+        let opts = self.load_options(services);
+        warned(guess.read.and_then(|r| parse::load_read(&opts, r)))
     }
 
     /// The project name when there may be no compose file (`down -p x`): `-p`, the environment,
     /// or the loaded project.
     pub fn project_or_name(&self) -> Result<(Arc<Project>, bool), CliError> {
-        match parse::load(&self.load_options(&[])) {
+        self.project_or_name_from(parse::load(&self.load_options(&[])))
+    }
+
+    /// [`Context::project_or_name`] from the files [`Context::guess`] read.
+    pub fn project_or_name_guessed(&self, guess: Guess) -> Result<(Arc<Project>, bool), CliError> {
+        let opts = self.load_options(&[]);
+        self.project_or_name_from(guess.read.and_then(|r| parse::load_read(&opts, r)))
+    }
+
+    fn project_or_name_from(
+        &self,
+        loaded: Result<parse::Loaded, parse::LoadError>,
+    ) -> Result<(Arc<Project>, bool), CliError> {
+        match loaded {
             Ok(l) => {
                 for w in &l.warnings {
                     warn::warn(w);
@@ -571,9 +603,15 @@ impl Context {
             .ok_or_else(|| CliError::new(format!("service \"{service}\" has no container {index}")))
     }
 
-    /// The project's name as its files most likely give it (see [`parse::likely_name`]).
-    pub fn likely_name(&self) -> Option<String> {
-        parse::likely_name(&self.load_options(&[]))
+    /// Reads the project's files once and guesses the name they give (see
+    /// [`parse::likely_name`]); [`Context::load_guessed`] parses what was read.
+    pub fn guess(&self) -> Guess {
+        let opts = self.load_options(&[]);
+        let read = parse::read(&opts);
+        Guess {
+            name: parse::likely_name(&opts, read.as_ref().ok()),
+            read,
+        }
     }
 
     /// Connects to the engine on a task of its own while the command goes on (loading the

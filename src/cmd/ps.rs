@@ -165,8 +165,9 @@ pub(super) async fn run(ctx: &Context, args: PsArgs) -> Result<(), CliError> {
     // The engine is asked for the project's containers (under the name its files most likely
     // give) while they are parsed.
     let all = args.all || !args.status.is_empty() || !args.filter.is_empty();
-    let early = ctx.connect_early(ctx.likely_name(), Prefetch::Containers);
-    let (project, has_model) = ctx.project_or_name()?;
+    let guess = ctx.guess();
+    let early = ctx.connect_early(guess.name.clone(), Prefetch::Containers);
+    let (project, has_model) = ctx.project_or_name_guessed(guess)?;
     if has_model {
         for s in &args.names {
             if !project.services.contains_key(s) {

@@ -1,6 +1,7 @@
 //! `rcompose up`: converge, then (attached) stream logs until the containers exit or Ctrl-C.
 
 use clap::Args;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::{CliError, Context};
@@ -156,6 +157,7 @@ impl PullFlags {
     }
 
     /// Pulls what the pull policies ask for, then builds what is missing (`always_build`: all).
+    /// Returns the services' image ids when nothing was pulled or built (they still hold).
     pub async fn prepare(
         &self,
         rt: &Runtime,
@@ -163,20 +165,31 @@ impl PullFlags {
         services: &[String],
         build: Option<bool>,
         quiet_build: bool,
-    ) -> Result<(), CliError> {
+    ) -> Result<Option<HashMap<String, String>>, CliError> {
         let puller = if self.quiet_pull {
             rt.quiet()
         } else {
             rt.clone()
         };
-        puller.pull_by_policy(project, services).await?;
-        if let Some(always_build) = build {
-            let builder = if quiet_build { rt.quiet() } else { rt.clone() };
-            builder
-                .build(project, services, !always_build, &Default::default())
-                .await?;
-        }
-        Ok(())
+        let have = puller.pull_by_policy(project, services).await?;
+        let Some(always_build) = build else {
+            return Ok(have);
+        };
+        let builder = if quiet_build { rt.quiet() } else { rt.clone() };
+        let have = match (always_build, have) {
+            (false, Some(have)) => have,
+            (false, None) => rt.image_ids(project).await,
+            (true, _) => {
+                builder
+                    .build_with(project, services, None, &Default::default())
+                    .await?;
+                return Ok(None);
+            }
+        };
+        let built = builder
+            .build_with(project, services, Some(&have), &Default::default())
+            .await?;
+        Ok((built == 0).then_some(have))
     }
 }
 
@@ -317,13 +330,14 @@ async fn converge(ctx: &Context, args: &UpArgs) -> Result<Option<Attach>, CliErr
     // While the files are parsed, the engine is asked for the project's state under the name
     // they most likely give: only when that project's lock is free now, and with the lock held
     // from then on, so that no other command changes the project between the lists and the plan.
-    let guess = ctx.likely_name();
-    let early_lock = guess.as_deref().and_then(ProjectLock::try_now);
+    let guess = ctx.guess();
+    let early_lock = guess.name.as_deref().and_then(ProjectLock::try_now);
     let early = ctx.connect_early(
-        guess.clone().filter(|_| early_lock.is_some()),
+        guess.name.clone().filter(|_| early_lock.is_some()),
         Prefetch::Everything,
     );
-    let mut project = ctx.load(&args.services)?;
+    let guessed = guess.name.clone();
+    let mut project = ctx.load_guessed(guess, &args.services)?;
     crate::parse::validate::runnable(&project).map_err(CliError::new)?;
     apply_scale(&mut project, &args.create.scale)?;
     args.create.pull.apply(&mut project);
@@ -342,7 +356,7 @@ async fn converge(ctx: &Context, args: &UpArgs) -> Result<Option<Attach>, CliErr
     };
     let project = Arc::new(project);
     let remove_orphans = args.create.remove_orphans;
-    let opts = UpOptions {
+    let mut opts = UpOptions {
         plan: UpPlanOptions {
             services: args.services.clone(),
             remove_orphans,
@@ -361,6 +375,7 @@ async fn converge(ctx: &Context, args: &UpArgs) -> Result<Option<Attach>, CliErr
         dry_run: false,
         wait: args.wait,
         wait_timeout: args.wait_timeout.map(std::time::Duration::from_secs),
+        known_images: None,
     };
     let (rt, renderer) = early.runtime().await?;
     if args.no_start && args.detach {
@@ -368,7 +383,7 @@ async fn converge(ctx: &Context, args: &UpArgs) -> Result<Option<Attach>, CliErr
         renderer.title("Creating");
     }
     let lock = match early_lock {
-        Some(lock) if guess.as_deref() == Some(project.name.as_str()) => lock,
+        Some(lock) if guessed.as_deref() == Some(project.name.as_str()) => lock,
         other => {
             drop(other);
             ProjectLock::acquire(&project.name).await?
@@ -382,9 +397,12 @@ async fn converge(ctx: &Context, args: &UpArgs) -> Result<Option<Attach>, CliErr
             .create
             .pull
             .prepare(&rt, &project, &selected, build, args.quiet_build);
-        if let Err(e) = prepared.await {
-            renderer.finish();
-            return Err(e);
+        match prepared.await {
+            Ok(known) => opts.known_images = known,
+            Err(e) => {
+                renderer.finish();
+                return Err(e);
+            }
         }
     }
     if let Some(w) = crate::runtime::swarm_only_warning(&project) {

@@ -1,6 +1,6 @@
 //! [`super::likely_name`]: the guess agrees with what [`super::load`] decides, or abstains.
 
-use super::{likely_name, load, LoadOptions};
+use super::{likely_name, load, read, LoadOptions};
 
 /// The guess and the loaded name for a compose file's text in folder `My App`.
 fn both(
@@ -26,7 +26,7 @@ fn both(
         ..Default::default()
     };
     let loaded = load(&opts).expect("loads").project.name;
-    (likely_name(&opts), loaded)
+    (likely_name(&opts, read(&opts).ok().as_ref()), loaded)
 }
 
 /// A file's text, the OS environment, the `.env` file and `-p`.
@@ -102,10 +102,16 @@ fn without_files_the_flag_or_the_environment_is_the_guess() {
         cwd: work.path().to_path_buf(),
         ..Default::default()
     };
-    assert_eq!(likely_name(&opts), None);
+    assert_eq!(likely_name(&opts, read(&opts).ok().as_ref()), None);
     opts.os_env
         .insert("COMPOSE_PROJECT_NAME".into(), "env".into());
-    assert_eq!(likely_name(&opts).as_deref(), Some("env"));
+    assert_eq!(
+        likely_name(&opts, read(&opts).ok().as_ref()).as_deref(),
+        Some("env")
+    );
     opts.project_name = Some("flag".into());
-    assert_eq!(likely_name(&opts).as_deref(), Some("flag"));
+    assert_eq!(
+        likely_name(&opts, read(&opts).ok().as_ref()).as_deref(),
+        Some("flag")
+    );
 }

@@ -106,7 +106,9 @@ pub struct Loaded {
 }
 
 /// A project's files and environment, read but not yet parsed: the first stage of [`load`].
-struct Read {
+/// Read once: a name guessed from it ([`likely_name`]) and the load ([`load_read`]) share it,
+/// which matters when a file is standard input.
+pub struct Read {
     dotenv: env::Vars,
     /// The environment interpolation sees: `.env` under the OS environment.
     vars: env::Vars,
@@ -117,7 +119,7 @@ struct Read {
 }
 
 /// Finds and reads the project's files and environment files.
-fn read(opts: &LoadOptions) -> Result<Read, LoadError> {
+pub fn read(opts: &LoadOptions) -> Result<Read, LoadError> {
     let os = &opts.os_env;
     let cwd = &opts.cwd;
     let start = match &opts.project_directory {
@@ -184,15 +186,16 @@ fn read(opts: &LoadOptions) -> Result<Read, LoadError> {
 /// The name the project most likely has, found without parsing its files: `-p`, then
 /// `COMPOSE_PROJECT_NAME`, then a top-level `name:` line, then the folder. A guess, which lets a
 /// command ask the engine for the project's state while the files load ([`load`] decides);
-/// `None` when the name cannot be told without parsing (an interpolated `name:`).
-pub fn likely_name(opts: &LoadOptions) -> Option<String> {
+/// `None` when the name cannot be told without parsing (an interpolated `name:`). `read` is
+/// what [`read`] gave for `opts`: without files, only `-p` and the environment name it.
+pub fn likely_name(opts: &LoadOptions, read: Option<&Read>) -> Option<String> {
     let from_env = || {
         opts.os_env
             .get("COMPOSE_PROJECT_NAME")
             .filter(|v| !v.is_empty())
             .cloned()
     };
-    let Ok(read) = read(opts) else {
+    let Some(read) = read else {
         return opts.project_name.clone().or_else(from_env);
     };
     let tree = match read
@@ -235,6 +238,11 @@ fn top_level_name(text: &str) -> Option<Option<String>> {
 
 /// Loads the project the options describe.
 pub fn load(opts: &LoadOptions) -> Result<Loaded, LoadError> {
+    load_read(opts, read(opts)?)
+}
+
+/// Loads the project the options describe from its files as [`read`] gave them.
+pub fn load_read(opts: &LoadOptions, read: Read) -> Result<Loaded, LoadError> {
     let cwd = &opts.cwd;
     let Read {
         dotenv,
@@ -242,7 +250,7 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, LoadError> {
         warnings: found_warnings,
         working_dir,
         inputs,
-    } = read(opts)?;
+    } = read;
     let config_files: Vec<PathBuf> = inputs.iter().map(|f| f.0.clone()).collect();
     // `${COMPOSE_PROJECT_NAME}` is the name in use: `-p` wins over the environment and `.env`.
     if let Some(p) = &opts.project_name {

@@ -53,6 +53,15 @@ impl Context {
             dry: false,
         }
     }
+
+    /// Starts the image cache with ids the caller has just looked up (image name -> id), so
+    /// that creating a container does not ask for them again.
+    pub(super) fn knowing_images(self, known: HashMap<String, String>) -> Self {
+        Context {
+            images: Arc::new(Mutex::new(known)),
+            ..self
+        }
+    }
 }
 
 type StepFuture = Shared<BoxFuture<'static, Result<(), Arc<EngineError>>>>;

@@ -121,6 +121,9 @@ pub struct UpOptions {
     pub wait: bool,
     /// `--wait-timeout`: give up waiting after this long.
     pub wait_timeout: Option<std::time::Duration>,
+    /// The services' image ids ([`Runtime::image_ids`]) when the command has just asked for them
+    /// and pulled or built nothing since ([`Runtime::pull_by_policy`]): not asked again.
+    pub known_images: Option<std::collections::HashMap<String, String>>,
 }
 
 /// Options of the lifecycle commands.
@@ -351,19 +354,32 @@ impl Runtime {
         plan: &Plan,
         events: bool,
     ) -> Result<Option<Arc<events::Hub>>, Error> {
+        self.execute_knowing(project, plan, events, Default::default())
+            .await
+    }
+
+    /// [`Runtime::execute`] knowing the ids of some images (image name -> id).
+    async fn execute_knowing(
+        &self,
+        project: Arc<Project>,
+        plan: &Plan,
+        events: bool,
+        images: std::collections::HashMap<String, String>,
+    ) -> Result<Option<Arc<events::Hub>>, Error> {
         let waits = plan.steps.iter().any(|s| match &s.op {
             Op::Await { condition, .. } => *condition != Condition::ServiceStarted,
             Op::AwaitContainer { .. } => true,
             _ => false,
         });
         if self.dry {
-            self.execute_with(project, &plan.without_waits(), None)
+            self.execute_with(project, &plan.without_waits(), None, images)
                 .await?;
             return Ok(None);
         }
         let hub = (waits || events)
             .then(|| Arc::new(events::Hub::start(self.engine.as_ref(), &project.name)));
-        self.execute_with(project, plan, hub.clone()).await?;
+        self.execute_with(project, plan, hub.clone(), images)
+            .await?;
         Ok(hub)
     }
 
@@ -373,13 +389,15 @@ impl Runtime {
         project: Arc<Project>,
         plan: &Plan,
         hub: Option<Arc<events::Hub>>,
+        images: std::collections::HashMap<String, String>,
     ) -> Result<(), Error> {
         let mut ctx = execute::Context::new(
             self.engine.clone(),
             project,
             self.report.clone(),
             self.parallel,
-        );
+        )
+        .knowing_images(images);
         ctx.dry = self.dry;
         ctx.hub = hub;
         let errors = execute::run(&ctx, plan).await;
@@ -398,7 +416,7 @@ impl Runtime {
         timeout: Option<std::time::Duration>,
     ) -> Result<(), Error> {
         let plan = crate::graph::ready::plan(&project, services);
-        let all = self.execute_with(project, &plan, Some(hub));
+        let all = self.execute_with(project, &plan, Some(hub), Default::default());
         match timeout.filter(|t| !t.is_zero()) {
             Some(t) => match tokio::time::timeout(t, all).await {
                 Ok(r) => r,
@@ -426,8 +444,13 @@ impl Runtime {
     ) -> Result<Plan, Error> {
         // The hashes are computed while the engine answers the lists asked for early.
         let hashes = crate::graph::hash::services(&project);
-        let (observed, images) =
-            tokio::join!(self.observe_for_up(&project), self.image_ids(&project));
+        let images = async {
+            match &opts.known_images {
+                Some(known) => known.clone(),
+                None => self.image_ids(&project).await,
+            }
+        };
+        let (observed, images) = tokio::join!(self.observe_for_up(&project), images);
         let observed = observed?;
         let mut plan_opts = opts.plan.clone();
         plan_opts.timeout = opts.timeout;
@@ -440,7 +463,19 @@ impl Runtime {
         if opts.dry_run {
             return Ok(plan);
         }
-        let hub = match self.execute(project.clone(), &plan, opts.wait).await {
+        // The ids the plan was made from: images it pulls are missing from them, so not cached.
+        let known: std::collections::HashMap<String, String> = project
+            .services
+            .values()
+            .filter_map(|s| {
+                let id = plan_opts.images.get(&s.name)?;
+                Some((s.image_name(&project.name), id.clone()))
+            })
+            .collect();
+        let hub = match self
+            .execute_knowing(project.clone(), &plan, opts.wait, known)
+            .await
+        {
             Ok(hub) => hub,
             Err(e) => {
                 // The private files of containers that were never created.
@@ -593,29 +628,43 @@ impl Runtime {
         opts: &build::BuildOptions,
     ) -> Result<(), Error> {
         let have = if only_missing {
-            self.image_ids(project).await
+            Some(self.image_ids(project).await)
         } else {
-            Default::default()
+            None
         };
+        self.build_with(project, services, have.as_ref(), opts)
+            .await
+            .map(drop)
+    }
+
+    /// [`Runtime::build`] knowing the images the engine has (`have`: only those missing are
+    /// built); returns how many were built.
+    pub async fn build_with(
+        &self,
+        project: &Project,
+        services: &[String],
+        have: Option<&std::collections::HashMap<String, String>>,
+        opts: &build::BuildOptions,
+    ) -> Result<usize, Error> {
         let limit = Arc::new(tokio::sync::Semaphore::new(
             self.parallel.unwrap_or(tokio::sync::Semaphore::MAX_PERMITS),
         ));
-        let builds = images::builds(project, services, only_missing.then_some(&have))
-            .into_iter()
-            .map(|s| {
-                let limit = limit.clone();
-                async move {
-                    let _p = limit.acquire().await;
-                    build::build(self.engine.as_ref(), &self.report, project, s, opts).await
-                }
-            });
+        let builds = images::builds(project, services, have);
+        let count = builds.len();
+        let builds = builds.into_iter().map(|s| {
+            let limit = limit.clone();
+            async move {
+                let _p = limit.acquire().await;
+                build::build(self.engine.as_ref(), &self.report, project, s, opts).await
+            }
+        });
         let errors: Vec<EngineError> = futures::future::join_all(builds)
             .await
             .into_iter()
             .filter_map(Result::err)
             .collect();
         if errors.is_empty() {
-            Ok(())
+            Ok(count)
         } else {
             Err(Error::Failed(errors))
         }
@@ -657,12 +706,13 @@ impl Runtime {
     }
 
     /// Pulls before `up` what `graph::images` decides from each `pull_policy` and the images the
-    /// engine has; an image `never` to pull that is missing is an error.
+    /// engine has; an image `never` to pull that is missing is an error. Returns the services'
+    /// image ids when nothing was pulled (they still hold), `None` otherwise.
     pub async fn pull_by_policy(
         &self,
         project: &Project,
         services: &[String],
-    ) -> Result<(), Error> {
+    ) -> Result<Option<std::collections::HashMap<String, String>>, Error> {
         // Missing images are pulled before anything is created, so that a failure leaves nothing.
         let have = self.image_ids(project).await;
         let pull = images::pulls(project, services, &have);
@@ -670,7 +720,7 @@ impl Runtime {
             self.pull(project, &pull, false, false).await?;
         }
         images::never_pulled(project, services, &have)?;
-        Ok(())
+        Ok(pull.is_empty().then_some(have))
     }
 
     /// Every compose project on the engine, from container labels (`all`: stopped ones too).

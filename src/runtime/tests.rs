@@ -43,6 +43,33 @@ fn position(calls: &[String], call: &str) -> usize {
 }
 
 #[tokio::test]
+async fn up_asks_for_images_once_when_nothing_was_pulled() {
+    let engine = Arc::new(FakeEngine::default());
+    let rt = runtime(&engine);
+    let p = Arc::new(project(&[("db", None), ("web", None)]));
+    let known = rt.pull_by_policy(&p, &[]).await.unwrap();
+    assert_eq!(engine.image_inspections(), 1);
+    let opts = UpOptions {
+        known_images: known,
+        ..Default::default()
+    };
+    rt.up(p.clone(), &opts).await.unwrap();
+    assert_eq!(
+        engine.image_inspections(),
+        1,
+        "up asked for the images again"
+    );
+    assert!(engine.container("p-web-1").is_some());
+    // A pull makes what was known stale: `up` then asks again.
+    let mut p = (*p).clone();
+    p.services.get_mut("web").unwrap().image = Some("other".into());
+    let p = Arc::new(p);
+    let before = engine.image_inspections();
+    assert_eq!(rt.pull_by_policy(&p, &[]).await.unwrap(), None);
+    assert!(engine.image_inspections() > before);
+}
+
+#[tokio::test]
 async fn up_creates_in_order_and_waits_for_health() {
     let engine = Arc::new(FakeEngine::default());
     let rt = runtime(&engine);

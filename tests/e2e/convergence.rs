@@ -312,22 +312,42 @@ fn a_project_named_by_its_files_is_observed_under_that_name() {
     let docker = docker();
     let command = r#"["sh", "-c", "trap 'exit 0' TERM; sleep 100000 & wait"]"#;
     let yaml = format!("services:\n  web:\n    image: rcompose-test:latest\n    init: true\n    command: {command}\n");
-    for i in 0..3 {
+    // A literal name, an interpolated one, JSON (guessed wrong), and the file on standard input
+    // (read once: the guess must not consume it).
+    for i in 0..4 {
         let s = Stack::new(&docker, &format!("named-by-file-{i}"), "");
         let text = match i {
-            0 => format!("name: {}\n{yaml}", s.name),
+            0 | 3 => format!("name: {}\n{yaml}", s.name),
             1 => format!("name: ${{PNAME}}\n{yaml}"),
             _ => format!(
                 r#"{{"name": "{}", "services": {{"web": {{"image": "rcompose-test:latest", "init": true, "command": {command}}}}}}}"#,
                 s.name
             ),
         };
-        std::fs::write(s.path().join("compose.yaml"), text).expect("write");
+        let stdin = i == 3;
+        if !stdin {
+            std::fs::write(s.path().join("compose.yaml"), &text).expect("write");
+        }
         let tool = |args: &[&str]| {
-            run(Command::new(bin())
+            let mut cmd = Command::new(bin());
+            if stdin {
+                cmd.args(["-f", "-"]);
+            }
+            let mut child = cmd
                 .args(args)
                 .env("PNAME", &s.name)
-                .current_dir(s.path()))
+                .current_dir(s.path())
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("spawn rcompose");
+            let mut input = child.stdin.take().expect("stdin");
+            if stdin {
+                std::io::Write::write_all(&mut input, text.as_bytes()).expect("write stdin");
+            }
+            drop(input);
+            child.wait_with_output().expect("wait rcompose")
         };
         ok(&tool(&["--progress", "quiet", "up", "-d"]));
         let ids = s.ids();

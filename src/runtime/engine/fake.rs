@@ -39,6 +39,8 @@ struct State {
     volumes: BTreeMap<String, HashMap<String, String>>,
     /// name -> id.
     images: BTreeMap<String, String>,
+    /// How many times an image was inspected.
+    image_inspections: usize,
     calls: Vec<String>,
     events: Vec<EventMessage>,
     /// container name -> health it reports once started, for containers created later.
@@ -109,6 +111,11 @@ impl FakeEngine {
     /// Makes every later service update fail and be rolled back by the fake swarm.
     pub(crate) fn roll_back_updates(&self) {
         self.with(|s| s.roll_back_updates = true);
+    }
+
+    /// How many times an image was inspected so far.
+    pub(crate) fn image_inspections(&self) -> usize {
+        self.with(|s| s.image_inspections)
     }
 
     /// Every changing call so far, in order (`stop p-web-1 t=1`, `create container p-web-1`).
@@ -473,7 +480,10 @@ impl Engine for FakeEngine {
 
     fn inspect_image<'a>(&'a self, name: &'a str) -> EngineFuture<'a, ImageDetails> {
         let out = self
-            .with(|s| s.images.get(name).cloned())
+            .with(|s| {
+                s.image_inspections += 1;
+                s.images.get(name).cloned()
+            })
             .map(|id| ImageDetails {
                 id,
                 repo_tags: vec![name.to_string()],
