@@ -309,7 +309,9 @@ def main():
             "the previous one (healthcheck `CMD true`, interval 1s; `health3-5s`: interval 5s; rcompose probes "
             "the healthcheck early, see README). `up` starts the stack from nothing, `up again` runs "
             "`up -d` on the running stack (nothing to do), `down` is `down -v`. floor: the same containers "
-            "created and started in parallel through the Engine API with no orchestration. "
+            "created and started in parallel through the Engine API with no orchestration; for `down`, "
+            "the containers force-removed in parallel (one call each, SIGKILL), then the networks and volumes, "
+            "where both tools stop each container first (SIGTERM, a second call) as docker compose does. "
             "Run: `bench/run.py --write BENCHMARKS.md`.\n\n"
             + table
         )
