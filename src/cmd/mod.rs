@@ -344,6 +344,12 @@ pub fn run(args: Vec<OsString>) -> i32 {
         // After the terminal's `^C`, as the reference: the prompt comes back on its own line.
         eprintln!();
     }
+    if let Err(CliError::Load(e)) = &result {
+        // What loading warned of before it failed, first, as the reference prints it.
+        for w in &e.warnings {
+            warn::warn(w);
+        }
+    }
     if let Err(e) = &result {
         if e.is_reported() {
             let style = console::Style::new().red().bold().for_stderr();

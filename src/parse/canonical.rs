@@ -25,6 +25,14 @@ pub fn key_values(v: &Value, allow_null: bool) -> Result<Value, String> {
                         "expected `KEY=VALUE` strings in the list, found {item}"
                     ));
                 };
+                let key = s.split_once('=').map_or(s.as_str(), |(k, _)| k);
+                if allow_null && key.ends_with(' ') {
+                    // As the reference: `KEY = value` is a mistake, not a name with a space.
+                    return Err(format!(
+                        "variable `{key}` is declared with a trailing space: write `{}=VALUE`",
+                        key.trim_end()
+                    ));
+                }
                 match s.split_once('=') {
                     Some((k, val)) => {
                         out.insert(k.to_string(), Value::String(val.to_string()));
@@ -718,14 +726,23 @@ pub fn clean(p: &FsPath) -> String {
     }
 }
 
-/// Whether `s` starts with a Windows drive (`c:/`, `C:\\`), which docker compose keeps whole.
-fn drive(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() >= 3 && b[0].is_ascii_alphabetic() && b[1] == b':' && matches!(b[2], b'/' | b'\\')
+/// Whether `s` is a Windows path as docker compose tells one: a drive (`c:`, then anything) or a
+/// UNC or named-pipe path (`\\server\share`, `\\.\pipe\name`). It is bound as written.
+fn windows_path(s: &str) -> bool {
+    let mut chars = s.chars();
+    s.starts_with("\\\\")
+        || chars.next().is_some_and(char::is_alphabetic) && chars.next() == Some(':')
+}
+
+/// Whether `s` is one letter: before a `:`, a Windows drive.
+fn one_letter(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(char::is_alphabetic) && chars.next().is_none()
 }
 
 /// `spec` split at each `:` outside `${...}` (compose-go's volume parser keeps a variable's
-/// `${VAR:-default}` whole, which matters when it is not interpolated).
+/// `${VAR:-default}` whole, which matters when it is not interpolated), except the `:` of a
+/// Windows drive: one that follows a one-letter piece (`./a:C:/data`).
 fn split_colons(spec: &str) -> Vec<&str> {
     let mut parts = Vec::new();
     let (mut depth, mut start) = (0usize, 0usize);
@@ -734,6 +751,7 @@ fn split_colons(spec: &str) -> Vec<&str> {
         match b {
             b'$' if bytes.get(i + 1) == Some(&b'{') => depth += 1,
             b'}' if depth > 0 => depth -= 1,
+            b':' if depth == 0 && one_letter(&spec[start..i]) => {}
             b':' if depth == 0 => {
                 parts.push(&spec[start..i]);
                 start = i + 1;
@@ -746,11 +764,11 @@ fn split_colons(spec: &str) -> Vec<&str> {
 }
 
 fn short_volume(spec: &str, base: &FsPath) -> Result<Value, String> {
-    let mut parts: Vec<&str> = split_colons(spec);
-    if drive(spec) && parts.len() > 1 {
-        // `c:/data:/data`: the first two pieces are one Windows path.
-        parts.splice(0..2, [&spec[..parts[0].len() + 1 + parts[1].len()]]);
+    if (1..=2).contains(&spec.len()) {
+        // As the reference: so short a spec is a target, whatever it holds (`C:`).
+        return Ok(json!({"type": "volume", "target": spec}));
     }
+    let parts: Vec<&str> = split_colons(spec);
     let (src, target, mode) = match parts.as_slice() {
         [t] => (None, *t, None),
         [s, t] => (Some(*s), *t, None),
@@ -776,8 +794,8 @@ fn short_volume(spec: &str, base: &FsPath) -> Result<Value, String> {
             m.insert("target".into(), json!(target));
             m.insert("volume".into(), json!({}));
         }
-        Some(s) if is_path(s) || drive(s) => {
-            let src = if drive(s) {
+        Some(s) if is_path(s) || windows_path(s) => {
+            let src = if windows_path(s) {
                 s.to_string()
             } else {
                 absolute(s, base)
@@ -1046,6 +1064,31 @@ mod tests {
         assert_eq!(
             split_colons("${DATA:-./d}:/data:ro"),
             ["${DATA:-./d}", "/data", "ro"]
+        );
+    }
+
+    #[test]
+    fn windows_drives_stay_whole_in_any_piece() {
+        assert_eq!(split_colons("./a:C:/etc/x"), ["./a", "C:/etc/x"]);
+        assert_eq!(split_colons("C:\\d:C:\\d:ro"), ["C:\\d", "C:\\d", "ro"]);
+        assert_eq!(split_colons("vol:c:ro"), ["vol", "c:ro"]);
+        assert!(windows_path("\\\\.\\pipe\\x") && windows_path("c:") && !windows_path("ab:/x"));
+    }
+
+    #[test]
+    fn env_list_keys_with_a_trailing_space_are_refused() {
+        for bad in ["KEY = v", "KEY =v", "KEY "] {
+            let e = key_values(&json!([bad]), true).unwrap_err();
+            assert!(e.contains("trailing space"), "{bad}: {e}");
+        }
+        // A leading space is kept, and labels take any key, as the reference does.
+        assert_eq!(
+            key_values(&json!([" K=v"]), true).unwrap(),
+            json!({" K": "v"})
+        );
+        assert_eq!(
+            key_values(&json!(["K =v"]), false).unwrap(),
+            json!({"K ": "v"})
         );
     }
 

@@ -14,7 +14,18 @@ pub(super) struct DotenvError {
 }
 
 /// Parses `text`; keys without `=` take their value from `lookup` or are skipped.
+#[cfg(test)]
 pub(super) fn parse(text: &str, raw: bool, lookup: &dyn Lookup) -> Result<Vars, DotenvError> {
+    parse_noting(text, raw, lookup, &mut Vec::new())
+}
+
+/// [`parse`], pushing to `unset` each variable a value refers to that is not set (once per use).
+pub(super) fn parse_noting(
+    text: &str,
+    raw: bool,
+    lookup: &dyn Lookup,
+    unset: &mut Vec<String>,
+) -> Result<Vars, DotenvError> {
     let mut out = Vars::new();
     // Editors on Windows start files with a byte order mark.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
@@ -49,14 +60,14 @@ pub(super) fn parse(text: &str, raw: bool, lookup: &dyn Lookup) -> Result<Vars, 
         } else if let Some(body) = rest.strip_prefix('"') {
             let (text, used) = quoted(body, '"', &lines[i..], number)?;
             i += used;
-            expand(&unescape(&text), &out, lookup, number)?
+            expand(&unescape(&text), &out, lookup, number, unset)?
         } else {
             let v = match rest.find(" #") {
                 Some(c) => &rest[..c],
                 None if rest.starts_with('#') => "",
                 None => rest,
             };
-            expand(v.trim_end(), &out, lookup, number)?
+            expand(v.trim_end(), &out, lookup, number, unset)?
         };
         out.insert(key.to_string(), value);
     }
@@ -143,10 +154,10 @@ fn expand(
     defined: &Vars,
     lookup: &dyn Lookup,
     line: usize,
+    unset: &mut Vec<String>,
 ) -> Result<String, DotenvError> {
     let env = |k: &str| defined.get(k).cloned().or_else(|| lookup.get(k));
-    let mut unset = Vec::new();
-    interpolate::expand(value, &env, &mut unset).map_err(|e| DotenvError {
+    interpolate::expand(value, &env, unset).map_err(|e| DotenvError {
         line,
         message: e.to_string(),
     })

@@ -14,15 +14,33 @@ pub type Vars = IndexMap<String, String>;
 /// Reads one env file (dotenv syntax, or `raw`), interpolating against `lookup`. Missing files
 /// are an error.
 pub fn read_file(path: &Path, raw: bool, lookup: &dyn Lookup) -> Result<Vars, LoadError> {
+    read_file_noting(path, raw, lookup, &mut Vec::new())
+}
+
+/// [`read_file`], with a warning in `warnings` for each use of a variable that is not set (as the
+/// reference gives it).
+pub fn read_file_noting(
+    path: &Path,
+    raw: bool,
+    lookup: &dyn Lookup,
+    warnings: &mut Vec<String>,
+) -> Result<Vars, LoadError> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         LoadError::new(format!("cannot read env file `{}`: {e}", path.display()))
             .hint("check the path given with --env-file or env_file")
     })?;
-    dotenv::parse(&text, raw, lookup).map_err(|e| {
+    let mut unset = Vec::new();
+    let vars = dotenv::parse_noting(&text, raw, lookup, &mut unset).map_err(|e| {
         let mut err = LoadError::new(format!("invalid env file: {}", e.message)).in_file(path);
         err.set_position(&text, e.line, 1);
         err
-    })
+    })?;
+    warnings.extend(
+        unset.iter().map(|name| {
+            format!("The \"{name}\" variable is not set. Defaulting to a blank string.")
+        }),
+    );
+    Ok(vars)
 }
 
 /// The env files to read: those given, else `COMPOSE_ENV_FILES`, else `<dir>/.env` if present.
@@ -47,6 +65,15 @@ pub fn files(given: &[PathBuf], os: &Vars, cwd: &Path, dir: &Path) -> Vec<(PathB
 
 /// Reads the env files (required ones must exist) into one set of variables.
 pub fn read_all(files: &[(PathBuf, bool)], os: &Vars) -> Result<Vars, LoadError> {
+    read_all_noting(files, os, &mut Vec::new())
+}
+
+/// [`read_all`], with the warnings of [`read_file_noting`].
+pub fn read_all_noting(
+    files: &[(PathBuf, bool)],
+    os: &Vars,
+    warnings: &mut Vec<String>,
+) -> Result<Vars, LoadError> {
     let mut out = Vars::new();
     for (path, required) in files {
         if !path.is_file() {
@@ -60,7 +87,7 @@ pub fn read_all(files: &[(PathBuf, bool)], os: &Vars) -> Result<Vars, LoadError>
         }
         let seen = out.clone();
         let lookup = |k: &str| os.get(k).or_else(|| seen.get(k)).cloned();
-        out.extend(read_file(path, false, &lookup)?);
+        out.extend(read_file_noting(path, false, &lookup, warnings)?);
     }
     Ok(out)
 }

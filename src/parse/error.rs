@@ -14,6 +14,8 @@ pub struct LoadError {
     pub hint: Option<String>,
     /// Where, when known (boxed: errors travel far and are rare).
     pub at: Box<Location>,
+    /// The warnings loading gave before it failed: the reference prints them before the error.
+    pub warnings: Vec<String>,
 }
 
 /// What kind of load error, for callers that act on it (the message is for people).

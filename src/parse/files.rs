@@ -137,14 +137,31 @@ pub(super) fn read(
     Ok(out)
 }
 
-/// Reads a file whose documents are merged into one (an extended file).
+/// The warning for a file that still says `version:`.
+fn version_obsolete(path: &FsPath) -> String {
+    format!(
+        "{}: the attribute `version` is obsolete, it will be ignored, please remove it to avoid potential confusion",
+        path.display()
+    )
+}
+
+/// Reads a file whose documents are merged into one (an extended file). The reference does not
+/// warn of an extended file's `version:`.
 pub(super) fn read_merged(
     path: &FsPath,
     text: String,
     scope: &Scope,
     trail: &mut Trail,
 ) -> Result<Raw, LoadError> {
-    let mut docs = read(path, text, scope, trail)?.into_iter();
+    let before = trail.warnings.len();
+    let docs = read(path, text, scope, trail);
+    let obsolete = version_obsolete(path);
+    let mut i = 0;
+    trail.warnings.retain(|w| {
+        i += 1;
+        i <= before || *w != obsolete
+    });
+    let mut docs = docs?.into_iter();
     let Some(mut first) = docs.next() else {
         return Err(LoadError::new("empty file").in_file(path));
     };
@@ -218,10 +235,7 @@ fn check(
     }
     if let Some(map) = doc.tree.as_object_mut() {
         if map.shift_remove("version").is_some() {
-            trail.warnings.push(format!(
-                "{}: the attribute `version` is obsolete, it will be ignored, please remove it to avoid potential confusion",
-                path.display()
-            ));
+            trail.warnings.push(version_obsolete(path));
         }
     }
     let reset: Vec<Path> = doc

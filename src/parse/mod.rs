@@ -126,7 +126,13 @@ pub fn read(opts: &LoadOptions) -> Result<Read, LoadError> {
         Some(d) => discover::absolute(cwd, d),
         None => cwd.clone(),
     };
-    let mut dotenv = env::read_all(&env::files(&opts.env_files, os, cwd, &start), os)?;
+    // Unset variables the env files refer to: warned of, for the files finally read.
+    let mut env_warnings = Vec::new();
+    let mut dotenv = env::read_all_noting(
+        &env::files(&opts.env_files, os, cwd, &start),
+        os,
+        &mut env_warnings,
+    )?;
     let compose_var = |k: &str, dotenv: &env::Vars| {
         os.get(k)
             .or_else(|| dotenv.get(k))
@@ -145,7 +151,7 @@ pub fn read(opts: &LoadOptions) -> Result<Read, LoadError> {
     } else {
         vec![]
     };
-    let (found, found_warnings) = discover::files(&named, cwd, &start)?;
+    let (found, mut found_warnings) = discover::files(&named, cwd, &start)?;
     let working_dir = match (&opts.project_directory, found.first()) {
         (Some(_), _) => start.clone(),
         (None, Some(discover::Source::File(f))) => {
@@ -154,7 +160,12 @@ pub fn read(opts: &LoadOptions) -> Result<Read, LoadError> {
         _ => start.clone(),
     };
     if opts.env_files.is_empty() && working_dir != start && !os.contains_key("COMPOSE_ENV_FILES") {
-        dotenv = env::read_all(&env::files(&[], os, cwd, &working_dir), os)?;
+        env_warnings.clear();
+        dotenv = env::read_all_noting(
+            &env::files(&[], os, cwd, &working_dir),
+            os,
+            &mut env_warnings,
+        )?;
     }
     let mut vars = env::overlay(&dotenv, os);
     // docker compose makes `PWD` available even when the shell did not export it.
@@ -173,6 +184,10 @@ pub fn read(opts: &LoadOptions) -> Result<Read, LoadError> {
             }
             discover::Source::File(p) => (p.clone(), files::read_text(p)?),
         });
+    }
+    // The reference reads the project's env files four times, warning each time: so many.
+    for _ in 0..4 {
+        found_warnings.extend(env_warnings.iter().cloned());
     }
     Ok(Read {
         dotenv,
@@ -241,8 +256,22 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, LoadError> {
     load_read(opts, read(opts)?)
 }
 
-/// Loads the project the options describe from its files as [`read`] gave them.
+/// Loads the project the options describe from its files as [`read`] gave them. An error carries
+/// the warnings given before it.
 pub fn load_read(opts: &LoadOptions, read: Read) -> Result<Loaded, LoadError> {
+    let mut warnings = Vec::new();
+    load_warning(opts, read, &mut warnings).map_err(|mut e| {
+        e.warnings = warnings;
+        e
+    })
+}
+
+/// [`load_read`], each warning pushed to `warnings` as it comes (all of them on success).
+fn load_warning(
+    opts: &LoadOptions,
+    read: Read,
+    warnings: &mut Vec<String>,
+) -> Result<Loaded, LoadError> {
     let cwd = &opts.cwd;
     let Read {
         dotenv,
@@ -251,6 +280,7 @@ pub fn load_read(opts: &LoadOptions, read: Read) -> Result<Loaded, LoadError> {
         working_dir,
         inputs,
     } = read;
+    warnings.extend(found_warnings);
     let config_files: Vec<PathBuf> = inputs.iter().map(|f| f.0.clone()).collect();
     // `${COMPOSE_PROJECT_NAME}` is the name in use: `-p` wins over the environment and `.env`.
     if let Some(p) = &opts.project_name {
@@ -272,7 +302,13 @@ pub fn load_read(opts: &LoadOptions, read: Read) -> Result<Loaded, LoadError> {
             normalize: !opts.no_normalize,
         };
         let mut trail = files::Trail::default();
-        let tree = files::load(inputs.clone(), &scope, &mut trail)?;
+        let tree = match files::load(inputs.clone(), &scope, &mut trail) {
+            Ok(tree) => tree,
+            Err(e) => {
+                warnings.append(&mut trail.warnings);
+                return Err(e);
+            }
+        };
         let name = project_name(opts, &tree, &working_dir, &dotenv).map_err(|e| {
             match (&e.at.yaml_path, &e.at.file) {
                 (Some(p), None) => {
@@ -292,8 +328,8 @@ pub fn load_read(opts: &LoadOptions, read: Read) -> Result<Loaded, LoadError> {
         }
         break (tree, trail, name);
     };
-    let (sources, mut warnings) = (trail.sources, trail.warnings);
-    warnings.splice(0..0, found_warnings);
+    let sources = trail.sources;
+    warnings.extend(trail.warnings);
     let locate = |msg: String, p: &Path, key: bool| locate(&sources, msg, p, key);
 
     let base = if opts.no_path_resolution {
@@ -312,7 +348,7 @@ pub fn load_read(opts: &LoadOptions, read: Read) -> Result<Loaded, LoadError> {
                 sources,
                 ..Default::default()
             },
-            warnings,
+            warnings: std::mem::take(warnings),
             as_written: Some(written_tree(tree)),
         });
     }
@@ -323,6 +359,7 @@ pub fn load_read(opts: &LoadOptions, read: Read) -> Result<Loaded, LoadError> {
         opts.list_env_files,
         !opts.no_path_resolution,
         !opts.no_normalize,
+        warnings,
     )
     .map_err(|(p, msg)| locate(msg, &p, false))?;
 
@@ -400,7 +437,7 @@ pub fn load_read(opts: &LoadOptions, read: Read) -> Result<Loaded, LoadError> {
     project.sources = sources;
     Ok(Loaded {
         project,
-        warnings,
+        warnings: std::mem::take(warnings),
         as_written: None,
     })
 }
@@ -1165,6 +1202,7 @@ fn resolve_env_files(
     list_only: bool,
     resolve_paths: bool,
     normalize: bool,
+    warnings: &mut Vec<String>,
 ) -> Result<(), Located> {
     let Some(Value::Object(services)) = tree.get_mut("services") else {
         return Ok(());
@@ -1229,8 +1267,8 @@ fn resolve_env_files(
                         continue;
                     }
                     let lookup = |k: &str| vars.get(k).cloned();
-                    let read =
-                        env::read_file(abs, raw, &lookup).map_err(|e| (p.clone(), e.message))?;
+                    let read = env::read_file_noting(abs, raw, &lookup, warnings)
+                        .map_err(|e| (p.clone(), e.message))?;
                     read_before.insert(key.clone(), read);
                 }
                 for (k, v) in read_before.get(&key).into_iter().flatten() {

@@ -82,8 +82,18 @@ fn run_in(dir: &Path, args_and_env: &Path, tail: &[&str]) -> Output {
 /// Absolute path of a folder without symlinks, as `pwd -P` prints it in `regen.sh`.
 /// `text` with the case folder's path, then the repository's, replaced by their placeholders.
 fn placeholders(text: &str, dir: &Path) -> String {
-    text.replace(&real(dir), PLACEHOLDER)
-        .replace(&real(&root()), REPO_PLACEHOLDER)
+    let text = text
+        .replace(&real(dir), PLACEHOLDER)
+        .replace(&real(&root()), REPO_PLACEHOLDER);
+    // A warning's time (`time="2026-12-01T07:17:27Z" level=warning`) changes with each run.
+    text.split_inclusive('\n')
+        .map(
+            |l| match l.strip_prefix("time=\"").and_then(|r| r.split_once("\" ")) {
+                Some((_, rest)) => format!("time=\"${{TIME}}\" {rest}"),
+                None => l.to_string(),
+            },
+        )
+        .collect()
 }
 
 fn real(dir: &Path) -> String {
