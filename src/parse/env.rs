@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::dotenv;
 use super::error::LoadError;
-use super::interpolate::Lookup;
+use super::interpolate::{self, Lookup};
 
 /// Variables, in the order they were defined.
 pub type Vars = IndexMap<String, String>;
@@ -35,11 +35,7 @@ pub fn read_file_noting(
         err.set_position(&text, e.line, 1);
         err
     })?;
-    warnings.extend(
-        unset.iter().map(|name| {
-            format!("The \"{name}\" variable is not set. Defaulting to a blank string.")
-        }),
-    );
+    warnings.extend(unset.iter().map(|name| interpolate::unset_warning(name)));
     Ok(vars)
 }
 

@@ -95,12 +95,14 @@ pub(super) fn read_text(path: &FsPath) -> Result<String, LoadError> {
 }
 
 /// Parses, interpolates and checks one file: one [`Raw`] per YAML document, in order (an empty
-/// file gives one empty document).
+/// file gives one empty document). `extended`: the file is read for `extends`, whose obsolete
+/// `version:` the reference does not warn of.
 pub(super) fn read(
     path: &FsPath,
     text: String,
     scope: &Scope,
     trail: &mut Trail,
+    extended: bool,
 ) -> Result<Vec<Raw>, LoadError> {
     if !trail.sources.iter().any(|(p, _)| p == path) {
         trail.sources.push((path.to_path_buf(), text.clone()));
@@ -132,36 +134,19 @@ pub(super) fn read(
     }
     let mut out = Vec::with_capacity(docs.len());
     for doc in docs {
-        out.push(check(path, &text, doc, scope, trail)?);
+        out.push(check(path, &text, doc, scope, trail, extended)?);
     }
     Ok(out)
 }
 
-/// The warning for a file that still says `version:`.
-fn version_obsolete(path: &FsPath) -> String {
-    format!(
-        "{}: the attribute `version` is obsolete, it will be ignored, please remove it to avoid potential confusion",
-        path.display()
-    )
-}
-
-/// Reads a file whose documents are merged into one (an extended file). The reference does not
-/// warn of an extended file's `version:`.
+/// Reads a file whose documents are merged into one (an extended file).
 pub(super) fn read_merged(
     path: &FsPath,
     text: String,
     scope: &Scope,
     trail: &mut Trail,
 ) -> Result<Raw, LoadError> {
-    let before = trail.warnings.len();
-    let docs = read(path, text, scope, trail);
-    let obsolete = version_obsolete(path);
-    let mut i = 0;
-    trail.warnings.retain(|w| {
-        i += 1;
-        i <= before || *w != obsolete
-    });
-    let mut docs = docs?.into_iter();
+    let mut docs = read(path, text, scope, trail, true)?.into_iter();
     let Some(mut first) = docs.next() else {
         return Err(LoadError::new("empty file").in_file(path));
     };
@@ -179,6 +164,7 @@ fn check(
     mut doc: yaml::Document,
     scope: &Scope,
     trail: &mut Trail,
+    extended: bool,
 ) -> Result<Raw, LoadError> {
     if doc.tree.is_null() {
         doc.tree = json!({});
@@ -214,11 +200,9 @@ fn check(
                 .at(path, text, &e.path, false)
                 .hint(hint)
         })?;
-        for name in unset {
-            trail.warnings.push(format!(
-                "The \"{name}\" variable is not set. Defaulting to a blank string."
-            ));
-        }
+        trail
+            .warnings
+            .extend(unset.iter().map(|name| interpolate::unset_warning(name)));
     }
     // As written, `tty: yes` stays the word the reference prints.
     if !scope.as_written {
@@ -234,8 +218,11 @@ fn check(
         .hint("quote it (version: \"3.8\") or better remove it: it is obsolete"));
     }
     if let Some(map) = doc.tree.as_object_mut() {
-        if map.shift_remove("version").is_some() {
-            trail.warnings.push(version_obsolete(path));
+        if map.shift_remove("version").is_some() && !extended {
+            trail.warnings.push(format!(
+                "{}: the attribute `version` is obsolete, it will be ignored, please remove it to avoid potential confusion",
+                path.display()
+            ));
         }
     }
     let reset: Vec<Path> = doc
@@ -312,7 +299,7 @@ pub(super) fn load(
     let mut tree = json!({});
     let single = files.len() == 1;
     for (path, text) in files {
-        let docs = read(&path, text, scope, trail)?;
+        let docs = read(&path, text, scope, trail, false)?;
         // One file with nothing in it is a mistake (several files may include an empty one).
         if single
             && docs

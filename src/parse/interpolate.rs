@@ -60,6 +60,11 @@ impl std::fmt::Display for TemplateError {
     }
 }
 
+/// The reference's warning for a variable used but not set.
+pub fn unset_warning(name: &str) -> String {
+    format!("The \"{name}\" variable is not set. Defaulting to a blank string.")
+}
+
 /// Expands one string. Names of variables that were unset and had no default go to `unset`.
 pub fn expand(s: &str, env: &dyn Lookup, unset: &mut Vec<String>) -> Result<String, TemplateError> {
     let invalid = || TemplateError::Invalid {
